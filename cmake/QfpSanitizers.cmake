@@ -1,0 +1,8 @@
+# ASan + UBSan for host code. The sanitizer preset builds CPU-only: nvcc-compiled host
+# code and the CUDA runtime do not mix with ASan's shadow memory.
+if(QFP8_SANITIZE)
+  set(qfp8_sanitize_flags -fsanitize=address,undefined -fno-sanitize-recover=all
+      -fno-omit-frame-pointer)
+  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:${qfp8_sanitize_flags}>)
+  add_link_options(-fsanitize=address,undefined)
+endif()

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# install-deps.sh — installs what qfp8-cuda needs to build and test, when missing.
+# Idempotent and non-interactive. Debian packages for the C++ side; PyPI for the Python
+# test oracles (the reference `safetensors` reader, numpy, ml_dtypes).
+set -euo pipefail
+
+debian_packages=(cmake g++ make nlohmann-json3-dev libcxxopts-dev libspdlog-dev catch2
+                 python3 python3-pip time)
+missing=()
+for package in "${debian_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||
+    missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "install-deps: apt-get install ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+python_modules=(safetensors numpy ml_dtypes)
+missing_py=()
+for module in "${python_modules[@]}"; do
+  python3 -c "import ${module}" 2>/dev/null || missing_py+=("$module")
+done
+if [ ${#missing_py[@]} -gt 0 ]; then
+  echo "install-deps: pip install ${missing_py[*]}"
+  python3 -m pip install --quiet "${missing_py[@]}" 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages "${missing_py[@]}"
+fi

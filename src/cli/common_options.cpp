@@ -1,0 +1,33 @@
+// common_options.cpp — shared options and parse-error handling for every subcommand.
+#include "cli/common_options.hpp"
+
+#include "cli/logging.hpp"
+#include "core/error.hpp"
+
+namespace qfp8::cli {
+
+void add_common_options(cxxopts::Options& options) {
+  options.add_options("Common")
+      ("h,help", "Show this help")
+      ("q,quiet", "Only warnings and errors; no progress")
+      ("v,verbose", "Debug logging")
+      ("log-format", "Log format: text or json", cxxopts::value<std::string>()->default_value("text"));
+}
+
+cxxopts::ParseResult parse_or_throw(cxxopts::Options& options, const std::vector<std::string>& args) {
+  std::vector<const char*> argv;
+  argv.reserve(args.size());
+  for (const auto& arg : args) argv.push_back(arg.c_str());
+  try {
+    auto result = options.parse(static_cast<int>(argv.size()), argv.data());
+    set_up_logging(log_format_from_name(result["log-format"].as<std::string>()),
+                   result.count("quiet") > 0, result.count("verbose") > 0);
+    return result;
+  } catch (const cxxopts::exceptions::exception& e) {
+    throw Error(ErrorCode::Usage, e.what());
+  }
+}
+
+bool wants_help(const cxxopts::ParseResult& result) { return result.count("help") > 0; }
+
+}  // namespace qfp8::cli

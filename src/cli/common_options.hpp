@@ -1,0 +1,21 @@
+// common_options.hpp — options every subcommand takes (logging, help) and the glue that
+// turns cxxopts' parse errors into qfp8 usage errors.
+#pragma once
+
+#include <cxxopts.hpp>
+#include <string>
+#include <vector>
+
+namespace qfp8::cli {
+
+/// Adds --help, --quiet, --verbose and --log-format to `options`.
+void add_common_options(cxxopts::Options& options);
+
+/// Parses `args` (args[0] = program name). Throws Error(Usage) with cxxopts' message on a
+/// bad command line. Sets up logging from the common options.
+cxxopts::ParseResult parse_or_throw(cxxopts::Options& options, const std::vector<std::string>& args);
+
+/// True when --help was given; the caller prints options.help() and returns 0.
+bool wants_help(const cxxopts::ParseResult& result);
+
+}  // namespace qfp8::cli

@@ -1,0 +1,85 @@
+// main.cpp — picks the subcommand, runs it, and maps qfp8::Error to exit codes
+// (0 ok, 1 usage, 2 invalid input or failed verification, 3 I/O or device failure).
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.hpp"
+#include "core/error.hpp"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(const qfp8::cli::Args&);
+  const char* summary;
+};
+
+constexpr Command kCommands[] = {
+    {"convert", qfp8::cli::run_convert, "convert a checkpoint to ComfyUI FP8 E4M3FN scaled"},
+    {"verify", qfp8::cli::run_verify, "check an FP8 checkpoint (and re-derive it from its source)"},
+    {"inspect", qfp8::cli::run_inspect, "summarize a safetensors file"},
+    {"synth", qfp8::cli::run_synth, "write a synthetic Qwen-Image-shaped BF16 checkpoint"},
+    {"selftest", qfp8::cli::run_selftest, "compare the device numerics with the shared host cast"},
+};
+
+void print_usage() {
+  std::printf("qfp8-cuda %s — BF16/F16/F32 safetensors to ComfyUI FP8 E4M3FN scaled\n\n",
+              QFP8_VERSION);
+  std::printf("usage: qfp8-cuda <command> [options]   (qfp8-cuda <command> --help)\n");
+  std::printf("       qfp8-cuda -i IN -o OUT [options]   (same as convert)\n\ncommands:\n");
+  for (const auto& command : kCommands) std::printf("  %-9s %s\n", command.name, command.summary);
+  std::printf("\nexit codes: 0 ok, 1 usage, 2 invalid input or failed verification,\n"
+              "            3 I/O or device failure\n");
+}
+
+int dispatch(const std::vector<std::string>& argv) {
+  if (argv.size() < 2 || argv[1] == "help") {
+    print_usage();
+    return argv.size() < 2 ? qfp8::kExitUsage : qfp8::kExitOk;
+  }
+  const std::string& first = argv[1];
+  if (first == "-h" || first == "--help") {
+    print_usage();
+    return qfp8::kExitOk;
+  }
+  if (first == "--version" || first == "-V") {
+    std::printf("qfp8-cuda %s\n", QFP8_VERSION);
+    return qfp8::kExitOk;
+  }
+  for (const auto& command : kCommands) {
+    if (first == command.name) {
+      qfp8::cli::Args args{std::string("qfp8-cuda ") + command.name};
+      args.insert(args.end(), argv.begin() + 2, argv.end());
+      return command.run(args);
+    }
+  }
+  // The reference converter's command line (`-i IN -o OUT ...`) means convert.
+  if (!first.empty() && first[0] == '-') {
+    qfp8::cli::Args args{"qfp8-cuda convert"};
+    args.insert(args.end(), argv.begin() + 1, argv.end());
+    return qfp8::cli::run_convert(args);
+  }
+  throw qfp8::Error(qfp8::ErrorCode::Usage, "unknown command '" + first + "' (see qfp8-cuda --help)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  try {
+    return dispatch(args);
+  } catch (const qfp8::Error& error) {
+    spdlog::error("{}", error.what());
+    return qfp8::exit_code_for(error.code());
+  } catch (const std::bad_alloc&) {
+    spdlog::error("out of memory");
+    return qfp8::kExitIo;
+  } catch (const std::exception& error) {
+    spdlog::error("internal error: {}", error.what());
+    return qfp8::kExitIo;
+  }
+}

@@ -1,0 +1,78 @@
+// error.hpp — the one exception type of qfp8-cuda and the exit codes it maps to.
+// Each ErrorCode is named after the rule it enforces (the safetensors reference reader's
+// names where one exists). Errors are thrown below main() and caught once, in main().
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace qfp8 {
+
+enum class ErrorCode {
+  // Usage (exit 1).
+  Usage,
+  // Invalid input or failed verification (exit 2): safetensors container rules, spec §1.
+  HeaderTooSmall,
+  HeaderTooLarge,
+  InvalidHeaderLength,
+  InvalidHeaderStart,
+  InvalidHeader,               // not UTF-8
+  InvalidHeaderDeserialization,// not JSON / wrong structure / unknown dtype / bad metadata
+  DuplicateKey,
+  UnsupportedDtype,
+  InvalidOffset,
+  ValidationOverflow,
+  TensorInvalidInfo,
+  MetadataIncompleteBuffer,
+  InputChanged,                // the mapped input shrank or faulted while being read
+  // Conversion rules.
+  NonFiniteWeight,
+  NameClash,
+  AlreadyQuantized,
+  InvalidPlan,
+  VerificationFailed,
+  // I/O or device (exit 3).
+  OpenFailed,
+  ReadFailed,
+  WriteFailed,
+  OutputExists,
+  Interrupted,
+  CudaFailure,
+  CudaUnavailable,
+};
+
+/// Short, stable name of a code, as printed in messages and JSON logs.
+const char* error_code_name(ErrorCode code) noexcept;
+
+/// Process exit code for an error: 1 usage, 2 invalid input / failed verification,
+/// 3 I/O or device failure.
+int exit_code_for(ErrorCode code) noexcept;
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUsage = 1;
+inline constexpr int kExitInvalid = 2;
+inline constexpr int kExitIo = 3;
+
+/// The one exception type. what() reads "<file>: tensor '<name>': <detail>", with the
+/// parts that are empty left out.
+class Error : public std::runtime_error {
+ public:
+  Error(ErrorCode code, std::string file, std::string tensor, std::string detail);
+  Error(ErrorCode code, std::string detail) : Error(code, {}, {}, std::move(detail)) {}
+
+  ErrorCode code() const noexcept { return code_; }
+  const std::string& file() const noexcept { return file_; }
+  const std::string& tensor() const noexcept { return tensor_; }
+  const std::string& detail() const noexcept { return detail_; }
+
+ private:
+  ErrorCode code_;
+  std::string file_;
+  std::string tensor_;
+  std::string detail_;
+};
+
+/// "<what>: <strerror(errno_value)>" — the system's reason appended to our own words.
+std::string with_errno(const std::string& what, int errno_value);
+
+}  // namespace qfp8

@@ -1,0 +1,64 @@
+// conversion_plan.hpp — decides, before a byte is written, what happens to every input
+// tensor (quantize or keep, and why) and what the output holds (names, dtypes, shapes,
+// metadata, layout). `--dry-run` prints this plan; the converter executes exactly it.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "safetensors/layout.hpp"
+#include "safetensors/tensor_info.hpp"
+
+namespace qfp8 {
+
+enum class Preset { Auto, None, QwenImage };
+
+struct PlanOptions {
+  Preset preset = Preset::Auto;
+  std::vector<std::string> include_patterns;  // ECMAScript regex on tensor names: force quantize
+  std::vector<std::string> exclude_patterns;  // ECMAScript regex on tensor names: force keep
+  bool write_comfy_quant = true;      // L.comfy_quant U8 tensors (--no-comfy-quant omits)
+  bool write_input_scale = false;     // L.input_scale = 1.0 (--write-input-scale)
+  bool full_precision_mm = false;     // "full_precision_matrix_mult": true (--full-precision-mm)
+};
+
+/// What happens to one input tensor, and the one reason shown to the user
+/// ("quantize", "keep: 1-D", "keep: qwen-image preset (img_in)", "keep: --exclude '...'").
+struct TensorDecision {
+  std::string name;
+  bool quantize = false;
+  std::string reason;
+};
+
+/// Where one output tensor's bytes come from.
+enum class OutputSource {
+  CopyOfInput,      // bytes of input tensor `source_name`, unchanged
+  QuantizedWeight,  // FP8 E4M3FN of input tensor `source_name`
+  WeightScale,      // F32 0-d scale of input tensor `source_name` (known after quantizing it)
+  Constant,         // `constant_bytes` (input_scale 1.0f, comfy_quant JSON)
+};
+
+struct OutputTensorPlan {
+  std::string name;
+  OutputSource source = OutputSource::CopyOfInput;
+  std::string source_name;
+  std::string constant_bytes;
+};
+
+struct ConversionPlan {
+  std::string detected_model;                 // "qwen-image" or "" (generic)
+  Preset applied_preset = Preset::None;       // what Auto resolved to
+  std::vector<TensorDecision> decisions;      // one per input tensor, byte-wise name order
+  std::vector<OutputTensorPlan> outputs;      // in layout (write) order
+  SafetensorsLayout layout;                   // header + offsets of the output file
+  std::size_t quantized_count = 0;
+  std::size_t kept_count = 0;
+};
+
+/// Builds the plan for `input` (validated header of `file_label`). Throws InvalidPlan /
+/// NameClash / AlreadyQuantized / Usage (bad regex) — all before any output exists.
+ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& options,
+                                    const std::string& file_label);
+
+}  // namespace qfp8

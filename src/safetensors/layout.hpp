@@ -1,0 +1,50 @@
+// layout.hpp — the reference writer's layout (spec §1): tensors sorted by dtype descending
+// then name byte-wise, contiguous offsets from 0, compact serde_json-style header with
+// sorted `__metadata__` first, space-padded to a multiple of 8.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "safetensors/tensor_info.hpp"
+
+namespace qfp8 {
+
+/// What the caller plans to write: name, dtype, shape (offsets are computed).
+struct PlannedTensor {
+  std::string name;
+  Dtype dtype = Dtype::U8;
+  std::vector<uint64_t> shape;
+};
+
+class SafetensorsLayout {
+ public:
+  /// Sorts, assigns offsets and serialises the header. Throws InvalidPlan on duplicate
+  /// names, sub-byte dtypes or size overflow. An empty `metadata` map writes no
+  /// `__metadata__` unless `always_write_metadata`.
+  SafetensorsLayout(std::vector<PlannedTensor> tensors,
+                    std::map<std::string, std::string> metadata,
+                    bool always_write_metadata = false);
+
+  /// Tensors in layout (= write) order, with begin/end/numel filled in.
+  const std::vector<TensorInfo>& tensors() const { return tensors_; }
+  /// The 8-byte little-endian length followed by the padded JSON header.
+  const std::string& header_bytes() const { return header_bytes_; }
+  uint64_t data_size() const { return data_size_; }
+  uint64_t file_size() const { return header_bytes_.size() + data_size_; }
+  /// Index into tensors(), or throws InvalidPlan for an unknown name.
+  std::size_t index_of(const std::string& name) const;
+
+ private:
+  std::vector<TensorInfo> tensors_;
+  std::string header_bytes_;
+  uint64_t data_size_ = 0;
+};
+
+/// serde_json's compact string escaping (spec §1): \" \\ \b \f \n \r \t, other controls as
+/// \u00xx (lowercase hex), everything else raw UTF-8. Returns the quoted string.
+std::string json_quote_compact(const std::string& text);
+
+}  // namespace qfp8

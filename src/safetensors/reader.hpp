@@ -1,0 +1,42 @@
+// reader.hpp — an open, validated safetensors file with zero-copy tensor views.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "safetensors/mapped_file.hpp"
+#include "safetensors/tensor_info.hpp"
+
+namespace qfp8 {
+
+struct ByteView {
+  const uint8_t* data = nullptr;
+  uint64_t size = 0;
+};
+
+class SafetensorsFile {
+ public:
+  /// Maps and validates `path`; throws qfp8::Error on any rule of spec §1.
+  explicit SafetensorsFile(const std::string& path);
+
+  const std::string& path() const { return file_.path(); }
+  const Header& header() const { return header_; }
+  uint64_t file_size() const { return file_.size(); }
+
+  /// nullptr when absent.
+  const TensorInfo* find(const std::string& name) const;
+  /// The tensor's bytes inside the mapping (valid while this object lives).
+  ByteView bytes(const TensorInfo& tensor) const;
+  /// Readahead for a tensor that is about to be read.
+  void prefetch(const TensorInfo& tensor) const;
+  /// Drops a processed tensor's pages from the resident set.
+  void release(const TensorInfo& tensor) const;
+
+ private:
+  MappedFile file_;
+  Header header_;
+  std::unordered_map<std::string, std::size_t> index_;
+};
+
+}  // namespace qfp8
