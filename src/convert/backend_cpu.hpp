@@ -1,0 +1,14 @@
+// backend_cpu.hpp — the multi-threaded CPU backend. Results are identical for every thread
+// count: absmax is an integer max, and each element's cast depends only on it and the scale.
+#pragma once
+
+#include <memory>
+
+#include "convert/backend.hpp"
+
+namespace qfp8 {
+
+/// threads == 0 means all cores (std::thread::hardware_concurrency()).
+std::unique_ptr<QuantizeBackend> make_cpu_backend(unsigned threads);
+
+}  // namespace qfp8
