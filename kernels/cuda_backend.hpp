@@ -2,6 +2,7 @@
 // called when QFP8_HAVE_CUDA is defined; plain C++ (no CUDA types) so src/ can include it.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -15,7 +16,15 @@ int cuda_usable_device_count() noexcept;
 /// "NVIDIA H100 80GB HBM3 (sm_90, 79.1 GiB)"; throws CudaFailure for a bad index.
 std::string cuda_device_description(int device);
 
+/// Staging ring of the CUDA pipeline: `slots` pinned host buffers of `staging_bytes` for
+/// uploads and as many for downloads; tensors larger than one buffer go in chunks.
+struct CudaBackendOptions {
+  uint64_t staging_bytes = uint64_t{64} << 20;  // rounded down to a multiple of 16, min 16
+  unsigned slots = 2;                           // 2..8: one fills while one transfers
+};
+
 /// Backend on device `device`. Throws CudaUnavailable / CudaFailure.
 std::unique_ptr<QuantizeBackend> make_cuda_backend(int device);
+std::unique_ptr<QuantizeBackend> make_cuda_backend(int device, const CudaBackendOptions& options);
 
 }  // namespace qfp8

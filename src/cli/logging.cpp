@@ -1,15 +1,63 @@
-// logging.cpp — spdlog sinks and patterns for the two log formats.
+// logging.cpp — spdlog sinks and formatters for the two log formats.
 #include "cli/logging.hpp"
 
+#include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
 
 #include "core/error.hpp"
 
 namespace qfp8::cli {
 namespace {
+
 bool g_json = false;
 bool g_quiet = false;
+
+/// Appends `text` as a JSON string body: messages carry tensor names from untrusted files,
+/// so quotes, backslashes and control characters must be escaped for the line to parse.
+void append_json_escaped(spdlog::memory_buf_t& out, spdlog::string_view_t text) {
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (byte < 0x20) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", byte);
+      out.append(escaped, escaped + 6);
+    } else {
+      out.push_back(c);
+    }
+  }
+}
+
+/// One JSON object per line: {"time": ISO-8601 UTC, "level": ..., "msg": ...}.
+class JsonLineFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(msg.time);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    const spdlog::string_view_t level = spdlog::level::to_string_view(msg.level);
+    dest.append(spdlog::string_view_t("{\"time\":\""));
+    dest.append(spdlog::string_view_t(stamp));
+    dest.append(spdlog::string_view_t("\",\"level\":\""));
+    dest.append(level);
+    dest.append(spdlog::string_view_t("\",\"msg\":\""));
+    append_json_escaped(dest, msg.payload);
+    dest.append(spdlog::string_view_t("\"}\n"));
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonLineFormatter>();
+  }
+};
+
 }  // namespace
 
 LogFormat log_format_from_name(const std::string& name) {
@@ -22,16 +70,15 @@ void set_up_logging(LogFormat format, bool quiet, bool verbose) {
   g_json = format == LogFormat::Json;
   g_quiet = quiet;
   // Logs go to stderr so that stdout carries only results (inspect/verify --json).
-  auto logger = spdlog::stderr_color_mt("qfp8");
+  auto logger = spdlog::get("qfp8");
+  if (!logger) logger = spdlog::stderr_color_mt("qfp8");
   spdlog::set_default_logger(logger);
   if (g_json) {
-    // %v is escaped by the caller's message content only loosely; messages never contain
-    // raw quotes from untrusted input unescaped because names are quoted with ''.
-    spdlog::set_pattern(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","msg":"%v"})");
+    logger->set_formatter(std::make_unique<JsonLineFormatter>());
   } else {
-    spdlog::set_pattern("%^%l%$: %v");
+    logger->set_formatter(std::make_unique<spdlog::pattern_formatter>("%^%l%$: %v"));
   }
-  spdlog::set_level(quiet ? spdlog::level::warn
+  logger->set_level(quiet ? spdlog::level::warn
                           : (verbose ? spdlog::level::debug : spdlog::level::info));
 }
 

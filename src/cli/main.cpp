@@ -1,5 +1,6 @@
 // main.cpp — picks the subcommand, runs it, and maps qfp8::Error to exit codes
 // (0 ok, 1 usage, 2 invalid input or failed verification, 3 I/O or device failure).
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -8,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/commands.hpp"
+#include "cli/logging.hpp"
 #include "core/error.hpp"
 
 namespace {
@@ -69,7 +71,12 @@ int dispatch(const std::vector<std::string>& argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A file-size limit (ulimit -f) must surface as a clean EFBIG write error that removes the
+  // partial output, not as a SIGXFSZ kill that leaves it behind.
+  std::signal(SIGXFSZ, SIG_IGN);
   std::vector<std::string> args(argv, argv + argc);
+  // Text logging on stderr until a subcommand parses its own --log-format.
+  qfp8::cli::set_up_logging(qfp8::cli::LogFormat::Text, false, false);
   try {
     return dispatch(args);
   } catch (const qfp8::Error& error) {

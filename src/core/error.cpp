@@ -58,7 +58,9 @@ namespace {
 std::string compose(const std::string& file, const std::string& tensor,
                     const std::string& detail) {
   std::string out;
-  if (!file.empty()) out += file + ": ";
+  // Name the file once: I/O details already read "cannot open 'x': ...".
+  const bool detail_names_file = detail.find("'" + file + "'") != std::string::npos;
+  if (!file.empty() && !detail_names_file) out += file + ": ";
   if (!tensor.empty()) out += "tensor '" + tensor + "': ";
   out += detail;
   return out;

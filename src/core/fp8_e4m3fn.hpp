@@ -124,8 +124,14 @@ QFP8_HD float amax_from_f32_magnitude(uint32_t magnitude) { return float_from_bi
 
 // --- scale and quantization (spec §3 steps 3-4) ---------------------------------------
 
-/// scale = amax / 448 (IEEE division); 1.0 for an all-zero tensor.
-QFP8_HD float scale_from_amax(float amax) { return amax == 0.0f ? 1.0f : amax / kE4M3Max; }
+/// scale = amax / 448 (IEEE division); 1.0 for an all-zero tensor. Also 1.0 when the
+/// division underflows to zero, which only an F32 tensor with amax below 448 * 2^-150
+/// (~6e-43) can reach: a zero scale would turn its zeros into 0/0 = NaN codes, while 1.0
+/// stores every such weight as code 0, within 1e-42 of its value.
+QFP8_HD float scale_from_amax(float amax) {
+  const float scale = amax / kE4M3Max;
+  return scale == 0.0f ? 1.0f : scale;
+}
 
 /// q = e4m3fn(w / scale): a true division, never w * (1 / scale) — the two differ on
 /// exact ties for about one scale in five.

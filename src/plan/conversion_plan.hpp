@@ -3,6 +3,7 @@
 // metadata, layout). `--dry-run` prints this plan; the converter executes exactly it.
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <vector>
@@ -14,10 +15,18 @@ namespace qfp8 {
 
 enum class Preset { Auto, None, QwenImage };
 
+/// "auto", "none", "qwen-image"; throws Error(Usage) for anything else.
+Preset preset_from_name(const std::string& name);
+const char* preset_name(Preset preset) noexcept;
+
 struct PlanOptions {
   Preset preset = Preset::Auto;
-  std::vector<std::string> include_patterns;  // ECMAScript regex on tensor names: force quantize
-  std::vector<std::string> exclude_patterns;  // ECMAScript regex on tensor names: force keep
+  // ECMAScript regexes searched (std::regex_search) in the full tensor name. --include
+  // forces quantization past the size threshold and the preset, but only for tensors that
+  // are structurally quantizable (`.weight`, F16/BF16/F32, 2-D): anything else has no
+  // ComfyUI layer to become. --exclude always keeps, and wins over --include.
+  std::vector<std::string> include_patterns;
+  std::vector<std::string> exclude_patterns;
   bool write_comfy_quant = true;      // L.comfy_quant U8 tensors (--no-comfy-quant omits)
   bool write_input_scale = false;     // L.input_scale = 1.0 (--write-input-scale)
   bool full_precision_mm = false;     // "full_precision_matrix_mult": true (--full-precision-mm)
@@ -47,17 +56,28 @@ struct OutputTensorPlan {
 };
 
 struct ConversionPlan {
+  /// The layout has no empty state, so a plan is born with its layout.
+  explicit ConversionPlan(SafetensorsLayout output_layout) : layout(std::move(output_layout)) {}
+
   std::string detected_model;                 // "qwen-image" or "" (generic)
   Preset applied_preset = Preset::None;       // what Auto resolved to
   std::vector<TensorDecision> decisions;      // one per input tensor, byte-wise name order
-  std::vector<OutputTensorPlan> outputs;      // in layout (write) order
+  std::vector<OutputTensorPlan> outputs;      // in layout (write) order: outputs[i] is
+                                              // layout.tensors()[i]
   SafetensorsLayout layout;                   // header + offsets of the output file
+  std::map<std::string, std::string> metadata;  // the output's __metadata__
   std::size_t quantized_count = 0;
   std::size_t kept_count = 0;
 };
 
+/// Compiles the --include/--exclude regexes; throws Error(Usage) naming a bad one. Lets the
+/// command line fail as a usage error before any file is opened.
+void check_plan_options(const PlanOptions& options);
+
 /// Builds the plan for `input` (validated header of `file_label`). Throws InvalidPlan /
 /// NameClash / AlreadyQuantized / Usage (bad regex) — all before any output exists.
+/// `_quantization_metadata` is written only when at least one layer is quantized: with
+/// none, the output is a plain copy that no loader should treat as FP8.
 ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& options,
                                     const std::string& file_label);
 

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# run_benchmarks.sh — end-to-end conversion benchmark. Builds the release binary, writes
+# synthetic Qwen-Image-shaped BF16 checkpoints of ~1 GB and ~4 GB (and ~16 GB with
+# --large), and times, each under /usr/bin/time -v (wall time, peak RSS):
+#   convert --device cpu --threads 1, convert --device cpu (all cores),
+#   convert --device cuda (only when `selftest --device cuda` passes),
+#   and the I/O baseline `cp IN OUT && sync OUT` (durable, as convert fsyncs its output).
+# The page cache is warmed by reading the input before every run. Outputs of the
+# different backends are compared byte for byte (they must be identical) and verified
+# against their source before any number is reported. The table is appended to
+# docs/benchmarks.md with a description of the machine.
+#
+# usage: bench/run_benchmarks.sh [--large] [--no-build] [--keep] [--smoke]
+#   --large     also the ~16 GB checkpoint (needs ~40 GB of free disk)
+#   --no-build  use the existing binary: $QFP8_BIN, else build/release/src/qfp8-cuda
+#   --keep      keep the synthetic inputs in $QFP8_BENCH_DIR (default build/bench-data)
+#   --smoke     a 44 MB input only, table printed but not appended (tests this script)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo="$(pwd)"
+
+large=0 build=1 keep=0 smoke=0
+for arg in "$@"; do
+  case "$arg" in
+    --large) large=1 ;;
+    --no-build) build=0 ;;
+    --keep) keep=1 ;;
+    --smoke) smoke=1 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    *) echo "run_benchmarks: unknown option '$arg'" >&2; exit 1 ;;
+  esac
+done
+
+# Synthetic configurations: name, --blocks, --width-div. Width / 2 (hidden 1536) keeps the
+# real layer mix; 6 and 24 blocks give 1.04 GB and 4.10 GB. The large one is full width:
+# 24 of the 60 real-size blocks, 16.39 GB.
+configs=("1GB 6 2" "4GB 24 2")
+[ "$large" -eq 1 ] && configs+=("16GB 24 1")
+[ "$smoke" -eq 1 ] && configs=("44MB 4 8")
+
+if [ "$build" -eq 1 ]; then
+  export PATH="$PATH:/usr/local/cuda/bin"
+  cmake --workflow --preset release 2>&1 | grep -v '^\[ *[0-9]*%\] Building' || exit 1
+fi
+qfp8="${QFP8_BIN:-$repo/build/release/src/qfp8-cuda}"
+[ -x "$qfp8" ] || { echo "run_benchmarks: $qfp8 is missing (build the release preset)" >&2; exit 1; }
+[ -x /usr/bin/time ] || { echo "run_benchmarks: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
+
+data="${QFP8_BENCH_DIR:-$repo/build/bench-data}"
+mkdir -p "$data"
+log="$data/time.log"
+
+# A CPU-only binary's selftest runs only the CPU checks (and passes), so the gate also
+# requires that the device checks ran.
+have_cuda=0
+if selftest_out="$("$qfp8" selftest --device cuda --quick 2>/dev/null)" &&
+   grep -q '^selftest on cuda:' <<< "$selftest_out"; then
+  have_cuda=1
+fi
+
+# --- measurement helpers ---------------------------------------------------------------
+
+# Wall seconds and peak RSS (MiB) of the last timed command, from /usr/bin/time -v.
+wall_seconds() {
+  awk -F': ' '/Elapsed \(wall clock\)/ {
+      n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$log"
+}
+peak_rss_mib() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$log"; }
+
+# timed LABEL COMMAND...: warms the page cache with the input, runs the command under
+# /usr/bin/time -v and leaves its numbers in $wall and $rss.
+timed() {
+  local label="$1"; shift
+  cat "$input" > /dev/null
+  echo "run_benchmarks: $size_name $label" >&2
+  if ! /usr/bin/time -v -o "$log" "$@" > "$data/run.out" 2>&1; then
+    cat "$data/run.out" >&2
+    echo "run_benchmarks: '$label' failed" >&2
+    exit 1
+  fi
+  wall="$(wall_seconds)"
+  rss="$(peak_rss_mib)"
+}
+
+rows=()
+add_row() {  # LABEL, with $wall $rss $input_bytes $baseline set
+  local label="$1"
+  local gbps ratio
+  gbps="$(awk -v b="$input_bytes" -v s="$wall" 'BEGIN { printf "%.2f", b / 1e9 / s }')"
+  ratio="$(awk -v s="$wall" -v c="$baseline" 'BEGIN { if (c > 0) printf "%.2fx", s / c; else print "-" }')"
+  rows+=("| $size_name | $config_text | $label | $(printf '%.2f' "$wall") | $gbps | $ratio | $rss |")
+}
+
+same_bytes() {  # OUTPUT LABEL: the output must equal the reference output byte for byte
+  if ! cmp -s "$data/reference-fp8.safetensors" "$1"; then
+    echo "run_benchmarks: $2 wrote different bytes from the 1-thread CPU convert" >&2
+    exit 1
+  fi
+}
+
+# Other work on the machine distorts the timings: the report records the load.
+load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- the runs --------------------------------------------------------------------------
+
+for config in "${configs[@]}"; do
+  read -r size_name blocks width_div <<< "$config"
+  input="$data/qwen-image-b${blocks}-w${width_div}-bf16.safetensors"
+  output="$data/out-fp8.safetensors"
+  config_text="synth --blocks $blocks --width-div $width_div"
+  rm -f "$output" "$data/reference-fp8.safetensors"
+  if [ ! -f "$input" ]; then
+    echo "run_benchmarks: $size_name: qfp8-cuda $config_text" >&2
+    "$qfp8" synth --model qwen-image --blocks "$blocks" --width-div "$width_div" -q "$input" >&2
+  fi
+  input_bytes="$(stat -c %s "$input")"
+
+  # Baseline first: its time is the denominator of every ratio.
+  baseline=0
+  timed "cp + sync (baseline)" sh -c 'cp "$1" "$2" && sync "$2"' sh "$input" "$output"
+  baseline="$wall"
+  add_row "cp IN OUT && sync OUT (baseline)"
+  rm -f "$output"
+
+  timed "cpu, 1 thread" "$qfp8" convert -q --device cpu --threads 1 -i "$input" -o "$data/reference-fp8.safetensors"
+  add_row "convert --device cpu --threads 1"
+  # Validate before reporting: the output re-derives from its source.
+  "$qfp8" verify "$data/reference-fp8.safetensors" --against "$input" > "$data/verify.out" 2>&1 ||
+    { cat "$data/verify.out" >&2; echo "run_benchmarks: verify failed" >&2; exit 1; }
+
+  timed "cpu, all threads" "$qfp8" convert -q --device cpu -i "$input" -o "$output"
+  same_bytes "$output" "convert --device cpu"
+  add_row "convert --device cpu ($(nproc) threads)"
+  rm -f "$output"
+
+  if [ "$have_cuda" -eq 1 ]; then
+    timed "cuda" "$qfp8" convert -q --device cuda -i "$input" -o "$output"
+    same_bytes "$output" "convert --device cuda"
+    add_row "convert --device cuda"
+    rm -f "$output"
+  fi
+  rm -f "$data/reference-fp8.safetensors"
+  [ "$keep" -eq 1 ] || rm -f "$input"
+done
+
+# --- the report ------------------------------------------------------------------------
+
+cpu_model="$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+ram_gib="$(awk '/MemTotal/ { printf "%.1f", $2 / 1048576 }' /proc/meminfo)"
+fs_line="$(df -hT "$data" | awk 'NR == 2 { print $2 " on " $1 ", " $3 " total, " $5 " free" }')"
+disk_dev="$(df --output=source "$data" | tail -1)"
+disk_model="$(lsblk -ndo MODEL "$disk_dev" 2>/dev/null | head -1 || true)"
+gpu="none used"
+if [ "$have_cuda" -eq 1 ]; then
+  gpu="$(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1 || echo "CUDA device")"
+fi
+build_text="release preset"
+[ -n "${QFP8_BIN:-}" ] && build_text="binary $QFP8_BIN"
+commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
+
+report="$(
+  echo
+  echo "## $(date -u '+%Y-%m-%d %H:%M UTC') — $(hostname)"
+  echo
+  echo "- CPU: ${cpu_model:-unknown}, $(nproc) threads available"
+  echo "- RAM: ${ram_gib} GiB"
+  echo "- Disk: ${fs_line}${disk_model:+, $disk_model}"
+  echo "- GPU: $gpu"
+  echo "- Load average (1/5/15 min) before the runs: $load_before"
+  echo "- qfp8-cuda $("$qfp8" --version | awk '{ print $2 }') ($build_text), commit $commit"
+  echo "- Inputs: \`qfp8-cuda synth --model qwen-image\` (seed 0); page cache warmed before each run"
+  echo
+  echo "| input | config | run | wall s | GB/s of input | time vs cp | peak RSS MiB |"
+  echo "|---|---|---|---:|---:|---:|---:|"
+  printf '%s\n' "${rows[@]}"
+)"
+printf '%s\n' "$report"
+if [ "$smoke" -eq 0 ]; then
+  printf '%s\n' "$report" >> docs/benchmarks.md
+  echo
+  echo "run_benchmarks: appended to docs/benchmarks.md"
+fi

@@ -1,0 +1,32 @@
+// cuda_resources.cu — checked allocation of the RAII-owned CUDA resources.
+#include "cuda_resources.cuh"
+
+#include "cuda_check.cuh"
+
+namespace qfp8 {
+
+DeviceBytes allocate_device_bytes(std::size_t bytes) {
+  void* pointer = nullptr;
+  QFP8_CUDA_CHECK(cudaMalloc(&pointer, bytes == 0 ? 1 : bytes));
+  return DeviceBytes(static_cast<uint8_t*>(pointer));
+}
+
+PinnedBytes allocate_pinned_bytes(std::size_t bytes) {
+  void* pointer = nullptr;
+  QFP8_CUDA_CHECK(cudaMallocHost(&pointer, bytes == 0 ? 1 : bytes));
+  return PinnedBytes(static_cast<uint8_t*>(pointer));
+}
+
+Stream create_stream() {
+  cudaStream_t stream = nullptr;
+  QFP8_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+  return Stream(stream);
+}
+
+Event create_event() {
+  cudaEvent_t event = nullptr;
+  QFP8_CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
+  return Event(event);
+}
+
+}  // namespace qfp8

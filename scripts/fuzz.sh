@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# fuzz.sh [SECONDS_PER_TARGET] — builds the libFuzzer harnesses of tests/fuzz with clang
+# under ASan+UBSan and runs each for a bounded time on a seed corpus of valid files (written
+# by the reference Python `safetensors` writer) and malformed variants. A crash leaves its
+# reproducer in build/fuzz/artifacts/ and fails the script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-60}"
+build=build/fuzz
+
+command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is required (apt-get install clang)"; exit 1; }
+CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DQFP8_ENABLE_CUDA=OFF -DQFP8_SANITIZE=ON -DQFP8_BUILD_TESTS=OFF -DQFP8_BUILD_FUZZERS=ON \
+  -DQFP8_WERROR=ON >/dev/null
+targets=$(cd tests/fuzz && ls fuzz_*.cpp | sed 's/\.cpp$//')
+# shellcheck disable=SC2086
+cmake --build "$build" -j2 --target $targets 2>&1 | grep -E 'error|warning' || true
+
+corpus="$build/seeds"
+rm -rf "$corpus" && mkdir -p "$corpus" "$build/artifacts"
+python3 tests/fuzz/make_seeds.py "$corpus"
+
+status=0
+for target in $targets; do
+  work="$build/corpus-$target"
+  mkdir -p "$work"
+  echo "fuzz.sh: $target for ${seconds}s"
+  if ! "$build/tests/fuzz/$target" "$work" "$corpus" -dict=tests/fuzz/safetensors.dict \
+      -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+      -artifact_prefix="$build/artifacts/$target-" -print_final_stats=1 2>"$build/$target.log"; then
+    echo "fuzz.sh: $target FAILED (see $build/$target.log and $build/artifacts/)"
+    tail -40 "$build/$target.log"
+    status=1
+  else
+    grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' "$build/$target.log" | sed "s/^/  /"
+  fi
+done
+exit $status

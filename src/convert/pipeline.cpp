@@ -1,0 +1,254 @@
+// pipeline.cpp — walks the output layout in order: copies stream straight from the map,
+// scales are reserved and filled once their weight is quantized, and each run of
+// consecutive FP8 weights goes to the backend in one call.
+#include "convert/pipeline.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <map>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "core/error.hpp"
+#include "core/fp8_e4m3fn.hpp"
+#include "safetensors/writer.hpp"
+
+namespace qfp8 {
+namespace {
+
+// Copies go to the sink in 64 MiB pieces: large enough for full-speed writes, small enough
+// that progress moves on the biggest tensors.
+constexpr uint64_t kCopyChunk = 64ull << 20;
+// Every 16 MiB of input, the whole span read since the last sweep is released again: the
+// kernel's fault-around maps up to 64 KiB of neighbouring pages on each read fault, and
+// pages shared by two tensors are never inside one tensor's range, so per-tensor releases
+// alone let resident memory creep up with the number of tensors.
+constexpr uint64_t kSweepBytes = 16ull << 20;
+// What one tensor may leave mapped beyond its own pages: fault-around on both sides.
+constexpr uint64_t kFaultAroundSlack = 128ull << 10;
+
+std::string shape_text(const std::vector<uint64_t>& shape) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+/// Decimal units, as disks and checkpoints are sized: "40.9 GB", "13.2 kB".
+std::string size_text(uint64_t bytes) {
+  const double value = static_cast<double>(bytes);
+  char text[32];
+  if (value >= 1e9) {
+    std::snprintf(text, sizeof text, "%.1f GB", value / 1e9);
+  } else if (value >= 1e6) {
+    std::snprintf(text, sizeof text, "%.1f MB", value / 1e6);
+  } else {
+    std::snprintf(text, sizeof text, "%.1f kB", value / 1e3);
+  }
+  return text;
+}
+
+double mebibytes(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+
+class PlanExecutor {
+ public:
+  PlanExecutor(const SafetensorsFile& input, const ConversionPlan& plan,
+               QuantizeBackend& backend, ByteSink& sink, Progress* progress)
+      : input_(input), plan_(plan), backend_(backend), writer_(plan.layout, sink),
+        progress_(progress) {
+    for (const auto& output : plan.outputs) {
+      if (output.source == OutputSource::WeightScale) scale_name_[output.source_name] = output.name;
+    }
+  }
+
+  void run() {
+    const auto& outputs = plan_.outputs;
+    for (std::size_t i = 0; i < outputs.size();) {
+      const OutputTensorPlan& output = outputs[i];
+      if (output.source == OutputSource::QuantizedWeight) {
+        std::size_t end = i;
+        while (end < outputs.size() && outputs[end].source == OutputSource::QuantizedWeight) ++end;
+        quantize_run(i, end);
+        i = end;
+        continue;
+      }
+      if (output.source == OutputSource::CopyOfInput) {
+        copy_tensor(output, i + 1 < outputs.size() ? &outputs[i + 1] : nullptr);
+      } else if (output.source == OutputSource::WeightScale) {
+        writer_.defer_tensor(output.name);
+      } else {
+        writer_.write_tensor(output.name, output.constant_bytes.data(),
+                             output.constant_bytes.size());
+      }
+      ++i;
+    }
+    writer_.finish();
+  }
+
+  /// Called by the consumer: the scale of job `index` in the current run is known.
+  void begin_quantized(std::size_t index, float scale) {
+    const TensorInfo& tensor = *run_tensors_[index];
+    if (writer_.next_tensor() != tensor.name) {
+      throw Error(ErrorCode::InvalidPlan, input_.path(), tensor.name,
+                  "cannot write: backend result out of layout order");
+    }
+    if (index + 1 < run_tensors_.size()) input_.prefetch(*run_tensors_[index + 1]);
+    const uint32_t bits = float_bits(scale);
+    const uint8_t bytes[4] = {static_cast<uint8_t>(bits), static_cast<uint8_t>(bits >> 8),
+                              static_cast<uint8_t>(bits >> 16), static_cast<uint8_t>(bits >> 24)};
+    writer_.fill_deferred(scale_name_.at(tensor.name), bytes, sizeof bytes);
+  }
+
+  void quantized_bytes(std::size_t index, const uint8_t* fp8, uint64_t count) {
+    writer_.append(fp8, count);
+    if (progress_) progress_->add_bytes(count * dtype_size(run_tensors_[index]->dtype));
+  }
+
+  void end_quantized(std::size_t index) {
+    const TensorInfo& tensor = *run_tensors_[index];
+    release(tensor);
+    tensor_done(tensor, Dtype::F8_E4M3, tensor.numel);
+  }
+
+ private:
+  const TensorInfo& source_of(const OutputTensorPlan& output) const {
+    const TensorInfo* tensor = input_.find(output.source_name);
+    if (tensor == nullptr) {
+      throw Error(ErrorCode::InvalidPlan, input_.path(), output.source_name,
+                  "cannot find the planned source tensor in the input");
+    }
+    return *tensor;
+  }
+
+  void copy_tensor(const OutputTensorPlan& output, const OutputTensorPlan* next) {
+    const TensorInfo& tensor = source_of(output);
+    if (next != nullptr && !next->source_name.empty() && next->source != OutputSource::WeightScale) {
+      input_.prefetch(source_of(*next));
+    }
+    const ByteView view = input_.bytes(tensor);
+    for (uint64_t offset = 0; offset < view.size; offset += kCopyChunk) {
+      const uint64_t size = std::min(kCopyChunk, view.size - offset);
+      writer_.append(view.data + offset, size);
+      if (progress_) progress_->add_bytes(size);
+    }
+    if (view.size == 0) writer_.write_tensor(output.name, view.data, 0);
+    release(tensor);
+    tensor_done(tensor, tensor.dtype, tensor.byte_size());
+  }
+
+  void quantize_run(std::size_t begin, std::size_t end);
+
+  /// Drops a finished tensor's pages, and periodically the whole span read since the last
+  /// sweep (MADV_DONTNEED on a read-only map: the data stays in the page cache).
+  void release(const TensorInfo& tensor) {
+    input_.release(tensor);
+    sweep_.begin = std::min(sweep_.begin, tensor.begin);
+    sweep_.end = std::max(sweep_.end, tensor.end);
+    swept_bytes_ += tensor.byte_size() + kFaultAroundSlack;
+    if (swept_bytes_ < kSweepBytes) return;
+    input_.release(sweep_);
+    sweep_.begin = UINT64_MAX;
+    sweep_.end = 0;
+    swept_bytes_ = 0;
+  }
+
+  void tensor_done(const TensorInfo& tensor, Dtype out_dtype, uint64_t out_bytes) {
+    ++tensors_done_;
+    if (progress_) progress_->tensor_done();
+    if (!spdlog::should_log(spdlog::level::debug)) return;
+    spdlog::debug("[{:>4}/{}] {} {} {} -> {} {:.1f} -> {:.1f} MiB", tensors_done_,
+                  plan_.decisions.size(), tensor.name, shape_text(tensor.shape),
+                  dtype_name(tensor.dtype), dtype_name(out_dtype), mebibytes(tensor.byte_size()),
+                  mebibytes(out_bytes));
+  }
+
+  const SafetensorsFile& input_;
+  const ConversionPlan& plan_;
+  QuantizeBackend& backend_;
+  SafetensorsWriter writer_;
+  Progress* progress_;
+  std::map<std::string, std::string> scale_name_;  // weight name -> its scale's name
+  std::vector<const TensorInfo*> run_tensors_;      // sources of the current backend run
+  std::size_t tensors_done_ = 0;
+  TensorInfo sweep_{{}, Dtype::U8, {}, UINT64_MAX, 0, 0};  // span read since the last sweep
+  uint64_t swept_bytes_ = 0;
+};
+
+/// Forwards the backend's results to the executor, which owns the writer.
+class ExecutorConsumer final : public QuantizedConsumer {
+ public:
+  explicit ExecutorConsumer(PlanExecutor& executor) : executor_(executor) {}
+  void begin_tensor(std::size_t job, float scale) override { executor_.begin_quantized(job, scale); }
+  void tensor_bytes(std::size_t job, const uint8_t* fp8, uint64_t count) override {
+    executor_.quantized_bytes(job, fp8, count);
+  }
+  void end_tensor(std::size_t job) override { executor_.end_quantized(job); }
+
+ private:
+  PlanExecutor& executor_;
+};
+
+void PlanExecutor::quantize_run(std::size_t begin, std::size_t end) {
+  run_tensors_.clear();
+  std::vector<QuantizeJob> jobs;
+  for (std::size_t i = begin; i < end; ++i) {
+    const TensorInfo& tensor = source_of(plan_.outputs[i]);
+    run_tensors_.push_back(&tensor);
+    jobs.push_back({tensor.name, tensor.dtype, input_.bytes(tensor).data, tensor.numel});
+  }
+  if (!run_tensors_.empty()) input_.prefetch(*run_tensors_.front());
+  ExecutorConsumer consumer(*this);
+  backend_.run(jobs, consumer);
+}
+
+}  // namespace
+
+ConvertSummary execute_plan(const SafetensorsFile& input, const ConversionPlan& plan,
+                            QuantizeBackend& backend, ByteSink& sink, Progress* progress) {
+  const auto start = std::chrono::steady_clock::now();
+  PlanExecutor executor(input, plan, backend, sink, progress);
+  try {
+    executor.run();
+  } catch (const Error& error) {
+    // Backend errors name the tensor only; the user also needs to know which file.
+    if (!error.file().empty()) throw;
+    throw Error(error.code(), input.path(), error.tensor(), error.detail());
+  }
+  if (progress) progress->finish();
+  ConvertSummary summary;
+  summary.quantized = plan.quantized_count;
+  summary.kept = plan.kept_count;
+  summary.input_bytes = input.file_size();
+  summary.output_bytes = plan.layout.file_size();
+  summary.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  summary.backend = backend.description();
+  return summary;
+}
+
+ConvertSummary convert_to_file(const SafetensorsFile& input, const ConversionPlan& plan,
+                               QuantizeBackend& backend, const std::string& output_path,
+                               bool overwrite, Progress* progress) {
+  // A file-size limit (ulimit -f) must surface as a failed write (EFBIG -> WriteFailed,
+  // temp file removed), not kill the process with SIGXFSZ and leave `.partial` behind.
+  std::signal(SIGXFSZ, SIG_IGN);
+  install_interrupt_cleanup();
+  AtomicFileOptions options;
+  options.overwrite = overwrite;
+  AtomicFileSink sink(output_path, options);
+  return execute_plan(input, plan, backend, sink, progress);
+}
+
+std::string format_summary(const ConvertSummary& summary) {
+  const double rate =
+      summary.seconds > 0 ? static_cast<double>(summary.input_bytes) / 1e9 / summary.seconds : 0.0;
+  char text[256];
+  std::snprintf(text, sizeof text, "%s -> %s in %.1f s (%.2f GB/s), %zu quantized, %zu kept",
+                size_text(summary.input_bytes).c_str(), size_text(summary.output_bytes).c_str(),
+                summary.seconds, rate, summary.quantized, summary.kept);
+  return std::string(text) + " on " + summary.backend;
+}
+
+}  // namespace qfp8

@@ -1,0 +1,47 @@
+// plan_printer.cpp — dry-run text: what the converter would do to each tensor, and why.
+#include "convert/plan_printer.hpp"
+
+#include <cstdio>
+#include <string>
+#include <unordered_map>
+
+namespace qfp8 {
+namespace {
+
+std::string shape_text(const std::vector<uint64_t>& shape) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+std::string size_text(uint64_t bytes) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return text;
+}
+
+}  // namespace
+
+void print_plan(std::ostream& out, const Header& input, const ConversionPlan& plan) {
+  out << "model: " << (plan.detected_model.empty() ? "generic" : plan.detected_model)
+      << ", preset: " << preset_name(plan.applied_preset) << "\n";
+  std::unordered_map<std::string, const TensorInfo*> by_name;
+  for (const auto& tensor : input.tensors) by_name[tensor.name] = &tensor;
+  for (const auto& decision : plan.decisions) {
+    const auto found = by_name.find(decision.name);
+    if (found == by_name.end()) continue;
+    const TensorInfo* tensor = found->second;
+    out << (decision.quantize ? "quantize " : "keep     ") << decision.name << " "
+        << shape_text(tensor->shape) << " " << dtype_name(tensor->dtype);
+    if (decision.quantize) out << " -> F8_E4M3";
+    out << "  (" << decision.reason << ")\n";
+  }
+  const uint64_t input_bytes = input.data_offset() + input.data_size;
+  out << plan.decisions.size() << " tensors: " << plan.quantized_count << " quantized, "
+      << plan.kept_count << " kept\n";
+  out << "output: " << plan.layout.tensors().size() << " tensors, "
+      << plan.layout.file_size() << " bytes (" << size_text(plan.layout.file_size())
+      << "), input " << input_bytes << " bytes (" << size_text(input_bytes) << ")\n";
+}
+
+}  // namespace qfp8

@@ -1,0 +1,106 @@
+// inspect_summary.cpp — gathers the facts of an InspectSummary from a validated header.
+#include "inspect/inspect_summary.hpp"
+
+#include "plan/comfy_metadata.hpp"
+
+namespace qfp8 {
+namespace {
+
+constexpr const char* kLegacyMarker = "scaled_fp8";
+constexpr const char* kLegacyScaleSuffix = ".scale_weight";
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::vector<DtypeTotal> dtype_totals(const std::vector<TensorInfo>& tensors) {
+  std::map<Dtype, DtypeTotal> totals;
+  for (const auto& tensor : tensors) {
+    auto& total = totals[tensor.dtype];
+    total.dtype = tensor.dtype;
+    ++total.tensors;
+    total.bytes += tensor.byte_size();
+  }
+  std::vector<DtypeTotal> out;
+  for (auto it = totals.rbegin(); it != totals.rend(); ++it) out.push_back(it->second);
+  return out;
+}
+
+// ComfyUI looks the marker up under the model's key prefix, so any "<prefix>.scaled_fp8".
+bool is_legacy_marker(const std::string& name) {
+  return name == kLegacyMarker || ends_with(name, std::string(".") + kLegacyMarker);
+}
+
+void count_companions(const TensorInfo& tensor, InspectSummary& summary) {
+  if (ends_with(tensor.name, kWeightScaleSuffix)) ++summary.weight_scale_tensors;
+  if (ends_with(tensor.name, kInputScaleSuffix)) ++summary.input_scale_tensors;
+  if (ends_with(tensor.name, kComfyQuantSuffix)) ++summary.comfy_quant_tensors;
+  if (ends_with(tensor.name, kLegacyScaleSuffix)) ++summary.scale_weight_tensors;
+  if (!summary.legacy_scaled_fp8 && is_legacy_marker(tensor.name)) {
+    LegacyMarkerSummary marker;
+    marker.tensor_name = tensor.name;
+    marker.shape = tensor.shape;
+    // Shape [2] means full-precision matmul; [0] (or anything else) means FP8 matmul.
+    marker.full_precision_mm = tensor.shape == std::vector<uint64_t>{2};
+    summary.legacy_scaled_fp8 = marker;
+  }
+}
+
+}  // namespace
+
+QuantizationMetadataSummary summarize_quantization_metadata(const std::string& json_text) {
+  QuantizationMetadataSummary out;
+  const auto document = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (document.is_discarded()) {
+    out.problem = "is not valid JSON";
+    return out;
+  }
+  if (!document.is_object()) {
+    out.problem = "is not a JSON object";
+    return out;
+  }
+  if (const auto version = document.find("format_version"); version != document.end()) {
+    out.format_version = version->is_string() ? version->get<std::string>() : version->dump();
+  }
+  const auto layers = document.find("layers");
+  if (layers == document.end() || !layers->is_object()) {
+    out.problem = "has no object 'layers'";
+    return out;
+  }
+  for (const auto& [name, config] : layers->items()) {
+    ++out.layer_count;
+    const bool has_format = config.is_object() && config.contains("format") &&
+                            config["format"].is_string();
+    ++out.layers_by_format[has_format ? config["format"].get<std::string>() : "(no format)"];
+  }
+  out.valid = true;
+  return out;
+}
+
+InspectSummary summarize(const Header& header, const std::string& path, uint64_t file_size) {
+  InspectSummary summary;
+  summary.path = path;
+  summary.file_size = file_size;
+  summary.header_size = header.header_size;
+  summary.data_size = header.data_size;
+  summary.dtypes = dtype_totals(header.tensors);
+  summary.has_metadata = header.has_metadata;
+  summary.metadata = header.metadata;
+  summary.tensors = header.tensors;
+  for (const auto& tensor : header.tensors) count_companions(tensor, summary);
+  if (const auto it = header.metadata.find(kQuantizationMetadataKey); it != header.metadata.end()) {
+    summary.quantization = summarize_quantization_metadata(it->second);
+  }
+  return summary;
+}
+
+std::string truncate_for_display(const std::string& text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t cut = max_bytes;
+  // Never split a UTF-8 sequence: back up over continuation bytes (10xxxxxx).
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0u) == 0x80u) --cut;
+  return text.substr(0, cut) + "...";
+}
+
+}  // namespace qfp8

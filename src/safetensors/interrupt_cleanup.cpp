@@ -1,0 +1,83 @@
+// interrupt_cleanup.cpp — unlinks live `.partial` files when SIGINT/SIGTERM arrives. The
+// handler may only use async-signal-safe calls, so the paths live in a fixed table of
+// char arrays (no allocation), each guarded by a lock-free atomic "in use" flag.
+#include "safetensors/byte_sink.hpp"
+#include "safetensors/interrupt_cleanup.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <cstring>
+#include <mutex>
+#include <unistd.h>
+
+namespace qfp8 {
+namespace {
+
+constexpr std::size_t kMaxLiveSinks = 16;  // a conversion has one output; tests a few
+constexpr std::size_t kMaxPathBytes = 4096;  // PATH_MAX on Linux, NUL included
+
+struct Slot {
+  std::atomic<bool> used{false};
+  char path[kMaxPathBytes];
+};
+
+Slot g_slots[kMaxLiveSinks];
+std::mutex g_table_mutex;  // between threads; the handler only reads
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs lock-free flags");
+
+void unlink_temp_files_and_die(int signal_number) {
+  for (auto& slot : g_slots) {
+    if (slot.used.load(std::memory_order_acquire)) ::unlink(slot.path);
+  }
+  // Let the signal do what it would have done without us (terminate, with the right
+  // status for the parent shell): default action, then re-raise. The signal stays blocked
+  // until this handler returns, so it is delivered right after.
+  struct sigaction action {};
+  action.sa_handler = SIG_DFL;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(signal_number, &action, nullptr);
+  ::raise(signal_number);
+}
+
+}  // namespace
+
+namespace detail {
+
+void register_temp_path(const std::string& path) noexcept {
+  if (path.size() >= kMaxPathBytes) return;
+  std::lock_guard<std::mutex> lock(g_table_mutex);
+  for (auto& slot : g_slots) {
+    if (slot.used.load(std::memory_order_relaxed)) continue;
+    std::memcpy(slot.path, path.c_str(), path.size() + 1);
+    slot.used.store(true, std::memory_order_release);  // publish the path before the flag
+    return;
+  }
+}
+
+void unregister_temp_path(const std::string& path) noexcept {
+  std::lock_guard<std::mutex> lock(g_table_mutex);
+  for (auto& slot : g_slots) {
+    if (slot.used.load(std::memory_order_relaxed) && path == slot.path) {
+      slot.used.store(false, std::memory_order_release);
+      return;
+    }
+  }
+}
+
+}  // namespace detail
+
+void install_interrupt_cleanup() {
+  static std::once_flag installed;
+  std::call_once(installed, [] {
+    struct sigaction action {};
+    action.sa_handler = unlink_temp_files_and_die;
+    sigemptyset(&action.sa_mask);
+    // Either signal blocks the other while the handler runs, so files are unlinked once.
+    sigaddset(&action.sa_mask, SIGINT);
+    sigaddset(&action.sa_mask, SIGTERM);
+    ::sigaction(SIGINT, &action, nullptr);
+    ::sigaction(SIGTERM, &action, nullptr);
+  });
+}
+
+}  // namespace qfp8

@@ -1,0 +1,19 @@
+// against_source.hpp — verify --against: re-derives every quantized layer from the source
+// with the shared numerics (spec §3) and demands identical FP8 bytes and scale bits; every
+// other tensor must be the source's, byte for byte; nothing lost, nothing added beyond the
+// layers' companions. Measures each layer's quantization quality on the way.
+#pragma once
+
+#include <vector>
+
+#include "safetensors/reader.hpp"
+#include "verify/findings.hpp"
+#include "verify/format_checker.hpp"
+
+namespace qfp8::verify {
+
+void check_against_source(const SafetensorsFile& output, const SafetensorsFile& source,
+                          const LayerInventory& inventory, unsigned threads,
+                          FindingList& findings, std::vector<LayerQuality>& quality);
+
+}  // namespace qfp8::verify

@@ -1,0 +1,202 @@
+// format_checker.cpp — the `_quantization_metadata` layout's rules (spec §2, §5), layer by
+// layer, then the whole-file rules: no undeclared FP8 weight, no stray companion, no NaN.
+#include "verify/format_checker.hpp"
+
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "plan/comfy_metadata.hpp"
+#include "safetensors/header_parser.hpp"
+#include "verify/tensor_checks.hpp"
+
+namespace qfp8::verify {
+namespace {
+
+using nlohmann::json;
+using LayerConfigs = std::map<std::string, json>;  // sorted: findings come in name order
+
+const std::string kMetadataKey = kQuantizationMetadataKey;
+const std::string kFormat = "float8_e4m3fn";
+// Full checkpoints carry this prefix; ComfyUI detects it from the tensor names (spec §2).
+const std::string kDiffusionPrefix = "model.diffusion_model.";
+const std::string kWeight = kWeightSuffix;
+const std::string kWeightScale = kWeightScaleSuffix;
+const std::string kInputScale = kInputScaleSuffix;
+const std::string kComfyQuant = kComfyQuantSuffix;
+const std::string kCompanions[] = {kWeight, kWeightScale, kInputScale, kComfyQuant};
+// Companions of a layer that no declared layer owns; the legacy names are stray here too.
+const std::string kStraySuffixes[] = {kWeightScale, kInputScale, kComfyQuant, ".scale_weight",
+                                      ".scale_input"};
+
+/// Parses `_quantization_metadata` into the declared layers. False when there is none.
+bool parse_declared_layers(const Header& header, FindingList& findings, LayerConfigs& configs) {
+  const auto entry = header.metadata.find(kMetadataKey);
+  if (entry == header.metadata.end()) {
+    findings.err("MissingQuantizationMetadata", "",
+                 "__metadata__ has no '" + kMetadataKey + "': ComfyUI loads no layer as FP8");
+    return false;
+  }
+  json root;
+  try {
+    root = json::parse(entry->second);
+  } catch (const json::exception& error) {
+    findings.err("InvalidQuantizationMetadata", "",
+                 "'" + kMetadataKey + "' is not JSON: " + error.what());
+    return false;
+  }
+  if (!root.is_object() || !root.contains("layers") || !root["layers"].is_object()) {
+    findings.err("InvalidQuantizationMetadata", "",
+                 "'" + kMetadataKey + "' must be a JSON object with an object 'layers'");
+    return false;
+  }
+  if (!root.contains("format_version") || root["format_version"] != "1.0") {
+    findings.warn("FormatVersion", "",
+                  "'" + kMetadataKey + "' has no format_version \"1.0\" (spec §2)");
+  }
+  for (const auto& [layer, config] : root["layers"].items()) configs.emplace(layer, config);
+  findings.ok("QuantizationMetadata", "",
+              kMetadataKey + ": " + std::to_string(configs.size()) + " layer(s) declared");
+  return true;
+}
+
+/// True when the config is an object whose format is float8_e4m3fn.
+bool check_layer_config(const std::string& layer, const json& config, FindingList& findings) {
+  if (!config.is_object()) {
+    findings.err("InvalidLayerConfig", layer, "layer config is not a JSON object: " + config.dump());
+    return false;
+  }
+  if (!config.contains("format") || config["format"] != kFormat) {
+    findings.err("InvalidLayerConfig", layer,
+                 "layer config format must be \"" + kFormat + "\": " + config.dump());
+    return false;
+  }
+  return true;
+}
+
+void check_comfy_quant(const SafetensorsFile& file, const TensorInfo& tensor,
+                       const std::string& layer, const json& config, FindingList& findings) {
+  if (tensor.dtype != Dtype::U8 || tensor.shape.size() != 1) {
+    findings.err("ComfyQuantInvalid", layer,
+                 "'" + tensor.name + "' is " + std::string(dtype_name(tensor.dtype)) + " " +
+                     shape_text(tensor.shape) + ", must be U8 1-D");
+    return;
+  }
+  const ByteView view = file.bytes(tensor);
+  const std::string text(reinterpret_cast<const char*>(view.data), view.size);
+  if (!is_valid_utf8(text)) {
+    findings.err("ComfyQuantInvalid", layer, "'" + tensor.name + "' is not valid UTF-8");
+    return;
+  }
+  json parsed;
+  try {
+    parsed = json::parse(text);
+  } catch (const json::exception& error) {
+    findings.err("ComfyQuantInvalid", layer,
+                 "'" + tensor.name + "' is not JSON: " + std::string(error.what()));
+    return;
+  }
+  if (parsed != config) {
+    findings.err("ComfyQuantMismatch", layer,
+                 "'" + tensor.name + "' holds " + parsed.dump() + " but the metadata declares " +
+                     config.dump());
+    return;
+  }
+  // The layer configs exactly as spec §2 writes them (Python json.dumps defaults).
+  for (const std::string& canonical : {layer_config_json(false), layer_config_json(true)}) {
+    if (json::parse(canonical) == parsed && canonical != text) {
+      findings.warn("ComfyQuantNotCanonical", layer,
+                    "'" + tensor.name + "' is not written as json.dumps does: expected '" +
+                        canonical + "'");
+    }
+  }
+}
+
+/// The same layer with the diffusion-model prefix added or removed, when ITS weight exists.
+std::string prefix_counterpart(const SafetensorsFile& file, const std::string& layer) {
+  std::string other = layer.rfind(kDiffusionPrefix, 0) == 0 ? layer.substr(kDiffusionPrefix.size())
+                                                             : kDiffusionPrefix + layer;
+  return file.find(other + kWeight) != nullptr ? other : std::string();
+}
+
+void note_layer_tensors(const SafetensorsFile& file, const std::string& layer,
+                        std::set<std::string>& names) {
+  for (const auto& suffix : kCompanions) {
+    if (file.find(layer + suffix) != nullptr) names.insert(layer + suffix);
+  }
+}
+
+void check_layer(const SafetensorsFile& file, const std::string& layer, const json& config,
+                 LayerInventory& inventory, FindingList& findings) {
+  note_layer_tensors(file, layer, inventory.layer_tensors);
+  const bool config_ok = check_layer_config(layer, config, findings);
+  const TensorInfo* weight = file.find(layer + kWeight);
+  if (weight == nullptr) {
+    const std::string other = prefix_counterpart(file, layer);
+    if (!other.empty()) {
+      findings.err("PrefixMismatch", layer,
+                   "metadata names layer '" + layer + "' but the tensors are named '" + other +
+                       ".*': ComfyUI's prefix detection then drops the weights (spec §2)");
+      note_layer_tensors(file, other, inventory.layer_tensors);
+      return;
+    }
+    findings.err("MissingWeight", layer, "declared layer has no '" + layer + kWeight + "'");
+  }
+  const bool weight_ok = weight != nullptr && check_fp8_weight(*weight, layer, findings);
+  const TensorInfo* scale = file.find(layer + kWeightScale);
+  if (scale == nullptr) {
+    findings.err("MissingWeightScale", layer, "declared layer has no '" + layer + kWeightScale + "'");
+  }
+  const bool scale_ok =
+      scale != nullptr && check_scale(file, *scale, ScaleKind::Weight, layer, findings);
+  if (const TensorInfo* input = file.find(layer + kInputScale)) {
+    check_scale(file, *input, ScaleKind::Input, layer, findings);
+  }
+  if (const TensorInfo* marker = file.find(layer + kComfyQuant)) {
+    check_comfy_quant(file, *marker, layer, config, findings);
+  }
+  if (config_ok && weight_ok && scale_ok) inventory.usable.push_back(layer);
+}
+
+/// FP8 weights nobody declared (ComfyUI uses them unscaled) and companions of no layer.
+void check_undeclared(const SafetensorsFile& file, const LayerInventory& inventory,
+                      FindingList& findings) {
+  for (const auto& tensor : file.header().tensors) {
+    if (inventory.layer_tensors.count(tensor.name) != 0) continue;
+    if (tensor.dtype == Dtype::F8_E4M3 && ends_with(tensor.name, kWeight)) {
+      findings.err("UndeclaredFp8Weight", strip_suffix(tensor.name, kWeight),
+                   "'" + tensor.name + "' is F8_E4M3 but not declared in '" + kMetadataKey +
+                       "': ComfyUI would use it unscaled");
+      continue;
+    }
+    for (const std::string& suffix : kStraySuffixes) {
+      if (!ends_with(tensor.name, suffix)) continue;
+      findings.err("StrayCompanion", strip_suffix(tensor.name, suffix),
+                   "'" + tensor.name + "' belongs to no layer declared in '" + kMetadataKey + "'");
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+LayerInventory check_format(const SafetensorsFile& file, unsigned threads, FindingList& findings) {
+  if (file.find(kLegacyMarker) != nullptr) return check_legacy_format(file, threads, findings);
+  LayerInventory inventory;
+  inventory.scale_suffix = kWeightScale;
+  LayerConfigs configs;
+  parse_declared_layers(file.header(), findings, configs);
+  inventory.layer_count = configs.size();
+  const std::size_t errors_before = findings.error_count();
+  for (const auto& [layer, config] : configs) check_layer(file, layer, config, inventory, findings);
+  if (findings.error_count() == errors_before && !configs.empty()) {
+    findings.ok("Layers", "",
+                std::to_string(configs.size()) +
+                    " layer(s): F8_E4M3 2-D weights, finite positive F32 scales, markers agree");
+  }
+  check_undeclared(file, inventory, findings);
+  check_nan_codes(file, "", threads, findings);
+  return inventory;
+}
+
+}  // namespace qfp8::verify

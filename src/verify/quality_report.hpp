@@ -1,0 +1,47 @@
+// quality_report.hpp — per-layer quantization quality: the double accumulators filled by
+// the source comparison, the derived numbers, ordering (worst first), a summary, and the
+// --report files (JSON or CSV, every layer).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "verify/findings.hpp"
+
+namespace qfp8::verify {
+
+/// Sums over a run of elements; chunks are merged in chunk order for deterministic doubles.
+struct QualitySums {
+  double sum_w2 = 0.0;        // sum of w^2
+  double sum_e2 = 0.0;        // sum of (deq - w)^2
+  double max_abs_error = 0.0;
+  uint64_t nonzero = 0;       // source elements != 0
+  uint64_t flushed = 0;       // of those, elements whose code is ±0
+  uint64_t saturated = 0;     // codes 0x7E / 0xFE (±448)
+
+  /// One element: source value w, output code, output scale.
+  void add(float w, uint8_t code, float scale);
+  void merge(const QualitySums& other);
+};
+
+LayerQuality layer_quality(const std::string& layer, uint64_t numel, const QualitySums& sums);
+
+/// Lowest SNR first; ties (e.g. exact layers) by name, so the order is stable.
+void sort_worst_first(std::vector<LayerQuality>& layers);
+
+QualitySummary summarize_quality(const std::vector<LayerQuality>& layers);
+
+/// {"summary": {...}, "layers": [...]}: SNR of exact layers is null (JSON has no infinity).
+nlohmann::json quality_to_json(const std::vector<LayerQuality>& layers);
+
+/// Writes every layer to `path`: JSON when it ends in ".json", CSV when ".csv" (Usage
+/// error otherwise; WriteFailed when it cannot be written).
+void write_quality_report(const std::string& path, const std::vector<LayerQuality>& layers);
+
+/// True for a --report name this tool can write.
+bool is_report_path(const std::string& path);
+
+}  // namespace qfp8::verify

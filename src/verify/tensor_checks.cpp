@@ -1,0 +1,157 @@
+// tensor_checks.cpp — single-tensor rules (spec §2, §5) shared by both layout checkers.
+#include "verify/tensor_checks.hpp"
+
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+
+#include "core/fp8_e4m3fn.hpp"
+#include "verify/chunked_scan.hpp"
+
+namespace qfp8::verify {
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string strip_suffix(const std::string& text, const std::string& suffix) {
+  return text.substr(0, text.size() - suffix.size());
+}
+
+std::string shape_text(const std::vector<uint64_t>& shape) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i != 0) out += ", ";
+    out += std::to_string(shape[i]);
+  }
+  return out + "]";
+}
+
+float read_f32_scalar(const SafetensorsFile& file, const TensorInfo& tensor) {
+  const ByteView view = file.bytes(tensor);
+  const uint8_t* p = view.data;
+  return float_from_bits(uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) |
+                         (uint32_t{p[3]} << 24));
+}
+
+std::string float_text(float value) {
+  char text[64];
+  std::snprintf(text, sizeof text, "0x%08" PRIx32 " (%.9g)", float_bits(value),
+                static_cast<double>(value));
+  return text;
+}
+
+namespace {
+
+const char* scale_prefix(ScaleKind kind) { return kind == ScaleKind::Weight ? "Scale" : "InputScale"; }
+
+}  // namespace
+
+bool check_scale(const SafetensorsFile& file, const TensorInfo& scale, ScaleKind kind,
+                 const std::string& layer, FindingList& findings) {
+  const std::string prefix = scale_prefix(kind);
+  if (scale.dtype != Dtype::F32) {
+    findings.err(prefix + "Dtype", layer,
+                 "'" + scale.name + "' is " + std::string(dtype_name(scale.dtype)) +
+                     ", must be F32");
+    return false;
+  }
+  if (scale.numel != 1) {
+    findings.err(prefix + "Shape", layer,
+                 "'" + scale.name + "' has shape " + shape_text(scale.shape) +
+                     ", must hold one element (0-d [] recommended)");
+    return false;
+  }
+  if (!scale.shape.empty()) {
+    findings.warn(prefix + "Shape", layer,
+                  "'" + scale.name + "' has shape " + shape_text(scale.shape) +
+                      "; 0-d [] is recommended (spec §2)");
+  }
+  const float value = read_f32_scalar(file, scale);
+  if (!std::isfinite(value)) {
+    findings.err(prefix + "NotFinite", layer,
+                 "'" + scale.name + "' is " + float_text(value) + ", must be finite");
+    return false;
+  }
+  if (!(value > 0.0f)) {
+    findings.err(prefix + "NotPositive", layer,
+                 "'" + scale.name + "' is " + float_text(value) + ", must be > 0");
+    return false;
+  }
+  return true;
+}
+
+bool check_fp8_weight(const TensorInfo& weight, const std::string& layer, FindingList& findings) {
+  bool ok = true;
+  if (weight.dtype != Dtype::F8_E4M3) {
+    findings.err("WeightDtype", layer,
+                 "'" + weight.name + "' is " + std::string(dtype_name(weight.dtype)) +
+                     ", must be F8_E4M3");
+    ok = false;
+  }
+  if (weight.shape.size() != 2) {
+    findings.err("WeightShape", layer,
+                 "'" + weight.name + "' has shape " + shape_text(weight.shape) +
+                     ", must be 2-D [out, in]");
+    ok = false;
+  }
+  return ok;
+}
+
+namespace {
+
+struct NanCount {
+  uint64_t count = 0;
+  uint64_t first = std::numeric_limits<uint64_t>::max();
+};
+
+NanCount count_nan_codes(const uint8_t* codes, uint64_t numel, unsigned threads) {
+  const auto partials = scan_chunks<NanCount>(numel, threads, [codes](uint64_t begin, uint64_t end) {
+    NanCount part;
+    for (uint64_t i = begin; i < end; ++i) {
+      // 0x7F / 0xFF are the only NaN codes of E4M3FN: magnitude bits all ones.
+      if ((codes[i] & 0x7Fu) == kE4M3NanCode) {
+        if (part.count == 0) part.first = i;
+        ++part.count;
+      }
+    }
+    return part;
+  });
+  NanCount total;
+  for (const auto& part : partials) {
+    if (part.count != 0 && total.count == 0) total.first = part.first;
+    total.count += part.count;
+  }
+  return total;
+}
+
+}  // namespace
+
+void check_nan_codes(const SafetensorsFile& file, const std::string& skip_name, unsigned threads,
+                     FindingList& findings) {
+  std::size_t scanned = 0;
+  uint64_t bytes = 0;
+  std::size_t bad = 0;
+  for (const auto& tensor : file.header().tensors) {
+    if (tensor.dtype != Dtype::F8_E4M3 || tensor.name == skip_name) continue;
+    file.prefetch(tensor);
+    const NanCount nan = count_nan_codes(file.bytes(tensor).data, tensor.byte_size(), threads);
+    file.release(tensor);
+    ++scanned;
+    bytes += tensor.byte_size();
+    if (nan.count == 0) continue;
+    ++bad;
+    findings.err("NanCode", tensor.name,
+                 std::to_string(nan.count) + " NaN code(s) (0x7F/0xFF), first at element " +
+                     std::to_string(nan.first));
+  }
+  if (bad == 0) {
+    findings.ok("NanCode", "",
+                "no NaN codes in " + std::to_string(scanned) + " F8_E4M3 tensor(s) (" +
+                    std::to_string(bytes) + " bytes scanned)");
+  }
+}
+
+}  // namespace qfp8::verify

@@ -1,0 +1,27 @@
+// verify.hpp — the library entry point of `qfp8-cuda verify` and `convert --verify`:
+// checks an FP8 scaled checkpoint against the format contract (spec §1, §2, §5) and,
+// given its source, re-derives every quantized layer with the shared numerics (spec §3).
+#pragma once
+
+#include <string>
+
+#include "verify/findings.hpp"
+
+namespace qfp8::verify {
+
+struct VerifyOptions {
+  std::string source_path;  // --against: empty for a format-only check
+  unsigned threads = 1;     // worker threads for the per-element scans; 0 = all cores
+};
+
+/// Verifies the file at `path`, which need not be the final name (convert --verify passes
+/// its temporary `.partial` file). Problems with the file's contents become findings
+/// (container rule violations included: a file that does not open as safetensors is one
+/// [ERR]); only I/O failures (OpenFailed, ReadFailed: exit 3) and a source that is itself
+/// invalid are thrown as qfp8::Error. Streams tensor data: bounded memory.
+VerifyResult verify_file(const std::string& path, const VerifyOptions& options);
+
+/// "N errors; first: [ID] subject: message" — the detail of a VerificationFailed error.
+std::string failure_summary(const VerifyResult& result);
+
+}  // namespace qfp8::verify

@@ -1,0 +1,223 @@
+// test_cuda_backend.cpp — CudaBackend end to end: scales and FP8 bytes equal the reference
+// twins (and the CPU backend) for odd sizes, unaligned sources and tensors larger than the
+// staging buffer; Inf/NaN fail with NonFiniteWeight before anything reaches the consumer;
+// the consumer protocol of convert/backend.hpp holds; the backend survives errors.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "convert/backend_cpu.hpp"
+#include "convert/quantize_reference.hpp"
+#include "core/error.hpp"
+#include "core/fp8_e4m3fn.hpp"
+#include "cuda_backend.hpp"
+#include "cuda_test_data.hpp"
+
+using namespace qfp8;
+
+namespace {
+
+struct Tensor {
+  std::string name;
+  Dtype dtype;
+  uint64_t numel;
+  std::vector<uint8_t> storage;  // one spare byte in front: the source is unaligned
+  QuantizeJob job() const { return QuantizeJob{name, dtype, storage.data() + 1, numel}; }
+};
+
+Tensor make_tensor(const std::string& name, Dtype dtype, uint64_t numel, uint32_t seed) {
+  std::vector<uint8_t> bytes = test::random_weights(dtype, numel, seed);
+  bytes.insert(bytes.begin(), uint8_t{0xEE});
+  return Tensor{name, dtype, numel, std::move(bytes)};
+}
+
+/// Records what the backend delivers and fails the test on any protocol breach.
+class RecordingConsumer final : public QuantizedConsumer {
+ public:
+  struct Result {
+    bool begun = false;
+    bool ended = false;
+    float scale = 0.0f;
+    std::vector<uint8_t> bytes;
+    std::vector<uint64_t> chunk_sizes;
+  };
+  explicit RecordingConsumer(std::size_t jobs) : results(jobs) {}
+  void begin_tensor(std::size_t job, float scale) override {
+    REQUIRE(job == next_);
+    REQUIRE_FALSE(results[job].begun);
+    results[job].begun = true;
+    results[job].scale = scale;
+  }
+  void tensor_bytes(std::size_t job, const uint8_t* fp8, uint64_t count) override {
+    REQUIRE(job == next_);
+    REQUIRE(results[job].begun);
+    results[job].bytes.insert(results[job].bytes.end(), fp8, fp8 + count);
+    results[job].chunk_sizes.push_back(count);
+  }
+  void end_tensor(std::size_t job) override {
+    REQUIRE(job == next_);
+    REQUIRE(results[job].begun);
+    results[job].ended = true;
+    next_ = job + 1;
+    if (throw_after_job == job) throw std::runtime_error("consumer gave up");
+  }
+  std::vector<Result> results;
+  std::size_t throw_after_job = SIZE_MAX;
+
+ private:
+  std::size_t next_ = 0;
+};
+
+std::vector<QuantizeJob> jobs_of(const std::vector<Tensor>& tensors) {
+  std::vector<QuantizeJob> jobs;
+  for (const auto& tensor : tensors) jobs.push_back(tensor.job());
+  return jobs;
+}
+
+void require_reference_result(const Tensor& tensor, const RecordingConsumer::Result& got) {
+  INFO(tensor.name);
+  const QuantizeJob job = tensor.job();
+  const uint32_t amax = absmax_magnitude_reference(job.dtype, job.source, job.numel);
+  const float scale = scale_from_amax(amax_from_magnitude(job.dtype, amax));
+  std::vector<uint8_t> expected(job.numel);
+  quantize_reference(job.dtype, job.source, job.numel, scale, expected.data());
+  REQUIRE(got.begun);
+  REQUIRE(got.ended);
+  REQUIRE(float_bits(got.scale) == float_bits(scale));
+  REQUIRE(got.bytes.size() == expected.size());
+  REQUIRE(got.bytes == expected);
+}
+
+std::vector<Tensor> chunking_tensors(uint64_t staging) {
+  std::vector<Tensor> tensors;
+  uint32_t seed = 1;
+  for (Dtype dtype : {Dtype::BF16, Dtype::F16, Dtype::F32}) {
+    const uint64_t per_buffer = staging / test::element_size(dtype);
+    for (uint64_t numel : {uint64_t{0}, uint64_t{1}, uint64_t{17}, per_buffer - 1, per_buffer,
+                           per_buffer + 1, staging - 1, staging, staging + 1, 5 * staging + 3}) {
+      tensors.push_back(make_tensor(std::string(dtype_name(dtype)) + "." + std::to_string(numel),
+                                    dtype, numel, seed++));
+    }
+  }
+  return tensors;
+}
+
+}  // namespace
+
+TEST_CASE("CudaBackend equals the reference, also for tensors larger than the staging buffer",
+          "[cuda][backend]") {
+  const uint64_t staging = 64 * 1024;
+  for (unsigned slots : {2u, 3u}) {
+    auto backend = make_cuda_backend(0, CudaBackendOptions{staging, slots});
+    const std::vector<Tensor> tensors = chunking_tensors(staging);
+    RecordingConsumer consumer(tensors.size());
+    backend->run(jobs_of(tensors), consumer);
+    for (std::size_t k = 0; k < tensors.size(); ++k) {
+      require_reference_result(tensors[k], consumer.results[k]);
+      // FP8 arrives in staging-sized chunks, in order; an empty tensor gets none.
+      const uint64_t numel = tensors[k].numel;
+      REQUIRE(consumer.results[k].chunk_sizes.size() == (numel + staging - 1) / staging);
+      for (uint64_t count : consumer.results[k].chunk_sizes) REQUIRE(count <= staging);
+    }
+  }
+}
+
+TEST_CASE("CudaBackend with default options equals the CPU backend byte for byte",
+          "[cuda][backend]") {
+  const std::vector<Tensor> tensors{
+      make_tensor("a", Dtype::BF16, 3072 * 64, 11), make_tensor("b", Dtype::F16, 12345, 12),
+      make_tensor("c", Dtype::F32, 99991, 13), make_tensor("d", Dtype::BF16, 5, 14)};
+  auto gpu = make_cuda_backend(0);
+  auto cpu = make_cpu_backend(2u);
+  RecordingConsumer from_gpu(tensors.size());
+  RecordingConsumer from_cpu(tensors.size());
+  gpu->run(jobs_of(tensors), from_gpu);
+  cpu->run(jobs_of(tensors), from_cpu);
+  for (std::size_t k = 0; k < tensors.size(); ++k) {
+    require_reference_result(tensors[k], from_gpu.results[k]);
+    CHECK(float_bits(from_gpu.results[k].scale) == float_bits(from_cpu.results[k].scale));
+    CHECK(from_gpu.results[k].bytes == from_cpu.results[k].bytes);
+  }
+}
+
+TEST_CASE("CudaBackend rejects Inf and NaN with NonFiniteWeight and stays usable",
+          "[cuda][backend]") {
+  const uint64_t staging = 4096;
+  auto backend = make_cuda_backend(0, CudaBackendOptions{staging, 2});
+  struct Case {
+    Dtype dtype;
+    uint32_t bits;
+  };
+  for (const Case& bad :
+       {Case{Dtype::BF16, 0x7FC0u}, Case{Dtype::F16, 0xFC00u}, Case{Dtype::F32, 0x7F800000u}}) {
+    std::vector<Tensor> tensors{make_tensor("first", bad.dtype, 1000, 1),
+                                make_tensor("broken", bad.dtype, 3 * staging + 1, 2),
+                                make_tensor("third", bad.dtype, 1000, 3)};
+    // The last element: it arrives in the last chunk uploaded.
+    std::vector<uint8_t> body(tensors[1].storage.begin() + 1, tensors[1].storage.end());
+    test::store_element(bad.dtype, body, tensors[1].numel - 1, bad.bits);
+    std::copy(body.begin(), body.end(), tensors[1].storage.begin() + 1);
+    RecordingConsumer consumer(tensors.size());
+    try {
+      backend->run(jobs_of(tensors), consumer);
+      FAIL("no error for a tensor with Inf or NaN");
+    } catch (const Error& error) {
+      CHECK(error.code() == ErrorCode::NonFiniteWeight);
+      CHECK(error.tensor() == "broken");
+      CHECK(std::string(error.what()).find("contains Inf or NaN") != std::string::npos);
+    }
+    require_reference_result(tensors[0], consumer.results[0]);
+    CHECK_FALSE(consumer.results[1].begun);
+    CHECK(consumer.results[1].bytes.empty());
+    CHECK_FALSE(consumer.results[2].begun);
+    // Still correct afterwards.
+    const std::vector<Tensor> good{make_tensor("again", bad.dtype, 3 * staging + 1, 4)};
+    RecordingConsumer after(1);
+    backend->run(jobs_of(good), after);
+    require_reference_result(good[0], after.results[0]);
+  }
+}
+
+TEST_CASE("CudaBackend passes a consumer's exception on and stays usable", "[cuda][backend]") {
+  auto backend = make_cuda_backend(0, CudaBackendOptions{1024, 2});
+  const std::vector<Tensor> tensors{make_tensor("x", Dtype::BF16, 10000, 21),
+                                    make_tensor("y", Dtype::BF16, 10000, 22)};
+  RecordingConsumer consumer(tensors.size());
+  consumer.throw_after_job = 0;
+  CHECK_THROWS_WITH(backend->run(jobs_of(tensors), consumer), "consumer gave up");
+  CHECK_FALSE(consumer.results[1].begun);
+  RecordingConsumer again(tensors.size());
+  backend->run(jobs_of(tensors), again);
+  require_reference_result(tensors[0], again.results[0]);
+  require_reference_result(tensors[1], again.results[1]);
+}
+
+TEST_CASE("CudaBackend rejects a dtype it cannot quantize", "[cuda][backend]") {
+  auto backend = make_cuda_backend(0);
+  const std::vector<uint8_t> bytes(40, 1);
+  RecordingConsumer consumer(1);
+  try {
+    backend->run({QuantizeJob{"ints", Dtype::I32, bytes.data(), 10}}, consumer);
+    FAIL("no error for an I32 tensor");
+  } catch (const Error& error) {
+    CHECK(error.code() == ErrorCode::InvalidPlan);
+    CHECK(error.tensor() == "ints");
+  }
+  CHECK_FALSE(consumer.results[0].begun);
+}
+
+TEST_CASE("make_cuda_backend names the device and rejects a missing one", "[cuda][backend]") {
+  CHECK(make_cuda_backend(0)->description().rfind("cuda:0 ", 0) == 0);
+  const int count = cuda_usable_device_count();
+  try {
+    make_cuda_backend(count);
+    FAIL("no error for a device index past the last device");
+  } catch (const Error& error) {
+    CHECK(error.code() == ErrorCode::CudaUnavailable);
+  }
+  CHECK_THROWS_AS(cuda_device_description(count), Error);
+}

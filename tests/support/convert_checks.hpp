@@ -1,0 +1,62 @@
+// convert_checks.hpp — expectations for converted files computed independently of the
+// converter: the spec §4 predicate and the spec §3 scale, written out again here.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/fp8_e4m3fn.hpp"
+#include "safetensors/reader.hpp"
+
+namespace qfp8::test {
+
+/// A scratch directory under QFP8_TEST_TMP (created on use).
+inline std::string scratch_dir(const std::string& name) {
+  const std::string root = QFP8_TEST_TMP;
+  ::mkdir(root.c_str(), 0755);
+  const std::string dir = root + "/" + name;
+  ::mkdir(dir.c_str(), 0755);
+  return dir;
+}
+
+inline bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+/// Spec §4 default rule, plus (qwen) the Qwen-Image keep list for unprefixed names.
+inline bool expect_quantized(const TensorInfo& tensor, bool qwen) {
+  if (!ends_with(tensor.name, ".weight") || tensor.dtype != Dtype::BF16 ||
+      tensor.shape.size() != 2 || tensor.shape[0] * tensor.shape[1] < 4096) {
+    return false;
+  }
+  if (!qwen) return true;
+  const std::string layer = tensor.name.substr(0, tensor.name.size() - 7);
+  return layer.rfind("time_text_embed.", 0) != 0 && layer.rfind("norm_out.", 0) != 0 &&
+         layer != "img_in" && layer != "txt_in" && layer != "proj_out" &&
+         layer != "transformer_blocks.0.img_mod.1";
+}
+
+inline float bf16_at(const uint8_t* data, uint64_t index) {
+  return bf16_to_f32(static_cast<uint16_t>(data[2 * index] | (data[2 * index + 1] << 8)));
+}
+
+/// scale = max|w| / 448 (1 for an all-zero tensor), found by float comparison.
+inline float expected_scale(const uint8_t* bf16, uint64_t numel) {
+  float amax = 0.0f;
+  for (uint64_t i = 0; i < numel; ++i) amax = std::max(amax, std::fabs(bf16_at(bf16, i)));
+  return amax == 0.0f ? 1.0f : amax / 448.0f;
+}
+
+inline float f32_from_le(const uint8_t* bytes) {
+  const uint32_t bits = uint32_t{bytes[0]} | uint32_t{bytes[1]} << 8 | uint32_t{bytes[2]} << 16 |
+                        uint32_t{bytes[3]} << 24;
+  return float_from_bits(bits);
+}
+
+}  // namespace qfp8::test

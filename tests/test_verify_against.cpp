@@ -1,0 +1,177 @@
+// test_verify_against.cpp — verify --against: re-derivation byte for byte, kept tensors,
+// lost/added tensors, and the quality numbers of a case known in closed form.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+
+#include "support/fp8_file_builder.hpp"
+#include "verify/quality_report.hpp"
+#include "verify/verify.hpp"
+#include "verify/verify_report.hpp"
+
+using namespace qfp8;
+using namespace qfp8::test;
+using verify::Severity;
+using verify::VerifyResult;
+
+namespace {
+
+const std::string kQ = "blocks.0.attn.to_q";
+
+VerifyResult verify_pair(const std::string& name, const FileImage& output, const FileImage& source,
+                         unsigned threads = 2) {
+  const std::string out_path = write_image(temp_path("verify_vs_" + name + ".safetensors"), output);
+  verify::VerifyOptions options;
+  options.source_path = write_image(temp_path("verify_vs_" + name + ".src.safetensors"), source);
+  options.threads = threads;
+  return verify::verify_file(out_path, options);
+}
+
+const verify::Finding* only_error(const VerifyResult& result, const std::string& id,
+                                  const std::string& subject) {
+  for (const auto* finding : result.with_id(id)) {
+    if (finding->subject == subject && finding->severity == Severity::Err) return finding;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("verify --against passes a correct conversion", "[verify]") {
+  const FileImage source = small_source_model();
+  const VerifyResult result = verify_pair("good", quantize_image(source, small_model_layers()), source);
+  INFO(verify::format_text_report(result));
+  CHECK(result.passed());
+  CHECK(result.quality.size() == 2);
+  CHECK(!result.with_id("Rederived").empty());
+  CHECK(!result.with_id("KeptTensors").empty());
+}
+
+TEST_CASE("verify --against finds one flipped FP8 byte", "[verify]") {
+  const FileImage source = small_source_model();
+  FileImage output = quantize_image(source, small_model_layers());
+  uint8_t& code = output.at(kQ + ".weight").data[17];
+  const uint8_t original = code;
+  code ^= 0x01;
+  if ((code & 0x7F) == 0x7F) code = original ^ 0x02;  // stay clear of NaN: one rule at a time
+  const VerifyResult result = verify_pair("flipped", output, source);
+  INFO(verify::format_text_report(result));
+  CHECK_FALSE(result.passed());
+  CHECK(result.with_id("NanCode")[0]->severity == Severity::Ok);
+  const verify::Finding* finding = only_error(result, "WeightBytesDiffer", kQ);
+  REQUIRE(finding != nullptr);
+  CHECK(finding->message.find("1 FP8 code(s)") == 0);
+  CHECK(finding->message.find("first at element 17") != std::string::npos);
+  CHECK(result.error_count() == 1);
+}
+
+TEST_CASE("verify --against finds a changed kept tensor", "[verify]") {
+  const FileImage source = small_source_model();
+  FileImage output = quantize_image(source, small_model_layers());
+  output.at(kQ + ".bias").data[3] ^= 0x40;
+  const VerifyResult result = verify_pair("kept_changed", output, source);
+  const verify::Finding* finding = only_error(result, "KeptTensorChanged", kQ + ".bias");
+  REQUIRE(finding != nullptr);
+  CHECK(finding->message.find("first at byte 3") != std::string::npos);
+  CHECK(result.error_count() == 1);
+}
+
+TEST_CASE("verify --against finds lost and added tensors", "[verify]") {
+  const FileImage source = small_source_model();
+  FileImage lost = quantize_image(source, small_model_layers());
+  lost.erase("blocks.0.norm.weight");
+  const VerifyResult lost_result = verify_pair("lost", lost, source);
+  CHECK(only_error(lost_result, "TensorLost", "blocks.0.norm.weight") != nullptr);
+  CHECK(lost_result.error_count() == 1);
+
+  FileImage added = quantize_image(source, small_model_layers());
+  added.put(f32_tensor("extra.bias", {2}, {1.0f, 2.0f}));
+  const VerifyResult added_result = verify_pair("added", added, source);
+  CHECK(only_error(added_result, "TensorAdded", "extra.bias") != nullptr);
+  CHECK(added_result.error_count() == 1);
+}
+
+TEST_CASE("verify --against finds a scale one ulp off and changed metadata", "[verify]") {
+  const FileImage source = small_source_model();
+  FileImage output = quantize_image(source, small_model_layers());
+  output.at(kQ + ".weight_scale").data[0] ^= 0x01;  // lowest mantissa bit
+  output.metadata["modelspec.title"] = "other";
+  const VerifyResult result = verify_pair("scale_ulp", output, source);
+  CHECK(only_error(result, "ScaleBitsDiffer", kQ) != nullptr);
+  CHECK(only_error(result, "MetadataChanged", "modelspec.title") != nullptr);
+}
+
+TEST_CASE("verify --against measures a closed-form case exactly", "[verify][quality]") {
+  // amax 448 gives scale 448/448 = 1, so each dequantized value is the E4M3FN value itself:
+  //   448 -> 448 (code 0x7E, saturated), -448 -> -448 (0xFE, saturated), 2 -> 2 (exact),
+  //   1.0625 = halfway 1 and 1.125 -> 1 (even mantissa), error -1/16,
+  //   1.1875 = halfway 1.125 and 1.25 -> 1.25 (even), error +1/16,
+  //   2^-10 = halfway 0 and 2^-9 (smallest subnormal) -> 0 (even): flushed, error -2^-10.
+  const std::vector<float> w = {448.0f, 1.0625f, 1.1875f, 0.0009765625f, -448.0f, 2.0f};
+  FileImage source;
+  source.tensors.push_back(bf16_tensor("q.weight", {2, 3}, w));
+  const FileImage output = quantize_image(source, {"q"});
+  const double e = 1.0 / 16.0;
+  const double tiny = std::ldexp(1.0, -10);
+  double sum_w2 = 0.0;
+  for (float value : w) sum_w2 += static_cast<double>(value) * static_cast<double>(value);
+  const double sum_e2 = 2.0 * e * e + tiny * tiny;
+
+  for (unsigned threads : {1u, 4u}) {
+    const VerifyResult result = verify_pair("closed_form", output, source, threads);
+    INFO(verify::format_text_report(result));
+    REQUIRE(result.passed());
+    REQUIRE(result.quality.size() == 1);
+    const verify::LayerQuality& q = result.quality[0];
+    CHECK(q.layer == "q");
+    CHECK(q.numel == 6);
+    CHECK(q.snr_db == Approx(10.0 * std::log10(sum_w2 / sum_e2)).epsilon(1e-12));
+    CHECK(q.relative_l2 == Approx(std::sqrt(sum_e2 / sum_w2)).epsilon(1e-12));
+    CHECK(q.max_abs_error == e);
+    CHECK(q.flushed_fraction == Approx(1.0 / 6.0));
+    CHECK(q.saturated_fraction == Approx(2.0 / 6.0));
+  }
+}
+
+TEST_CASE("verify quality of an exact layer is infinite SNR", "[verify][quality]") {
+  FileImage source;
+  source.tensors.push_back(bf16_tensor("exact.weight", {1, 4}, {448.0f, -2.0f, 0.0f, 1.0f}));
+  const VerifyResult result = verify_pair("exact", quantize_image(source, {"exact"}), source);
+  REQUIRE(result.quality.size() == 1);
+  CHECK(std::isinf(result.quality[0].snr_db));
+  CHECK(result.quality[0].relative_l2 == 0.0);
+  CHECK(verify::summarize_quality(result.quality).exact_layers == 1);
+}
+
+TEST_CASE("verify quality does not depend on the thread count", "[verify][quality]") {
+  // 4 x 65536 + 100 elements: five scan chunks, shared out differently per thread count.
+  FileImage source;
+  source.tensors.push_back(bf16_tensor("big.weight", {4, 65561}, sample_weights(4 * 65561, 9)));
+  source.tensors.push_back(bf16_tensor("small.weight", {8, 16}, sample_weights(128, 10)));
+  const FileImage output = quantize_image(source, {"big", "small"});
+  const VerifyResult one = verify_pair("threads", output, source, 1);
+  const VerifyResult many = verify_pair("threads", output, source, 3);
+  REQUIRE(one.passed());
+  REQUIRE(many.passed());
+  REQUIRE(one.quality.size() == 2);
+  REQUIRE(many.quality.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i) {
+    CHECK(one.quality[i].layer == many.quality[i].layer);
+    CHECK(one.quality[i].snr_db == many.quality[i].snr_db);  // bitwise, not approximately
+    CHECK(one.quality[i].relative_l2 == many.quality[i].relative_l2);
+    CHECK(one.quality[i].flushed_fraction == many.quality[i].flushed_fraction);
+  }
+  CHECK(one.quality[0].snr_db <= one.quality[1].snr_db);  // worst first
+  CHECK(one.quality[0].flushed_fraction > 0.0);  // sample_weights reaches below 2^-10
+}
+
+TEST_CASE("verify --against accepts the legacy layout", "[verify]") {
+  const FileImage source = small_source_model();
+  const VerifyResult result =
+      verify_pair("legacy", quantize_image_legacy(source, small_model_layers()), source);
+  INFO(verify::format_text_report(result));
+  CHECK(result.passed());
+  CHECK(result.legacy_layout);
+  CHECK(result.quality.size() == 2);
+}
