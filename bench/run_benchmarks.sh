@@ -15,6 +15,7 @@
 #   --no-build  use the existing binary: $QFP8_BIN, else build/release/src/qfp8-cuda
 #   --keep      keep the synthetic inputs in $QFP8_BENCH_DIR (default build/bench-data)
 #   --smoke     a 44 MB input only, table printed but not appended (tests this script)
+# $QFP8_BENCH_REPORT names another file to append to (default docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
@@ -47,6 +48,7 @@ qfp8="${QFP8_BIN:-$repo/build/release/src/qfp8-cuda}"
 [ -x /usr/bin/time ] || { echo "run_benchmarks: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
 
 data="${QFP8_BENCH_DIR:-$repo/build/bench-data}"
+report_file="${QFP8_BENCH_REPORT:-$repo/docs/benchmarks.md}"
 mkdir -p "$data"
 log="$data/time.log"
 
@@ -67,11 +69,13 @@ wall_seconds() {
 }
 peak_rss_mib() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$log"; }
 
-# timed LABEL COMMAND...: warms the page cache with the input, runs the command under
+# timed LABEL COMMAND...: warms the page cache with the input, flushes dirty pages, runs the command under
 # /usr/bin/time -v and leaves its numbers in $wall and $rss.
 timed() {
   local label="$1"; shift
   cat "$input" > /dev/null
+  # No dirty pages left from earlier steps to be flushed on this run's time.
+  sync
   echo "run_benchmarks: $size_name $label" >&2
   if ! /usr/bin/time -v -o "$log" "$@" > "$data/run.out" 2>&1; then
     cat "$data/run.out" >&2
@@ -177,7 +181,7 @@ report="$(
 )"
 printf '%s\n' "$report"
 if [ "$smoke" -eq 0 ]; then
-  printf '%s\n' "$report" >> docs/benchmarks.md
+  printf '%s\n' "$report" >> "$report_file"
   echo
-  echo "run_benchmarks: appended to docs/benchmarks.md"
+  echo "run_benchmarks: appended to $report_file"
 fi

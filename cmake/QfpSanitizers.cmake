@@ -3,6 +3,6 @@
 if(QFP8_SANITIZE)
   set(qfp8_sanitize_flags -fsanitize=address,undefined -fno-sanitize-recover=all
       -fno-omit-frame-pointer)
-  add_compile_options($<$<COMPILE_LANGUAGE:CXX>:${qfp8_sanitize_flags}>)
+  add_compile_options("$<$<COMPILE_LANGUAGE:CXX>:${qfp8_sanitize_flags}>")
   add_link_options(-fsanitize=address,undefined)
 endif()

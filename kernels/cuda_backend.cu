@@ -231,8 +231,9 @@ std::unique_ptr<QuantizeBackend> make_cuda_backend(int device, const CudaBackend
                 "cannot use the GPU: no CUDA device is usable (no driver or no GPU)");
   }
   if (device < 0 || device >= count) {
-    throw Error(ErrorCode::CudaUnavailable, "cannot use CUDA device " + std::to_string(device) +
-                                                ": there are " + std::to_string(count));
+    throw Error(ErrorCode::CudaUnavailable,
+                "cannot use CUDA device " + std::to_string(device) + ": devices are numbered 0 to " +
+                    std::to_string(count - 1));
   }
   return std::make_unique<CudaBackend>(device, options);
 }

@@ -90,7 +90,12 @@ Bytes assemble_expected(const SafetensorsFile& in) {
               std::to_string(data.size()) + "]}";
   }
   header += "}";
-  return safetensors_image(padded(header), data);
+  header.append((8 - header.size() % 8) % 8, ' ');  // spaces up to a multiple of 8
+  Bytes image(8 + header.size() + data.size());
+  for (int i = 0; i < 8; ++i) image[static_cast<std::size_t>(i)] = static_cast<uint8_t>(header.size() >> (8 * i));
+  std::copy(header.begin(), header.end(), image.begin() + 8);
+  std::copy(data.begin(), data.end(), image.begin() + 8 + static_cast<std::ptrdiff_t>(header.size()));
+  return image;
 }
 
 }  // namespace

@@ -40,7 +40,8 @@ const verify::Finding* only_error(const VerifyResult& result, const std::string&
 
 TEST_CASE("verify --against passes a correct conversion", "[verify]") {
   const FileImage source = small_source_model();
-  const VerifyResult result = verify_pair("good", quantize_image(source, small_model_layers()), source);
+  const VerifyResult result =
+      verify_pair("good", quantize_image(source, small_model_layers()), source);
   INFO(verify::format_text_report(result));
   CHECK(result.passed());
   CHECK(result.quality.size() == 2);
@@ -163,7 +164,7 @@ TEST_CASE("verify quality does not depend on the thread count", "[verify][qualit
     CHECK(one.quality[i].flushed_fraction == many.quality[i].flushed_fraction);
   }
   CHECK(one.quality[0].snr_db <= one.quality[1].snr_db);  // worst first
-  CHECK(one.quality[0].flushed_fraction > 0.0);  // sample_weights reaches below 2^-10
+  CHECK(one.quality[0].flushed_fraction > 0.0);           // sample_weights reaches below 2^-10
 }
 
 TEST_CASE("verify --against accepts the legacy layout", "[verify]") {

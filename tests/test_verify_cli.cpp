@@ -17,6 +17,12 @@ namespace {
 
 const std::string kQ = "blocks.0.attn.to_q";
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitizerBuild = true;
+#else
+constexpr bool kSanitizerBuild = false;
+#endif
+
 ChildResult run_verify(std::vector<std::string> args) {
   args.insert(args.begin(), {QFP8_BINARY, "verify"});
   temp_path("x");  // creates the scratch directory
@@ -109,14 +115,16 @@ TEST_CASE("verify binary usage and I/O exit codes", "[verify]") {
 
 TEST_CASE("verify binary passes what convert writes, re-derived from its source", "[verify]") {
   for (const bool prefix : {false, true}) {
-    const std::string source = temp_path(prefix ? "verify_e2e_prefixed.safetensors" : "verify_e2e.safetensors");
+    const std::string source =
+        temp_path(prefix ? "verify_e2e_prefixed.safetensors" : "verify_e2e.safetensors");
     const std::string output = source + ".fp8.safetensors";
-    std::vector<std::string> synth = {QFP8_BINARY, "synth", "--model", "qwen-image", "--blocks", "1",
-                                      "--width-div", "32", "--force", source};
+    std::vector<std::string> synth = {QFP8_BINARY, "synth", "--model",     "qwen-image",
+                                      "--blocks",  "1",     "--width-div", "32",
+                                      "--force",   source};
     if (prefix) synth.push_back("--prefix");
     REQUIRE(run_child(synth, QFP8_TEST_TMP).exit_code == 0);
-    const ChildResult convert = run_child({QFP8_BINARY, "convert", source, output, "--device", "cpu",
-                                           "--force", "--write-input-scale", "-q"},
+    const ChildResult convert = run_child({QFP8_BINARY, "convert", source, output, "--device",
+                                           "cpu", "--force", "--write-input-scale", "-q"},
                                           QFP8_TEST_TMP);
     INFO(convert.out << convert.err);
     REQUIRE(convert.exit_code == 0);
@@ -145,12 +153,15 @@ TEST_CASE("verify --against streams: peak memory far below the files' size", "[v
   const ChildResult run = run_verify({output, "--against", source, "--threads", "2"});
   INFO(run.out << run.err);
   CHECK(run.exit_code == 0);
-  struct stat source_info {}, output_info {};
+  struct stat source_info {
+  }, output_info{};
   REQUIRE(::stat(source.c_str(), &source_info) == 0);
   REQUIRE(::stat(output.c_str(), &output_info) == 0);
   const long files_kib = static_cast<long>((source_info.st_size + output_info.st_size) / 1024);
-  CHECK(run.max_rss_kib < 120 * 1024);
-  CHECK(run.max_rss_kib < files_kib / 2);
+  if (!kSanitizerBuild) {  // ASan's shadow memory and quarantine inflate the peak
+    CHECK(run.max_rss_kib < 120 * 1024);
+    CHECK(run.max_rss_kib < files_kib / 2);
+  }
   remove_path(source);
   remove_path(output);
 }

@@ -33,7 +33,9 @@ bool has_finding(const VerifyResult& result, const std::string& id, const std::s
   return false;
 }
 
-FileImage good_output() { return quantize_image(small_source_model(), small_model_layers()); }
+FileImage good_output() {
+  return quantize_image(small_source_model(), small_model_layers());
+}
 
 /// Asserts the file fails with exactly this rule on exactly this subject.
 void require_fails_with(const std::string& name, const FileImage& image, const std::string& id,
@@ -141,6 +143,9 @@ TEST_CASE("verify rejects bad _quantization_metadata", "[verify]") {
   FileImage missing = good_output();
   missing.metadata.erase("_quantization_metadata");
   require_fails_with("no_metadata", missing, "MissingQuantizationMetadata", "");
+  // One error, not one per FP8 weight and scale that became "undeclared".
+  CHECK(verify_image("no_metadata", missing).error_count() == 1);
+  CHECK(verify_image("bad_metadata_json", bad_json).error_count() == 1);
   FileImage wrong_format = good_output();
   wrong_format.metadata["_quantization_metadata"] =
       R"({"format_version": "1.0", "layers": {"blocks.0.attn.to_q": {"format": "int8"},)"

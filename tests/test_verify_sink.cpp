@@ -13,7 +13,8 @@ namespace {
 
 verify::VerifyOptions against_small_source() {
   verify::VerifyOptions options;
-  options.source_path = write_image(temp_path("verify_sink_source.safetensors"), small_source_model());
+  options.source_path =
+      write_image(temp_path("verify_sink_source.safetensors"), small_source_model());
   return options;
 }
 
@@ -26,10 +27,11 @@ TEST_CASE("VerifyingSink commits a file that verifies", "[verify]") {
   bool saw_result = false;
   {
     AtomicFileSink file(target);
-    verify::VerifyingSink sink(file, against_small_source(), [&](const verify::VerifyResult& result) {
-      saw_result = true;
-      CHECK(result.quality.size() == 2);
-    });
+    verify::VerifyingSink sink(file, against_small_source(),
+                               [&](const verify::VerifyResult& result) {
+                                 saw_result = true;
+                                 CHECK(result.quality.size() == 2);
+                               });
     sink.write(bytes.data(), bytes.size());
     sink.commit();
   }

@@ -10,6 +10,7 @@
 #include "absmax_kernel.cuh"
 #include "convert/quantize_reference.hpp"
 #include "core/error.hpp"
+#include "core/fp8_e4m3fn.hpp"
 #include "cuda_check.cuh"
 #include "cuda_resources.cuh"
 #include "quantize_kernel.cuh"

@@ -199,9 +199,10 @@ SelftestCheck compare_backend(QuantizeBackend& backend, const std::string& what,
 
 /// A tensor with Inf or NaN must fail with NonFiniteWeight naming it, with nothing
 /// delivered for it; the backend must then still work.
-SelftestCheck check_non_finite(QuantizeBackend& backend, uint64_t big_bytes) {
+SelftestCheck check_non_finite(QuantizeBackend& backend, const std::string& label,
+                               uint64_t big_bytes) {
   SelftestCheck check;
-  check.name = "backend Inf/NaN";
+  check.name = "backend Inf/NaN" + label;
   std::mt19937 random(99);
   for (const auto& [dtype, bad_bits] :
        {std::pair{Dtype::BF16, 0x7FC0u}, std::pair{Dtype::F32, 0xFF800000u}}) {
@@ -248,20 +249,26 @@ struct Tally {
       print(body());
     } catch (const Error& error) {
       if (error.code() == ErrorCode::CudaFailure) throw;  // the device is broken: exit 3
-      print(
-          SelftestCheck{name, false, false, std::string("unexpected error: ") + error.what(), {}});
+      print(SelftestCheck{name, false, false, std::string("unexpected error: ") + error.what(), {}});
     }
   }
 };
 
-void run_backend_checks(Tally& tally, QuantizeBackend& backend, uint64_t big_bytes) {
+/// `label` tells apart two configurations of the same backend in the output.
+void run_backend_checks(Tally& tally, QuantizeBackend& backend, const std::string& label,
+                        uint64_t big_bytes) {
   const std::vector<Tensor> sweep = value_sweep_tensors();
   const std::vector<Tensor> synthetic = synthetic_tensors(big_bytes);
-  tally.run("backend value sweep", [&] { return compare_backend(backend, "value sweep", sweep); });
-  tally.run("backend synthetic", [&] { return compare_backend(backend, "synthetic", synthetic); });
-  tally.run("backend Inf/NaN", [&] { return check_non_finite(backend, big_bytes); });
+  const std::string value_sweep = "value sweep" + label;
+  const std::string random_tensors = "synthetic tensors" + label;
+  const std::string after_errors = "after errors" + label;
+  tally.run("backend " + value_sweep, [&] { return compare_backend(backend, value_sweep, sweep); });
+  tally.run("backend " + random_tensors,
+            [&] { return compare_backend(backend, random_tensors, synthetic); });
+  tally.run("backend Inf/NaN" + label, [&] { return check_non_finite(backend, label, big_bytes); });
   // After the failed runs above, the backend must still give the reference's bytes.
-  tally.run("backend reuse", [&] { return compare_backend(backend, "after errors", synthetic); });
+  tally.run("backend " + after_errors,
+            [&] { return compare_backend(backend, after_errors, synthetic); });
 }
 
 #ifdef QFP8_HAVE_CUDA
@@ -281,9 +288,9 @@ void run_cuda_checks(Tally& tally, int gpu, bool quick) {
   // A small staging buffer puts every synthetic "big" tensor through the chunked paths.
   constexpr uint64_t kSmallStaging = 256 * 1024;
   auto chunked = make_cuda_backend(gpu, CudaBackendOptions{kSmallStaging, 3});
-  run_backend_checks(tally, *chunked, kSmallStaging);
+  run_backend_checks(tally, *chunked, " (256 KiB staging)", kSmallStaging);
   auto standard = make_cuda_backend(gpu);
-  run_backend_checks(tally, *standard, kSmallStaging);
+  run_backend_checks(tally, *standard, " (default staging)", kSmallStaging);
 }
 #endif
 
@@ -293,10 +300,10 @@ int run_selftest(const Args& args) {
   cxxopts::Options options(
       "qfp8-cuda selftest",
       "Compare the device (or CPU) numerics with the reference, byte for byte");
-  options.add_options()("device", "cuda or cpu",
-                        cxxopts::value<std::string>()->default_value("cuda"))(
-      "gpu", "CUDA device index", cxxopts::value<int>()->default_value("0"))(
-      "quick", "Skip the 2^32-float cast sweep");
+  options.add_options()
+      ("device", "cuda or cpu", cxxopts::value<std::string>()->default_value("cuda"))
+      ("gpu", "CUDA device index", cxxopts::value<int>()->default_value("0"))
+      ("quick", "Skip the 2^32-float cast sweep");
   add_common_options(options);
   const auto parsed = parse_or_throw(options, args);
   if (wants_help(parsed)) {
@@ -318,7 +325,7 @@ int run_selftest(const Args& args) {
   if (!use_cuda) {
     auto backend = make_cpu_backend(0u);
     std::printf("selftest on %s (device checks not run)\n", backend->description().c_str());
-    run_backend_checks(tally, *backend, 4 << 20);
+    run_backend_checks(tally, *backend, "", 4 << 20);
   }
   std::printf("selftest: %s\n", tally.failed == 0 ? "PASS" : "FAIL");
   return tally.failed == 0 ? kExitOk : kExitInvalid;

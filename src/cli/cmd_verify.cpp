@@ -18,6 +18,7 @@ cxxopts::Options verify_options() {
                            "Check an FP8 E4M3FN scaled checkpoint against the ComfyUI format "
                            "contract, and with --against re-derive it from its source.");
   options.positional_help("OUT.safetensors");
+  // clang-format off
   options.add_options()
       ("file", "The FP8 checkpoint to verify", cxxopts::value<std::string>())
       ("json", "Print one JSON object on stdout instead of text")
@@ -27,6 +28,7 @@ cxxopts::Options verify_options() {
        cxxopts::value<std::string>())
       ("threads", "Worker threads for the scans (0 = all cores)",
        cxxopts::value<unsigned>()->default_value("0"));
+  // clang-format on
   options.parse_positional({"file"});
   add_common_options(options);
   return options;
@@ -41,19 +43,24 @@ int run_verify(const Args& args) {
     std::printf("%s\n", options.help().c_str());
     return kExitOk;
   }
-  if (parsed.count("file") == 0) throw Error(ErrorCode::Usage, "missing OUT.safetensors (see verify --help)");
+  if (parsed.count("file") == 0)
+    throw Error(ErrorCode::Usage, "missing OUT.safetensors (see verify --help)");
   verify::VerifyOptions verify_options;
   verify_options.threads = parsed["threads"].as<unsigned>();
-  if (parsed.count("against") != 0) verify_options.source_path = parsed["against"].as<std::string>();
+  if (parsed.count("against") != 0)
+    verify_options.source_path = parsed["against"].as<std::string>();
   std::string report;
   if (parsed.count("report") != 0) {
     report = parsed["report"].as<std::string>();
-    if (verify_options.source_path.empty()) throw Error(ErrorCode::Usage, "--report needs --against SOURCE");
+    if (verify_options.source_path.empty())
+      throw Error(ErrorCode::Usage, "--report needs --against SOURCE");
     if (!verify::is_report_path(report)) {
-      throw Error(ErrorCode::Usage, "cannot write report '" + report + "': name must end in .json or .csv");
+      throw Error(ErrorCode::Usage,
+                  "cannot write report '" + report + "': name must end in .json or .csv");
     }
   }
-  const verify::VerifyResult result = verify::verify_file(parsed["file"].as<std::string>(), verify_options);
+  const verify::VerifyResult result =
+      verify::verify_file(parsed["file"].as<std::string>(), verify_options);
   const std::string text = parsed.count("json") != 0 ? verify::format_json_report(result)
                                                      : verify::format_text_report(result);
   std::fputs(text.c_str(), stdout);

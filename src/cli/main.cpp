@@ -11,6 +11,7 @@
 #include "cli/commands.hpp"
 #include "cli/logging.hpp"
 #include "core/error.hpp"
+#include "safetensors/byte_sink.hpp"
 
 namespace {
 
@@ -74,6 +75,9 @@ int main(int argc, char** argv) {
   // A file-size limit (ulimit -f) must surface as a clean EFBIG write error that removes the
   // partial output, not as a SIGXFSZ kill that leaves it behind.
   std::signal(SIGXFSZ, SIG_IGN);
+  // SIGINT/SIGTERM remove partial outputs; SIGBUS (input truncated under its memory map)
+  // becomes a clean exit 2.
+  qfp8::install_interrupt_cleanup();
   std::vector<std::string> args(argv, argv + argc);
   // Text logging on stderr until a subcommand parses its own --log-format.
   qfp8::cli::set_up_logging(qfp8::cli::LogFormat::Text, false, false);

@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
 
 #include "core/error.hpp"
 
@@ -11,9 +10,9 @@ namespace qfp8 {
 namespace {
 
 void append_u_escape(std::string& out, uint32_t unit) {
-  char buffer[8];
-  std::snprintf(buffer, sizeof buffer, "\\u%04x", static_cast<unsigned>(unit));
-  out += buffer;
+  static constexpr char kHex[] = "0123456789abcdef";  // Python writes lowercase
+  out += "\\u";
+  for (int shift = 12; shift >= 0; shift -= 4) out += kHex[(unit >> shift) & 0xFu];
 }
 
 /// Bytes in the UTF-8 sequence led by `lead`; 1 for ASCII and for stray bytes.

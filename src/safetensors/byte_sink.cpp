@@ -110,12 +110,16 @@ AtomicFileSink::AtomicFileSink(std::string target, AtomicFileOptions options)
     throw Error(ErrorCode::OpenFailed, target_, "",
                 with_errno("cannot remove stale '" + temp_path_ + "'", errno));
   }
+  // Registered before the file exists, so a signal arriving between open() and the
+  // registration cannot leave an empty `.partial` behind.
+  detail::register_temp_path(temp_path_);
   fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd_ < 0) {
+    const int saved = errno;
+    detail::unregister_temp_path(temp_path_);
     throw Error(ErrorCode::OpenFailed, target_, "",
-                with_errno("cannot create '" + temp_path_ + "'", errno));
+                with_errno("cannot create '" + temp_path_ + "'", saved));
   }
-  detail::register_temp_path(temp_path_);
 }
 
 AtomicFileSink::~AtomicFileSink() { discard(); }
@@ -142,6 +146,13 @@ void AtomicFileSink::write_all_at(uint64_t offset, const void* data, uint64_t si
     const ssize_t written = ::pwrite(fd_, bytes, size, static_cast<off_t>(offset));
     if (written < 0) {
       if (errno == EINTR) continue;
+      // EFAULT: the source bytes are a memory map of an input that was truncated after it
+      // was validated (the kernel's copy faults instead of raising SIGBUS).
+      if (errno == EFAULT) {
+        throw Error(ErrorCode::InputChanged, "", "",
+                    "cannot read the input: it was truncated or became unreadable while "
+                    "being read");
+      }
       throw Error(ErrorCode::WriteFailed, target_, "",
                   with_errno("cannot write '" + target_ + "'", errno));
     }

@@ -69,7 +69,9 @@ class AtomicFileSink final : public ByteSink {
 };
 
 /// Installs SIGINT/SIGTERM handlers that unlink every live AtomicFileSink's temporary file
-/// and then let the signal terminate the process as it would have. Idempotent.
+/// and then let the signal terminate the process as it would have, and a SIGBUS handler
+/// (a memory-mapped input truncated while being read) that unlinks them, prints a clear
+/// error and exits with status 2. Idempotent.
 void install_interrupt_cleanup();
 
 }  // namespace qfp8

@@ -25,10 +25,10 @@ Slot g_slots[kMaxLiveSinks];
 std::mutex g_table_mutex;  // between threads; the handler only reads
 static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs lock-free flags");
 
+void unlink_temp_files();
+
 void unlink_temp_files_and_die(int signal_number) {
-  for (auto& slot : g_slots) {
-    if (slot.used.load(std::memory_order_acquire)) ::unlink(slot.path);
-  }
+  unlink_temp_files();
   // Let the signal do what it would have done without us (terminate, with the right
   // status for the parent shell): default action, then re-raise. The signal stays blocked
   // until this handler returns, so it is delivered right after.
@@ -37,6 +37,26 @@ void unlink_temp_files_and_die(int signal_number) {
   sigemptyset(&action.sa_mask);
   ::sigaction(signal_number, &action, nullptr);
   ::raise(signal_number);
+}
+
+void unlink_temp_files() {
+  for (auto& slot : g_slots) {
+    if (slot.used.load(std::memory_order_acquire)) ::unlink(slot.path);
+  }
+}
+
+// SIGBUS on a read of the memory-mapped input means the file shrank (or its storage failed)
+// after it was validated. Unwinding out of a fault in arbitrary code is not possible
+// safely, so the handler does what main() would do for an InputChanged error: remove the
+// partial output, say why, and exit 2 — a clean error instead of a crash.
+void report_input_fault_and_exit(int) {
+  unlink_temp_files();
+  static const char kMessage[] =
+      "error: the input file was truncated or became unreadable while being read "
+      "(SIGBUS on its memory map); no output was written\n";
+  const ssize_t ignored = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  (void)ignored;
+  ::_exit(2);
 }
 
 }  // namespace
@@ -77,6 +97,10 @@ void install_interrupt_cleanup() {
     sigaddset(&action.sa_mask, SIGTERM);
     ::sigaction(SIGINT, &action, nullptr);
     ::sigaction(SIGTERM, &action, nullptr);
+    struct sigaction fault {};
+    fault.sa_handler = report_input_fault_and_exit;
+    sigemptyset(&fault.sa_mask);
+    ::sigaction(SIGBUS, &fault, nullptr);
   });
 }
 

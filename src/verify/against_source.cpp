@@ -21,7 +21,7 @@ constexpr uint64_t kNone = std::numeric_limits<uint64_t>::max();
 
 struct LayerScan {
   uint64_t mismatches = 0;
-  uint64_t first = kNone;       // first element whose code differs
+  uint64_t first = kNone;  // first element whose code differs
   uint8_t first_expected = 0;
   uint8_t first_actual = 0;
   QualitySums sums;
@@ -45,7 +45,8 @@ LayerScan scan_layer(Dtype dtype, const uint8_t* source, const uint8_t* codes, u
   const auto partials = scan_chunks<LayerScan>(numel, threads, [&](uint64_t begin, uint64_t end) {
     LayerScan part;
     std::vector<uint8_t> expected(static_cast<std::size_t>(end - begin));
-    quantize_reference(dtype, source + begin * element, end - begin, expected_scale, expected.data());
+    quantize_reference(dtype, source + begin * element, end - begin, expected_scale,
+                       expected.data());
     for (uint64_t i = begin; i < end; ++i) {
       const uint8_t code = codes[i];
       const uint8_t want = expected[static_cast<std::size_t>(i - begin)];
@@ -115,13 +116,15 @@ void check_layer(const SafetensorsFile& output, const SafetensorsFile& source,
                    "'" + layer + scale_suffix + "' is " + float_text(actual_scale) +
                        ", re-derived from the source: " + float_text(expected_scale));
     }
-    const LayerScan scan = scan_layer(src->dtype, src_bytes, output.bytes(weight).data,
-                                      src->numel, expected_scale, actual_scale, threads);
+    const LayerScan scan = scan_layer(src->dtype, src_bytes, output.bytes(weight).data, src->numel,
+                                      expected_scale, actual_scale, threads);
     if (scan.mismatches != 0) {
       findings.err("WeightBytesDiffer", layer,
-                   std::to_string(scan.mismatches) + " FP8 code(s) differ from the re-derived "
-                   "ones; first at element " + std::to_string(scan.first) + ": " +
-                       hex_byte(scan.first_actual) + ", expected " + hex_byte(scan.first_expected));
+                   std::to_string(scan.mismatches) +
+                       " FP8 code(s) differ from the re-derived "
+                       "ones; first at element " +
+                       std::to_string(scan.first) + ": " + hex_byte(scan.first_actual) +
+                       ", expected " + hex_byte(scan.first_expected));
     }
     quality.push_back(layer_quality(layer, src->numel, scan.sums));
   }
@@ -173,8 +176,9 @@ void check_lost_and_metadata(const SafetensorsFile& output, const SafetensorsFil
     findings.err("TensorLost", tensor.name, "source tensor is missing from the output");
   }
   if (lost == 0) {
-    findings.ok("TensorLost", "",
-                "all " + std::to_string(source.header().tensors.size()) + " source tensors present");
+    findings.ok(
+        "TensorLost", "",
+        "all " + std::to_string(source.header().tensors.size()) + " source tensors present");
   }
   const auto& out_metadata = output.header().metadata;
   for (const auto& [key, value] : source.header().metadata) {
@@ -188,8 +192,8 @@ void check_lost_and_metadata(const SafetensorsFile& output, const SafetensorsFil
 }  // namespace
 
 void check_against_source(const SafetensorsFile& output, const SafetensorsFile& source,
-                          const LayerInventory& inventory, unsigned threads,
-                          FindingList& findings, std::vector<LayerQuality>& quality) {
+                          const LayerInventory& inventory, unsigned threads, FindingList& findings,
+                          std::vector<LayerQuality>& quality) {
   std::size_t errors_before = findings.error_count();
   for (const auto& layer : inventory.usable) {
     check_layer(output, source, layer, inventory.scale_suffix, threads, findings, quality);
@@ -202,10 +206,12 @@ void check_against_source(const SafetensorsFile& output, const SafetensorsFile& 
   errors_before = findings.error_count();
   std::size_t kept = 0;
   for (const auto& tensor : output.header().tensors) {
-    if (inventory.layer_tensors.count(tensor.name) == 0) check_kept(output, source, tensor, findings, kept);
+    if (inventory.layer_tensors.count(tensor.name) == 0)
+      check_kept(output, source, tensor, findings, kept);
   }
   if (findings.error_count() == errors_before) {
-    findings.ok("KeptTensors", "", std::to_string(kept) + " kept tensor(s) byte-identical to the source");
+    findings.ok("KeptTensors", "",
+                std::to_string(kept) + " kept tensor(s) byte-identical to the source");
   }
   check_lost_and_metadata(output, source, findings);
   sort_worst_first(quality);

@@ -13,7 +13,7 @@
 namespace qfp8::verify {
 
 void check_against_source(const SafetensorsFile& output, const SafetensorsFile& source,
-                          const LayerInventory& inventory, unsigned threads,
-                          FindingList& findings, std::vector<LayerQuality>& quality);
+                          const LayerInventory& inventory, unsigned threads, FindingList& findings,
+                          std::vector<LayerQuality>& quality);
 
 }  // namespace qfp8::verify

@@ -7,16 +7,20 @@ namespace qfp8::verify {
 
 const char* severity_name(Severity severity) noexcept {
   switch (severity) {
-    case Severity::Ok: return "OK";
-    case Severity::Warn: return "WARN";
-    case Severity::Err: return "ERR";
+    case Severity::Ok:
+      return "OK";
+    case Severity::Warn:
+      return "WARN";
+    case Severity::Err:
+      return "ERR";
   }
   return "ERR";
 }
 
 std::size_t VerifyResult::count(Severity severity) const {
-  return static_cast<std::size_t>(std::count_if(
-      findings.begin(), findings.end(), [severity](const Finding& f) { return f.severity == severity; }));
+  return static_cast<std::size_t>(
+      std::count_if(findings.begin(), findings.end(),
+                    [severity](const Finding& f) { return f.severity == severity; }));
 }
 
 std::vector<const Finding*> VerifyResult::with_id(const std::string& id) const {
@@ -40,8 +44,9 @@ void FindingList::err(std::string id, std::string subject, std::string message) 
 }
 
 std::size_t FindingList::error_count() const {
-  return static_cast<std::size_t>(std::count_if(
-      findings_.begin(), findings_.end(), [](const Finding& f) { return f.severity == Severity::Err; }));
+  return static_cast<std::size_t>(
+      std::count_if(findings_.begin(), findings_.end(),
+                    [](const Finding& f) { return f.severity == Severity::Err; }));
 }
 
 }  // namespace qfp8::verify

@@ -15,7 +15,7 @@ enum class Severity { Ok, Warn, Err };
 const char* severity_name(Severity severity) noexcept;
 
 struct Finding {
-  std::string id;       // the rule, e.g. "MissingWeightScale", "NanCode", "InvalidOffset"
+  std::string id;  // the rule, e.g. "MissingWeightScale", "NanCode", "InvalidOffset"
   Severity severity = Severity::Ok;
   std::string subject;  // layer or tensor name; empty for file-wide findings
   std::string message;  // one line for the user
@@ -26,8 +26,8 @@ struct Finding {
 struct LayerQuality {
   std::string layer;
   uint64_t numel = 0;
-  double relative_l2 = 0.0;      // ||deq - w|| / ||w||, 0 when both are 0
-  double snr_db = 0.0;           // 10 log10(sum w^2 / sum (deq - w)^2); +inf when exact
+  double relative_l2 = 0.0;  // ||deq - w|| / ||w||, 0 when both are 0
+  double snr_db = 0.0;       // 10 log10(sum w^2 / sum (deq - w)^2); +inf when exact
   double max_abs_error = 0.0;
   double flushed_fraction = 0.0;    // nonzero source elements that became code 0 / 0x80
   double saturated_fraction = 0.0;  // elements whose code is ±448 (0x7E / 0xFE)
@@ -44,10 +44,10 @@ struct QualitySummary {
 
 struct VerifyResult {
   std::string path;
-  std::string source_path;         // empty without --against
-  bool legacy_layout = false;      // a `scaled_fp8` marker file
-  std::size_t layers_verified = 0; // declared (or, legacy, scaled) layers
-  std::vector<Finding> findings;   // in the order the checks ran
+  std::string source_path;            // empty without --against
+  bool legacy_layout = false;         // a `scaled_fp8` marker file
+  std::size_t layers_verified = 0;    // declared (or, legacy, scaled) layers
+  std::vector<Finding> findings;      // in the order the checks ran
   std::vector<LayerQuality> quality;  // worst (lowest SNR) first; empty without a source
 
   std::size_t count(Severity severity) const;

@@ -33,8 +33,9 @@ const std::string kStraySuffixes[] = {kWeightScale, kInputScale, kComfyQuant, ".
 bool parse_declared_layers(const Header& header, FindingList& findings, LayerConfigs& configs) {
   const auto entry = header.metadata.find(kMetadataKey);
   if (entry == header.metadata.end()) {
-    findings.err("MissingQuantizationMetadata", "",
-                 "__metadata__ has no '" + kMetadataKey + "': ComfyUI loads no layer as FP8");
+    findings.err(
+        "MissingQuantizationMetadata", "",
+        "__metadata__ has no '" + kMetadataKey + "': ComfyUI would use every FP8 weight unscaled");
     return false;
   }
   json root;
@@ -63,7 +64,8 @@ bool parse_declared_layers(const Header& header, FindingList& findings, LayerCon
 /// True when the config is an object whose format is float8_e4m3fn.
 bool check_layer_config(const std::string& layer, const json& config, FindingList& findings) {
   if (!config.is_object()) {
-    findings.err("InvalidLayerConfig", layer, "layer config is not a JSON object: " + config.dump());
+    findings.err("InvalidLayerConfig", layer,
+                 "layer config is not a JSON object: " + config.dump());
     return false;
   }
   if (!config.contains("format") || config["format"] != kFormat) {
@@ -105,9 +107,9 @@ void check_comfy_quant(const SafetensorsFile& file, const TensorInfo& tensor,
   // The layer configs exactly as spec §2 writes them (Python json.dumps defaults).
   for (const std::string& canonical : {layer_config_json(false), layer_config_json(true)}) {
     if (json::parse(canonical) == parsed && canonical != text) {
-      findings.warn("ComfyQuantNotCanonical", layer,
-                    "'" + tensor.name + "' is not written as json.dumps does: expected '" +
-                        canonical + "'");
+      findings.warn(
+          "ComfyQuantNotCanonical", layer,
+          "'" + tensor.name + "' is not written as json.dumps does: expected '" + canonical + "'");
     }
   }
 }
@@ -115,7 +117,7 @@ void check_comfy_quant(const SafetensorsFile& file, const TensorInfo& tensor,
 /// The same layer with the diffusion-model prefix added or removed, when ITS weight exists.
 std::string prefix_counterpart(const SafetensorsFile& file, const std::string& layer) {
   std::string other = layer.rfind(kDiffusionPrefix, 0) == 0 ? layer.substr(kDiffusionPrefix.size())
-                                                             : kDiffusionPrefix + layer;
+                                                            : kDiffusionPrefix + layer;
   return file.find(other + kWeight) != nullptr ? other : std::string();
 }
 
@@ -145,7 +147,8 @@ void check_layer(const SafetensorsFile& file, const std::string& layer, const js
   const bool weight_ok = weight != nullptr && check_fp8_weight(*weight, layer, findings);
   const TensorInfo* scale = file.find(layer + kWeightScale);
   if (scale == nullptr) {
-    findings.err("MissingWeightScale", layer, "declared layer has no '" + layer + kWeightScale + "'");
+    findings.err("MissingWeightScale", layer,
+                 "declared layer has no '" + layer + kWeightScale + "'");
   }
   const bool scale_ok =
       scale != nullptr && check_scale(file, *scale, ScaleKind::Weight, layer, findings);
@@ -185,7 +188,7 @@ LayerInventory check_format(const SafetensorsFile& file, unsigned threads, Findi
   LayerInventory inventory;
   inventory.scale_suffix = kWeightScale;
   LayerConfigs configs;
-  parse_declared_layers(file.header(), findings, configs);
+  const bool metadata_ok = parse_declared_layers(file.header(), findings, configs);
   inventory.layer_count = configs.size();
   const std::size_t errors_before = findings.error_count();
   for (const auto& [layer, config] : configs) check_layer(file, layer, config, inventory, findings);
@@ -194,7 +197,8 @@ LayerInventory check_format(const SafetensorsFile& file, unsigned threads, Findi
                 std::to_string(configs.size()) +
                     " layer(s): F8_E4M3 2-D weights, finite positive F32 scales, markers agree");
   }
-  check_undeclared(file, inventory, findings);
+  // Without usable metadata every FP8 weight and scale is "undeclared": one error says it.
+  if (metadata_ok) check_undeclared(file, inventory, findings);
   check_nan_codes(file, "", threads, findings);
   return inventory;
 }

@@ -36,9 +36,9 @@ void check_not_mixed(const SafetensorsFile& file, FindingList& findings) {
   for (const auto& tensor : file.header().tensors) {
     for (const char* suffix : {".weight_scale", ".input_scale", ".comfy_quant"}) {
       if (ends_with(tensor.name, suffix)) {
-        findings.err("LegacyMixed", tensor.name,
-                     "legacy scaled_fp8 file also has '" + tensor.name +
-                         "': never mix the layouts");
+        findings.err(
+            "LegacyMixed", tensor.name,
+            "legacy scaled_fp8 file also has '" + tensor.name + "': never mix the layouts");
       }
     }
   }
@@ -93,7 +93,8 @@ LayerInventory check_legacy_format(const SafetensorsFile& file, unsigned threads
   // Header tensors are in offset order; the layers are reported in name order.
   std::vector<const TensorInfo*> weights;
   for (const auto& tensor : file.header().tensors) {
-    if (tensor.dtype == Dtype::F8_E4M3 && ends_with(tensor.name, kWeight)) weights.push_back(&tensor);
+    if (tensor.dtype == Dtype::F8_E4M3 && ends_with(tensor.name, kWeight))
+      weights.push_back(&tensor);
   }
   std::sort(weights.begin(), weights.end(),
             [](const TensorInfo* a, const TensorInfo* b) { return a->name < b->name; });

@@ -47,8 +47,9 @@ LayerQuality layer_quality(const std::string& layer, uint64_t numel, const Quali
   q.snr_db = sums.sum_e2 == 0.0 ? std::numeric_limits<double>::infinity()
                                 : 10.0 * std::log10(sums.sum_w2 / sums.sum_e2);
   q.max_abs_error = sums.max_abs_error;
-  q.flushed_fraction =
-      sums.nonzero == 0 ? 0.0 : static_cast<double>(sums.flushed) / static_cast<double>(sums.nonzero);
+  q.flushed_fraction = sums.nonzero == 0
+                           ? 0.0
+                           : static_cast<double>(sums.flushed) / static_cast<double>(sums.nonzero);
   q.saturated_fraction =
       numel == 0 ? 0.0 : static_cast<double>(sums.saturated) / static_cast<double>(numel);
   return q;
@@ -106,7 +107,8 @@ std::string report_json(const std::vector<LayerQuality>& layers) {
 }
 
 std::string report_csv(const std::vector<LayerQuality>& layers) {
-  std::string out = "layer,numel,snr_db,relative_l2,max_abs_error,flushed_fraction,saturated_fraction\n";
+  std::string out =
+      "layer,numel,snr_db,relative_l2,max_abs_error,flushed_fraction,saturated_fraction\n";
   char line[256];
   for (const auto& q : layers) {
     std::snprintf(line, sizeof line, ",%llu,%.17g,%.17g,%.17g,%.17g,%.17g\n",
@@ -143,7 +145,8 @@ nlohmann::json quality_to_json(const std::vector<LayerQuality>& layers) {
 
 void write_quality_report(const std::string& path, const std::vector<LayerQuality>& layers) {
   if (!is_report_path(path)) {
-    throw Error(ErrorCode::Usage, "cannot write report '" + path + "': name must end in .json or .csv");
+    throw Error(ErrorCode::Usage,
+                "cannot write report '" + path + "': name must end in .json or .csv");
   }
   const std::string text = ends_with(path, ".json") ? report_json(layers) : report_csv(layers);
   std::ofstream file(path, std::ios::binary | std::ios::trunc);

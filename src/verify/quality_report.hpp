@@ -15,12 +15,12 @@ namespace qfp8::verify {
 
 /// Sums over a run of elements; chunks are merged in chunk order for deterministic doubles.
 struct QualitySums {
-  double sum_w2 = 0.0;        // sum of w^2
-  double sum_e2 = 0.0;        // sum of (deq - w)^2
+  double sum_w2 = 0.0;  // sum of w^2
+  double sum_e2 = 0.0;  // sum of (deq - w)^2
   double max_abs_error = 0.0;
-  uint64_t nonzero = 0;       // source elements != 0
-  uint64_t flushed = 0;       // of those, elements whose code is ±0
-  uint64_t saturated = 0;     // codes 0x7E / 0xFE (±448)
+  uint64_t nonzero = 0;    // source elements != 0
+  uint64_t flushed = 0;    // of those, elements whose code is ±0
+  uint64_t saturated = 0;  // codes 0x7E / 0xFE (±448)
 
   /// One element: source value w, output code, output scale.
   void add(float w, uint8_t code, float scale);

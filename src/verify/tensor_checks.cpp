@@ -45,7 +45,9 @@ std::string float_text(float value) {
 
 namespace {
 
-const char* scale_prefix(ScaleKind kind) { return kind == ScaleKind::Weight ? "Scale" : "InputScale"; }
+const char* scale_prefix(ScaleKind kind) {
+  return kind == ScaleKind::Weight ? "Scale" : "InputScale";
+}
 
 }  // namespace
 
@@ -53,9 +55,9 @@ bool check_scale(const SafetensorsFile& file, const TensorInfo& scale, ScaleKind
                  const std::string& layer, FindingList& findings) {
   const std::string prefix = scale_prefix(kind);
   if (scale.dtype != Dtype::F32) {
-    findings.err(prefix + "Dtype", layer,
-                 "'" + scale.name + "' is " + std::string(dtype_name(scale.dtype)) +
-                     ", must be F32");
+    findings.err(
+        prefix + "Dtype", layer,
+        "'" + scale.name + "' is " + std::string(dtype_name(scale.dtype)) + ", must be F32");
     return false;
   }
   if (scale.numel != 1) {
@@ -86,15 +88,15 @@ bool check_scale(const SafetensorsFile& file, const TensorInfo& scale, ScaleKind
 bool check_fp8_weight(const TensorInfo& weight, const std::string& layer, FindingList& findings) {
   bool ok = true;
   if (weight.dtype != Dtype::F8_E4M3) {
-    findings.err("WeightDtype", layer,
-                 "'" + weight.name + "' is " + std::string(dtype_name(weight.dtype)) +
-                     ", must be F8_E4M3");
+    findings.err(
+        "WeightDtype", layer,
+        "'" + weight.name + "' is " + std::string(dtype_name(weight.dtype)) + ", must be F8_E4M3");
     ok = false;
   }
   if (weight.shape.size() != 2) {
-    findings.err("WeightShape", layer,
-                 "'" + weight.name + "' has shape " + shape_text(weight.shape) +
-                     ", must be 2-D [out, in]");
+    findings.err(
+        "WeightShape", layer,
+        "'" + weight.name + "' has shape " + shape_text(weight.shape) + ", must be 2-D [out, in]");
     ok = false;
   }
   return ok;
@@ -108,17 +110,18 @@ struct NanCount {
 };
 
 NanCount count_nan_codes(const uint8_t* codes, uint64_t numel, unsigned threads) {
-  const auto partials = scan_chunks<NanCount>(numel, threads, [codes](uint64_t begin, uint64_t end) {
-    NanCount part;
-    for (uint64_t i = begin; i < end; ++i) {
-      // 0x7F / 0xFF are the only NaN codes of E4M3FN: magnitude bits all ones.
-      if ((codes[i] & 0x7Fu) == kE4M3NanCode) {
-        if (part.count == 0) part.first = i;
-        ++part.count;
-      }
-    }
-    return part;
-  });
+  const auto partials =
+      scan_chunks<NanCount>(numel, threads, [codes](uint64_t begin, uint64_t end) {
+        NanCount part;
+        for (uint64_t i = begin; i < end; ++i) {
+          // 0x7F / 0xFF are the only NaN codes of E4M3FN: magnitude bits all ones.
+          if ((codes[i] & 0x7Fu) == kE4M3NanCode) {
+            if (part.count == 0) part.first = i;
+            ++part.count;
+          }
+        }
+        return part;
+      });
   NanCount total;
   for (const auto& part : partials) {
     if (part.count != 0 && total.count == 0) total.first = part.first;

@@ -55,9 +55,9 @@ std::string quality_text(const std::vector<LayerQuality>& quality, std::size_t w
   char line[160];
   for (std::size_t i = 0; i < quality.size() && i < worst; ++i) {
     const LayerQuality& q = quality[i];
-    std::snprintf(line, sizeof line, "%10s  %8.2e  %11.3e  %7.4f%%  %8.4f%%  ", db_text(q.snr_db).c_str(),
-                  q.relative_l2, q.max_abs_error, 100.0 * q.flushed_fraction,
-                  100.0 * q.saturated_fraction);
+    std::snprintf(line, sizeof line, "%10s  %8.2e  %11.3e  %7.4f%%  %8.4f%%  ",
+                  db_text(q.snr_db).c_str(), q.relative_l2, q.max_abs_error,
+                  100.0 * q.flushed_fraction, 100.0 * q.saturated_fraction);
     out += line + q.layer + "\n";
   }
   const QualitySummary summary = summarize_quality(quality);
@@ -75,7 +75,8 @@ std::string format_text_report(const VerifyResult& result, std::size_t worst,
   std::string out = findings_text(result, per_id_limit) + quality_text(result.quality, worst);
   if (result.passed()) {
     out += "[PASS] " + std::to_string(result.layers_verified) + " layers verified";
-    if (result.warning_count() != 0) out += " (" + std::to_string(result.warning_count()) + " warnings)";
+    if (result.warning_count() != 0)
+      out += " (" + std::to_string(result.warning_count()) + " warnings)";
   } else {
     out += "[FAIL] " + std::to_string(result.error_count()) + " errors";
   }
@@ -85,16 +86,20 @@ std::string format_text_report(const VerifyResult& result, std::size_t worst,
 std::string format_json_report(const VerifyResult& result) {
   nlohmann::json findings = nlohmann::json::array();
   for (const auto& f : result.findings) {
-    findings.push_back({{"id", f.id}, {"severity", severity_name(f.severity)},
-                        {"subject", f.subject}, {"message", f.message}});
+    findings.push_back({{"id", f.id},
+                        {"severity", severity_name(f.severity)},
+                        {"subject", f.subject},
+                        {"message", f.message}});
   }
   nlohmann::json root = {
       {"file", result.path},
-      {"source", result.source_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(result.source_path)},
+      {"source",
+       result.source_path.empty() ? nlohmann::json(nullptr) : nlohmann::json(result.source_path)},
       {"layout", result.legacy_layout ? "legacy_scaled_fp8" : "quantization_metadata"},
       {"passed", result.passed()},
       {"summary",
-       {{"layers", result.layers_verified}, {"errors", result.error_count()},
+       {{"layers", result.layers_verified},
+        {"errors", result.error_count()},
         {"warnings", result.warning_count()}}},
       {"findings", findings}};
   if (!result.source_path.empty()) root["quality"] = quality_to_json(result.quality);

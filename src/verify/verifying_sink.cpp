@@ -6,7 +6,8 @@
 namespace qfp8::verify {
 
 void require_passed(const VerifyResult& result, const std::string& file_label) {
-  if (!result.passed()) throw Error(ErrorCode::VerificationFailed, file_label, "", failure_summary(result));
+  if (!result.passed())
+    throw Error(ErrorCode::VerificationFailed, file_label, "", failure_summary(result));
 }
 
 VerifyingSink::VerifyingSink(AtomicFileSink& target, VerifyOptions options,

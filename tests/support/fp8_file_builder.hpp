@@ -98,13 +98,15 @@ inline TensorBlob text_tensor(std::string name, const std::string& text) {
 /// The file bytes, laid out by the real writer into memory.
 inline Bytes serialize(const FileImage& image) {
   std::vector<PlannedTensor> planned;
-  for (const auto& tensor : image.tensors) planned.push_back({tensor.name, tensor.dtype, tensor.shape});
+  for (const auto& tensor : image.tensors)
+    planned.push_back({tensor.name, tensor.dtype, tensor.shape});
   const SafetensorsLayout layout(planned, image.metadata);
   MemorySink sink;
   SafetensorsWriter writer(layout, sink);
   for (const auto& info : layout.tensors()) {
     for (const auto& tensor : image.tensors) {
-      if (tensor.name == info.name) writer.write_tensor(tensor.name, tensor.data.data(), tensor.data.size());
+      if (tensor.name == info.name)
+        writer.write_tensor(tensor.name, tensor.data.data(), tensor.data.size());
     }
   }
   writer.finish();
@@ -141,7 +143,8 @@ inline std::vector<std::string> small_model_layers() {
 /// Two Linear layers with biases, a 1-D norm and a marker key, plus source metadata.
 inline FileImage small_source_model() {
   FileImage image;
-  image.tensors.push_back(bf16_tensor("blocks.0.attn.to_q.weight", {8, 16}, sample_weights(128, 1)));
+  image.tensors.push_back(
+      bf16_tensor("blocks.0.attn.to_q.weight", {8, 16}, sample_weights(128, 1)));
   image.tensors.push_back(bf16_tensor("blocks.0.attn.to_q.bias", {8}, sample_weights(8, 2)));
   image.tensors.push_back(bf16_tensor("blocks.0.mlp.fc1.weight", {16, 8}, sample_weights(128, 3)));
   image.tensors.push_back(bf16_tensor("blocks.0.mlp.fc1.bias", {16}, sample_weights(16, 4)));
@@ -198,7 +201,8 @@ inline FileImage quantize_image(const FileImage& source, const std::vector<std::
 }
 
 /// The legacy layout of the same conversion: `scaled_fp8` marker, `L.scale_weight`.
-inline FileImage quantize_image_legacy(const FileImage& source, const std::vector<std::string>& layers) {
+inline FileImage quantize_image_legacy(const FileImage& source,
+                                       const std::vector<std::string>& layers) {
   FileImage out = source;
   for (const auto& layer : layers) {
     TensorBlob& weight = out.at(layer + ".weight");

@@ -10,6 +10,8 @@
 // it yourself, or use padded()). image_with_length() lets a test lie about that length.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -42,9 +44,13 @@ inline std::string padded(std::string header) {
 
 /// length prefix (any value) + header text + data, with no checks at all.
 inline Bytes image_with_length(uint64_t length, const std::string& header, const Bytes& data = {}) {
-  Bytes out = le64(length);
-  out.insert(out.end(), header.begin(), header.end());
-  out.insert(out.end(), data.begin(), data.end());
+  // Sized once and filled with copies: GCC 12's -Warray-bounds misfires on the
+  // equivalent chain of vector::insert calls at -O2.
+  Bytes out(8 + header.size() + data.size());
+  const Bytes prefix = le64(length);
+  std::copy(prefix.begin(), prefix.end(), out.begin());
+  std::copy(header.begin(), header.end(), out.begin() + 8);
+  std::copy(data.begin(), data.end(), out.begin() + 8 + static_cast<std::ptrdiff_t>(header.size()));
   return out;
 }
 
