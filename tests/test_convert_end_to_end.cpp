@@ -28,7 +28,7 @@ ConvertSummary convert_library(const std::string& in, const std::string& out,
   const SafetensorsFile input(in);
   const ConversionPlan plan = make_conversion_plan(input.header(), options, in);
   const auto backend = make_cpu_backend(threads);
-  return convert_to_file(input, plan, *backend, out, false, nullptr);
+  return convert_to_file(input, plan, *backend, out, OutputOptions{}, nullptr);
 }
 
 ChildResult run_binary(std::vector<std::string> args, const std::string& dir) {
@@ -220,4 +220,18 @@ TEST_CASE("options reach the output: input scales, full-precision mm, excludes",
   const auto marker = out.bytes(*out.find("img_in.comfy_quant"));
   CHECK(std::string(marker.data, marker.data + marker.size) ==
         "{\"format\": \"float8_e4m3fn\", \"full_precision_matrix_mult\": true}");
+}
+
+TEST_CASE("convert --verify checks the output against the input before it appears", "[convert][verify]") {
+  const std::string dir = scratch_dir("convert_e2e_verify");
+  write_synthetic_model(dir + "/in.safetensors", {});
+  convert_library(dir + "/in.safetensors", dir + "/lib.safetensors", {}, 1);
+  remove_path(dir + "/out.safetensors");
+  const auto result = run_binary({"convert", "-i", dir + "/in.safetensors", "-o",
+                                  dir + "/out.safetensors", "--verify", "--device", "cpu"}, dir);
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  CHECK(result.err.find("verify: PASS, 27 layers identical") != std::string::npos);
+  // Verification reads the temporary file; the committed bytes are the plain conversion's.
+  CHECK(read_file(dir + "/out.safetensors") == read_file(dir + "/lib.safetensors"));
 }

@@ -40,7 +40,8 @@ void add_convert_options(cxxopts::Options& options) {
       ("write-input-scale", "Write L.input_scale = 1.0 for every quantized layer")
       ("full-precision-mm", "Mark layers \"full_precision_matrix_mult\": true")
       ("dry-run", "Print the plan (every tensor, action and reason); write nothing (OUT optional)")
-      ("force", "Replace an existing output file");
+      ("force", "Replace an existing output file")
+      ("verify", "Before the output appears, verify it against the input (as verify --against)");
   // cxxopts leaves positional options out of the option list, so the usage line names them.
   options.parse_positional({"input", "output"});
   options.custom_help("-i|--input IN -o|--output OUT [OPTION...]");
@@ -104,7 +105,8 @@ BackendRequest backend_request(const cxxopts::ParseResult& result) {
 }
 
 int convert(const SafetensorsFile& input, const ConversionPlan& plan,
-            const BackendRequest& request, const std::string& output, bool force) {
+            const BackendRequest& request, const std::string& output,
+            const OutputOptions& output_options) {
   check_not_same_file(input.path(), output);
   const auto backend = select_backend(request);
   spdlog::info("converting '{}' -> '{}': {} quantized, {} kept (preset {}) on {}", input.path(),
@@ -112,7 +114,7 @@ int convert(const SafetensorsFile& input, const ConversionPlan& plan,
                backend->description());
   Progress progress(progress_style_for(logging_is_quiet(), logging_is_json(), ::isatty(2) != 0),
                     plan.decisions.size(), input.header().data_size);
-  const ConvertSummary summary = convert_to_file(input, plan, *backend, output, force, &progress);
+  const ConvertSummary summary = convert_to_file(input, plan, *backend, output, output_options, &progress);
   spdlog::info("{}", format_summary(summary));
   return kExitOk;
 }
@@ -148,7 +150,11 @@ int run_convert(const Args& args_in) {
     print_plan(std::cout, input.header(), plan);
     return kExitOk;
   }
-  return convert(input, plan, request, output_path, result.count("force") > 0);
+  OutputOptions output_options;
+  output_options.overwrite = result.count("force") > 0;
+  output_options.verify = result.count("verify") > 0;
+  output_options.verify_threads = request.threads;
+  return convert(input, plan, request, output_path, output_options);
 }
 
 }  // namespace qfp8::cli

@@ -15,6 +15,8 @@
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
 #include "safetensors/writer.hpp"
+#include "verify/quality_report.hpp"
+#include "verify/verifying_sink.hpp"
 
 namespace qfp8 {
 namespace {
@@ -203,6 +205,20 @@ void PlanExecutor::quantize_run(std::size_t begin, std::size_t end) {
   backend_.run(jobs, consumer);
 }
 
+/// convert --verify: one line for the user, whatever the outcome (failures are then thrown
+/// by the VerifyingSink with the first finding).
+void log_verification(const verify::VerifyResult& result) {
+  const verify::QualitySummary quality = verify::summarize_quality(result.quality);
+  if (!result.passed()) {
+    spdlog::error("verify: FAIL, {} error(s) in the converted file", result.error_count());
+    return;
+  }
+  spdlog::info("verify: PASS, {} layers identical to a re-derivation from the source; "
+               "SNR mean {:.1f} dB, min {:.1f} dB ({})",
+               result.layers_verified, quality.mean_snr_db, quality.min_snr_db,
+               quality.min_snr_layer);
+}
+
 }  // namespace
 
 ConvertSummary execute_plan(const SafetensorsFile& input, const ConversionPlan& plan,
@@ -230,15 +246,17 @@ ConvertSummary execute_plan(const SafetensorsFile& input, const ConversionPlan& 
 
 ConvertSummary convert_to_file(const SafetensorsFile& input, const ConversionPlan& plan,
                                QuantizeBackend& backend, const std::string& output_path,
-                               bool overwrite, Progress* progress) {
+                               const OutputOptions& output, Progress* progress) {
   // A file-size limit (ulimit -f) must surface as a failed write (EFBIG -> WriteFailed,
   // temp file removed), not kill the process with SIGXFSZ and leave `.partial` behind.
   std::signal(SIGXFSZ, SIG_IGN);
   install_interrupt_cleanup();
   AtomicFileOptions options;
-  options.overwrite = overwrite;
+  options.overwrite = output.overwrite;
   AtomicFileSink sink(output_path, options);
-  return execute_plan(input, plan, backend, sink, progress);
+  if (!output.verify) return execute_plan(input, plan, backend, sink, progress);
+  verify::VerifyingSink verified(sink, {input.path(), output.verify_threads}, log_verification);
+  return execute_plan(input, plan, backend, verified, progress);
 }
 
 std::string format_summary(const ConvertSummary& summary) {

@@ -29,12 +29,18 @@ struct ConvertSummary {
 ConvertSummary execute_plan(const SafetensorsFile& input, const ConversionPlan& plan,
                             QuantizeBackend& backend, ByteSink& sink, Progress* progress);
 
+struct OutputOptions {
+  bool overwrite = false;       // --force: replace an existing file
+  bool verify = false;          // --verify: check the finished file against the input first
+  unsigned verify_threads = 0;  // 0 = all cores
+};
+
 /// execute_plan into `output_path`, written as `<output_path>.partial` and renamed into
-/// place only when complete: on any error (or SIGINT/SIGTERM) no output appears.
-/// `overwrite` (--force) allows replacing an existing file.
+/// place only when complete (and, with `verify`, only once `verify --against` the input
+/// passes on the temporary file): on any error (or SIGINT/SIGTERM) no output appears.
 ConvertSummary convert_to_file(const SafetensorsFile& input, const ConversionPlan& plan,
                                QuantizeBackend& backend, const std::string& output_path,
-                               bool overwrite, Progress* progress);
+                               const OutputOptions& output, Progress* progress);
 
 /// "40.9 GB -> 20.5 GB in 38.2 s (1.07 GB/s), 846 quantized, 1087 kept on cpu (2 threads)"
 std::string format_summary(const ConvertSummary& summary);
