@@ -240,7 +240,7 @@ TEST_CASE("already-quantized input is refused", "[plan]") {
   } catch (const Error& error) {
     CHECK(std::string(error.what()) ==
           "in.safetensors: tensor 'a.weight': cannot convert: input is already quantized "
-          "(F8_E4M3 tensor)");
+          "(F8_E4M3 tensor); run 'qfp8-cuda dequantize IN OUT' first to get BF16 weights back");
   }
 }
 

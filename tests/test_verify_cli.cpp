@@ -34,8 +34,9 @@ std::string good_file(const std::string& name) {
                      quantize_image(small_source_model(), small_model_layers()));
 }
 
-std::string source_file() {
-  return write_image(temp_path("verify_cli_source.safetensors"), small_source_model());
+// One source file per test case: ctest runs test cases in parallel processes.
+std::string source_file(const std::string& name) {
+  return write_image(temp_path("verify_cli_source_" + name + ".safetensors"), small_source_model());
 }
 
 }  // namespace
@@ -83,7 +84,7 @@ TEST_CASE("verify binary --against fails a flipped byte and writes reports", "[v
   const std::string good = good_file("against");
   const std::string csv = temp_path("verify_cli_report.csv");
   const std::string json = temp_path("verify_cli_report.json");
-  const ChildResult pass = run_verify({good, "--against", source_file(), "--report", csv});
+  const ChildResult pass = run_verify({good, "--against", source_file("flipped"), "--report", csv});
   INFO(pass.out << pass.err);
   CHECK(pass.exit_code == 0);
   CHECK(pass.out.find("quality: 2 layers, mean SNR ") != std::string::npos);
@@ -91,7 +92,7 @@ TEST_CASE("verify binary --against fails a flipped byte and writes reports", "[v
   const std::string csv_text(csv_bytes.begin(), csv_bytes.end());
   CHECK(csv_text.find("layer,numel,snr_db,") == 0);
   CHECK(std::count(csv_text.begin(), csv_text.end(), '\n') == 3);  // header + 2 layers
-  CHECK(run_verify({good, "--against", source_file(), "--report", json}).exit_code == 0);
+  CHECK(run_verify({good, "--against", source_file("flipped"), "--report", json}).exit_code == 0);
   const Bytes json_bytes = read_file(json);
   const auto report = nlohmann::json::parse(json_bytes.begin(), json_bytes.end());
   CHECK(report["layers"].size() == 2);
@@ -99,7 +100,7 @@ TEST_CASE("verify binary --against fails a flipped byte and writes reports", "[v
 
   image.at(kQ + ".weight").data[3] ^= 0x02;
   const std::string bad = write_image(temp_path("verify_cli_flipped.safetensors"), image);
-  const ChildResult fail = run_verify({bad, "--against", source_file()});
+  const ChildResult fail = run_verify({bad, "--against", source_file("flipped")});
   INFO(fail.out << fail.err);
   CHECK(fail.exit_code == 2);
   CHECK(fail.out.find("[ERR] WeightBytesDiffer '" + kQ + "': 1 FP8 code(s)") != std::string::npos);
@@ -108,7 +109,7 @@ TEST_CASE("verify binary --against fails a flipped byte and writes reports", "[v
 TEST_CASE("verify binary usage and I/O exit codes", "[verify]") {
   CHECK(run_verify({}).exit_code == 1);
   CHECK(run_verify({good_file("usage"), "--report", temp_path("r.csv")}).exit_code == 1);
-  CHECK(run_verify({good_file("usage"), "--against", source_file(), "--report", temp_path("r.txt")})
+  CHECK(run_verify({good_file("usage"), "--against", source_file("usage"), "--report", temp_path("r.txt")})
             .exit_code == 1);
   CHECK(run_verify({temp_path("verify_cli_does_not_exist.safetensors")}).exit_code == 3);
 }

@@ -1,10 +1,13 @@
 // cmd_convert.cpp — the 'convert' subcommand: command line -> plan -> backend -> pipeline.
 //   qfp8-cuda convert -i IN -o OUT [--device cuda|cpu|auto] [--preset ...] [--dry-run] ...
-// IN and OUT may also be given as positionals. Only wiring lives here.
+//   qfp8-cuda convert IN1 IN2 ... --output-dir DIR [--input-list FILE]   (batch, one backend)
+// IN and OUT may also be given as positionals; IN may be a sharded checkpoint directory.
+// Only wiring lives here.
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,10 +17,12 @@
 #include "cli/common_options.hpp"
 #include "cli/logging.hpp"
 #include "convert/backend_select.hpp"
+#include "convert/batch.hpp"
 #include "convert/pipeline.hpp"
 #include "convert/plan_printer.hpp"
 #include "convert/progress.hpp"
 #include "core/error.hpp"
+#include "input/tensor_source.hpp"
 #include "plan/conversion_plan.hpp"
 #include "safetensors/reader.hpp"
 
@@ -26,8 +31,12 @@ namespace {
 
 void add_convert_options(cxxopts::Options& options) {
   options.add_options("Convert")
-      ("i,input", "Input safetensors checkpoint (BF16/F16/F32)", cxxopts::value<std::string>())
+      ("i,input", "Input safetensors checkpoint (BF16/F16/F32): a file, or a directory of shards "
+       "(with a *.safetensors.index.json, or all its *.safetensors)", cxxopts::value<std::string>())
       ("o,output", "Output FP8 checkpoint (written atomically)", cxxopts::value<std::string>())
+      ("output-dir", "Batch: convert every input into DIR/<stem>-fp8-e4m3fn.safetensors",
+       cxxopts::value<std::string>())
+      ("input-list", "Batch: read more inputs from FILE, one path per line", cxxopts::value<std::string>())
       ("d,device", "Compute device: cuda, cpu or auto", cxxopts::value<std::string>()->default_value("auto"))
       ("gpu", "CUDA device index", cxxopts::value<int>()->default_value("0"))
       ("threads", "CPU threads (0 = all cores)", cxxopts::value<unsigned>()->default_value("0"))
@@ -39,13 +48,21 @@ void add_convert_options(cxxopts::Options& options) {
       ("no-comfy-quant", "Do not write L.comfy_quant tensors (metadata only)")
       ("write-input-scale", "Write L.input_scale = 1.0 for every quantized layer")
       ("full-precision-mm", "Mark layers \"full_precision_matrix_mult\": true")
+      ("layout", "Output layout: comfy (_quantization_metadata) or legacy (scaled_fp8 + scale_weight)",
+       cxxopts::value<std::string>()->default_value("comfy"))
+      ("strip-prefix", "Remove prefix P from tensor names that start with it", cxxopts::value<std::string>())
+      ("add-prefix", "Prepend P to every tensor name (after --strip-prefix)", cxxopts::value<std::string>())
+      ("keep-dtype", "Kept float tensors: keep (unchanged) or bf16 (F16/F32 rounded to BF16)",
+       cxxopts::value<std::string>()->default_value("keep"))
+      ("requantize", "Re-quantize an FP8 input (not supported yet: use dequantize first)")
       ("dry-run", "Print the plan (every tensor, action and reason); write nothing (OUT optional)")
       ("force", "Replace an existing output file")
       ("verify", "Before the output appears, verify it against the input (as verify --against)");
-  // cxxopts leaves positional options out of the option list, so the usage line names them.
-  options.parse_positional({"input", "output"});
-  options.custom_help("-i|--input IN -o|--output OUT [OPTION...]");
-  options.positional_help("(or: IN OUT)");
+  // No parse_positional: positionals stay unmatched, so any number can be batch inputs
+  // (a vector option would split paths at commas). select_inputs() assigns them.
+  options.custom_help("-i|--input IN -o|--output OUT [OPTION...]\n"
+                      "  qfp8-cuda convert IN OUT [OPTION...]\n"
+                      "  qfp8-cuda convert IN... --output-dir DIR [--input-list FILE] [OPTION...]");
 }
 
 /// Takes every `--flag VALUE` / `--flag=VALUE` out of `args`. Done by hand because cxxopts
@@ -67,11 +84,61 @@ std::vector<std::string> extract_repeated(Args& args, const std::string& flag) {
   return values;
 }
 
-std::string required(const cxxopts::ParseResult& result, const char* name) {
-  if (result.count(name) == 0) {
-    throw Error(ErrorCode::Usage, std::string("missing --") + name + " (see qfp8-cuda convert --help)");
+/// Where inputs and outputs come from: `-i IN -o OUT` / `IN OUT` (one conversion), or
+/// `IN... --output-dir DIR` and `--input-list FILE` (a batch: every positional is an input).
+struct InputSelection {
+  std::vector<std::string> inputs;
+  std::string output;      // one conversion; empty for a dry run without one
+  std::string output_dir;  // a batch when set
+};
+
+/// `--name`'s value, else the next positional, else "".
+std::string option_or_next(const cxxopts::ParseResult& result, const char* name,
+                           const std::vector<std::string>& positionals, std::size_t& next) {
+  if (result.count(name) > 0) return result[name].as<std::string>();
+  return next < positionals.size() ? positionals[next++] : std::string();
+}
+
+InputSelection select_single(const cxxopts::ParseResult& result, bool dry_run) {
+  const std::vector<std::string>& positionals = result.unmatched();
+  if (result.count("input-list") > 0) {
+    throw Error(ErrorCode::Usage, "--input-list needs --output-dir DIR (see qfp8-cuda convert --help)");
   }
-  return result[name].as<std::string>();
+  std::size_t next = 0;
+  InputSelection selection;
+  const std::string input = option_or_next(result, "input", positionals, next);
+  selection.output = option_or_next(result, "output", positionals, next);
+  if (next < positionals.size()) {
+    throw Error(ErrorCode::Usage, "unexpected argument '" + positionals[next] +
+                                      "' (several inputs need --output-dir DIR)");
+  }
+  if (input.empty()) throw Error(ErrorCode::Usage, "missing --input (see qfp8-cuda convert --help)");
+  if (selection.output.empty() && !dry_run) {
+    throw Error(ErrorCode::Usage, "missing --output (see qfp8-cuda convert --help)");
+  }
+  selection.inputs.push_back(input);
+  return selection;
+}
+
+InputSelection select_inputs(const cxxopts::ParseResult& result, bool dry_run) {
+  if (result.count("output-dir") == 0) return select_single(result, dry_run);
+  if (result.count("output") > 0) {
+    throw Error(ErrorCode::Usage, "cannot combine --output with --output-dir (batch outputs are "
+                                  "named DIR/<stem>-fp8-e4m3fn.safetensors)");
+  }
+  InputSelection selection;
+  selection.output_dir = result["output-dir"].as<std::string>();
+  if (result.count("input") > 0) selection.inputs.push_back(result["input"].as<std::string>());
+  const auto& positionals = result.unmatched();
+  selection.inputs.insert(selection.inputs.end(), positionals.begin(), positionals.end());
+  if (result.count("input-list") > 0) {
+    const auto listed = read_input_list(result["input-list"].as<std::string>());
+    selection.inputs.insert(selection.inputs.end(), listed.begin(), listed.end());
+  }
+  if (selection.inputs.empty()) {
+    throw Error(ErrorCode::Usage, "missing inputs: give IN... or --input-list FILE with --output-dir");
+  }
+  return selection;
 }
 
 /// Writing over the input while it is mapped would corrupt what is being read.
@@ -93,6 +160,27 @@ PlanOptions plan_options(const cxxopts::ParseResult& result, std::vector<std::st
   options.write_comfy_quant = result.count("no-comfy-quant") == 0;
   options.write_input_scale = result.count("write-input-scale") > 0;
   options.full_precision_mm = result.count("full-precision-mm") > 0;
+  options.layout = output_layout_from_name(result["layout"].as<std::string>());
+  if (result.count("strip-prefix") > 0) options.strip_prefix = result["strip-prefix"].as<std::string>();
+  if (result.count("add-prefix") > 0) options.add_prefix = result["add-prefix"].as<std::string>();
+  const std::string keep_dtype = result["keep-dtype"].as<std::string>();
+  if (keep_dtype != "keep" && keep_dtype != "bf16") {
+    throw Error(ErrorCode::Usage, "unknown --keep-dtype '" + keep_dtype + "' (expected keep or bf16)");
+  }
+  options.keep_as_bf16 = keep_dtype == "bf16";
+  if (result.count("requantize") > 0) {
+    throw Error(ErrorCode::Usage,
+                "--requantize is not supported yet: run 'qfp8-cuda dequantize IN BF16_OUT', then "
+                "convert BF16_OUT (the FP8 codes would otherwise be rounded twice)");
+  }
+  // verify --against compares output and input tensor by tensor, under the same names and
+  // dtypes: renamed or BF16-converted outputs would all be reported as changed.
+  const bool renames = !options.strip_prefix.empty() || !options.add_prefix.empty();
+  if (result.count("verify") > 0 && (renames || options.keep_as_bf16)) {
+    throw Error(ErrorCode::Usage,
+                "--verify cannot check renamed (--strip-prefix/--add-prefix) or --keep-dtype bf16 "
+                "outputs against the input; run 'qfp8-cuda verify OUT' afterwards instead");
+  }
   return options;
 }
 
@@ -104,19 +192,67 @@ BackendRequest backend_request(const cxxopts::ParseResult& result) {
   return request;
 }
 
-int convert(const SafetensorsFile& input, const ConversionPlan& plan,
-            const BackendRequest& request, const std::string& output,
-            const OutputOptions& output_options) {
-  check_not_same_file(input.path(), output);
-  const auto backend = select_backend(request);
-  spdlog::info("converting '{}' -> '{}': {} quantized, {} kept (preset {}) on {}", input.path(),
+/// Everything one conversion needs besides its input and output.
+struct ConvertSettings {
+  PlanOptions plan;
+  OutputOptions output;
+  bool dry_run = false;
+};
+
+/// Selects the backend on first use, so an input that fails to plan never touches the
+/// device, and a batch selects it once.
+class LazyBackend {
+ public:
+  explicit LazyBackend(const BackendRequest& request) : request_(request) {}
+  QuantizeBackend& get() {
+    if (!backend_) backend_ = select_backend(request_);
+    return *backend_;
+  }
+
+ private:
+  BackendRequest request_;
+  std::unique_ptr<QuantizeBackend> backend_;
+};
+
+/// Opens and plans `input_path`; a dry run prints the plan (and returns its sizes), else
+/// the output is written.
+ConvertSummary convert_one(const std::string& input_path, const std::string& output,
+                           const ConvertSettings& settings, LazyBackend& lazy_backend) {
+  const TensorSource input = TensorSource::open(input_path);
+  const ConversionPlan plan = make_conversion_plan(input.header(), settings.plan, input_path);
+  if (settings.dry_run) {
+    print_plan(std::cout, input.header(), plan);
+    ConvertSummary planned;
+    planned.input_bytes = input.total_bytes();
+    planned.output_bytes = plan.layout.file_size();
+    return planned;
+  }
+  for (std::size_t i = 0; i < input.shard_count(); ++i) {
+    check_not_same_file(input.shard(i).path(), output);
+  }
+  QuantizeBackend* backend = &lazy_backend.get();
+  spdlog::info("converting '{}' -> '{}': {} quantized, {} kept (preset {}) on {}", input_path,
                output, plan.quantized_count, plan.kept_count, preset_name(plan.applied_preset),
                backend->description());
   Progress progress(progress_style_for(logging_is_quiet(), logging_is_json(), ::isatty(2) != 0),
                     plan.decisions.size(), input.header().data_size);
-  const ConvertSummary summary = convert_to_file(input, plan, *backend, output, output_options, &progress);
+  const ConvertSummary summary =
+      convert_to_file(input, plan, *backend, output, settings.output, &progress);
   spdlog::info("{}", format_summary(summary));
-  return kExitOk;
+  return summary;
+}
+
+/// A batch: one backend for all inputs; a failed input is reported and the rest go on.
+int convert_batch(const InputSelection& selection, const ConvertSettings& settings,
+                  const BackendRequest& request) {
+  const std::vector<BatchItem> items = plan_batch(selection.inputs, selection.output_dir);
+  if (!settings.dry_run) make_output_dir(selection.output_dir);
+  LazyBackend backend(request);
+  const auto results = run_batch(items, [&](const BatchItem& item) {
+    return convert_one(item.input, item.output, settings, backend);
+  });
+  print_batch_table(std::cout, results);
+  return batch_exit_code(results);
 }
 
 }  // namespace
@@ -134,27 +270,20 @@ int run_convert(const Args& args_in) {
     std::cout << options.help({"", "Convert", "Common"});
     return kExitOk;
   }
-  if (!result.unmatched().empty()) {
-    throw Error(ErrorCode::Usage, "unexpected argument '" + result.unmatched().front() + "'");
-  }
-  const bool dry_run = result.count("dry-run") > 0;
-  const std::string input_path = required(result, "input");
-  const std::string output_path = dry_run && result.count("output") == 0 ? "" : required(result, "output");
-  const PlanOptions options_for_plan = plan_options(result, std::move(include), std::move(exclude));
-  check_plan_options(options_for_plan);
+  ConvertSettings settings;
+  settings.dry_run = result.count("dry-run") > 0;
+  const InputSelection selection = select_inputs(result, settings.dry_run);
+  settings.plan = plan_options(result, std::move(include), std::move(exclude));
+  check_plan_options(settings.plan);
   const BackendRequest request = backend_request(result);
+  settings.output.overwrite = result.count("force") > 0;
+  settings.output.verify = result.count("verify") > 0;
+  settings.output.verify_threads = request.threads;
+  if (!selection.output_dir.empty()) return convert_batch(selection, settings, request);
 
-  const SafetensorsFile input(input_path);
-  const ConversionPlan plan = make_conversion_plan(input.header(), options_for_plan, input_path);
-  if (dry_run) {
-    print_plan(std::cout, input.header(), plan);
-    return kExitOk;
-  }
-  OutputOptions output_options;
-  output_options.overwrite = result.count("force") > 0;
-  output_options.verify = result.count("verify") > 0;
-  output_options.verify_threads = request.threads;
-  return convert(input, plan, request, output_path, output_options);
+  LazyBackend backend(request);
+  convert_one(selection.inputs.front(), selection.output, settings, backend);
+  return kExitOk;
 }
 
 }  // namespace qfp8::cli

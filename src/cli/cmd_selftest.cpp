@@ -319,8 +319,14 @@ int run_selftest(const Args& args) {
   const bool use_cuda = device == "cuda";
   if (use_cuda) run_cuda_checks(tally, parsed["gpu"].as<int>(), parsed.count("quick") > 0);
 #else
+  // Asked for the device and unable to run it: an error (exit 3), never a PASS that a
+  // script could mistake for a tested GPU.
+  if (device == "cuda") {
+    throw Error(ErrorCode::CudaUnavailable,
+                "cannot run the selftest on cuda: this binary was built without CUDA "
+                "(use --device cpu for the CPU checks)");
+  }
   const bool use_cuda = false;
-  std::printf("device checks not run: this binary was built without CUDA\n");
 #endif
   if (!use_cuda) {
     auto backend = make_cpu_backend(0u);

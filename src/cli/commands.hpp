@@ -15,5 +15,6 @@ int run_verify(const Args& args);
 int run_inspect(const Args& args);
 int run_synth(const Args& args);
 int run_selftest(const Args& args);
+int run_dequantize(const Args& args);
 
 }  // namespace qfp8::cli

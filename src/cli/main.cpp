@@ -26,6 +26,7 @@ constexpr Command kCommands[] = {
     {"verify", qfp8::cli::run_verify, "check an FP8 checkpoint (and re-derive it from its source)"},
     {"inspect", qfp8::cli::run_inspect, "summarize a safetensors file"},
     {"synth", qfp8::cli::run_synth, "write a synthetic Qwen-Image-shaped BF16 checkpoint"},
+    {"dequantize", qfp8::cli::run_dequantize, "turn an FP8 scaled checkpoint back into BF16"},
     {"selftest", qfp8::cli::run_selftest, "compare the device numerics with the shared host cast"},
 };
 
@@ -34,7 +35,7 @@ void print_usage() {
               QFP8_VERSION);
   std::printf("usage: qfp8-cuda <command> [options]   (qfp8-cuda <command> --help)\n");
   std::printf("       qfp8-cuda -i IN -o OUT [options]   (same as convert)\n\ncommands:\n");
-  for (const auto& command : kCommands) std::printf("  %-9s %s\n", command.name, command.summary);
+  for (const auto& command : kCommands) std::printf("  %-11s %s\n", command.name, command.summary);
   std::printf("\nexit codes: 0 ok, 1 usage, 2 invalid input or failed verification,\n"
               "            3 I/O or device failure\n");
 }

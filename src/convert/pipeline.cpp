@@ -1,6 +1,6 @@
-// pipeline.cpp — walks the output layout in order: copies stream straight from the map,
-// scales are reserved and filled once their weight is quantized, and each run of
-// consecutive FP8 weights goes to the backend in one call.
+// pipeline.cpp — walks the output layout in order: copies stream straight from the map
+// (of whichever shard holds the tensor), scales are reserved and filled once their weight
+// is quantized, and each run of consecutive FP8 weights goes to the backend in one call.
 #include "convert/pipeline.hpp"
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/bf16.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
 #include "safetensors/writer.hpp"
@@ -56,10 +57,10 @@ double mebibytes(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 *
 
 class PlanExecutor {
  public:
-  PlanExecutor(const SafetensorsFile& input, const ConversionPlan& plan,
+  PlanExecutor(const TensorSource& input, const ConversionPlan& plan,
                QuantizeBackend& backend, ByteSink& sink, Progress* progress)
       : input_(input), plan_(plan), backend_(backend), writer_(plan.layout, sink),
-        progress_(progress) {
+        progress_(progress), sweeps_(input.shard_count()) {
     for (const auto& output : plan.outputs) {
       if (output.source == OutputSource::WeightScale) scale_name_[output.source_name] = output.name;
     }
@@ -80,6 +81,8 @@ class PlanExecutor {
         copy_tensor(output, i + 1 < outputs.size() ? &outputs[i + 1] : nullptr);
       } else if (output.source == OutputSource::WeightScale) {
         writer_.defer_tensor(output.name);
+      } else if (output.source == OutputSource::ConvertedToBf16) {
+        convert_to_bf16_tensor(output);
       } else {
         writer_.write_tensor(output.name, output.constant_bytes.data(),
                              output.constant_bytes.size());
@@ -92,8 +95,9 @@ class PlanExecutor {
   /// Called by the consumer: the scale of job `index` in the current run is known.
   void begin_quantized(std::size_t index, float scale) {
     const TensorInfo& tensor = *run_tensors_[index];
-    if (writer_.next_tensor() != tensor.name) {
-      throw Error(ErrorCode::InvalidPlan, input_.path(), tensor.name,
+    // The output name may differ from the input's (--strip-prefix / --add-prefix).
+    if (writer_.next_tensor() != *run_outputs_[index]) {
+      throw Error(ErrorCode::InvalidPlan, input_.label(), tensor.name,
                   "cannot write: backend result out of layout order");
     }
     if (index + 1 < run_tensors_.size()) input_.prefetch(*run_tensors_[index + 1]);
@@ -118,7 +122,7 @@ class PlanExecutor {
   const TensorInfo& source_of(const OutputTensorPlan& output) const {
     const TensorInfo* tensor = input_.find(output.source_name);
     if (tensor == nullptr) {
-      throw Error(ErrorCode::InvalidPlan, input_.path(), output.source_name,
+      throw Error(ErrorCode::InvalidPlan, input_.label(), output.source_name,
                   "cannot find the planned source tensor in the input");
     }
     return *tensor;
@@ -142,18 +146,38 @@ class PlanExecutor {
 
   void quantize_run(std::size_t begin, std::size_t end);
 
+  /// --keep-dtype bf16: an F16/F32 tensor rounded to BF16 (nearest even) in bounded pieces.
+  void convert_to_bf16_tensor(const OutputTensorPlan& output) {
+    const TensorInfo& tensor = source_of(output);
+    const ByteView view = input_.bytes(tensor);
+    const uint64_t piece = kCopyChunk / 4;  // elements per piece: at most 64 MiB of F32 read
+    std::vector<uint8_t> converted;
+    for (uint64_t first = 0; first < tensor.numel; first += piece) {
+      const uint64_t count = std::min(piece, tensor.numel - first);
+      converted.resize(count * 2);
+      convert_to_bf16(tensor.dtype, view.data + first * dtype_size(tensor.dtype), count,
+                      converted.data());
+      writer_.append(converted.data(), converted.size());
+      if (progress_) progress_->add_bytes(count * dtype_size(tensor.dtype));
+    }
+    if (tensor.numel == 0) writer_.write_tensor(output.name, view.data, 0);
+    release(tensor);
+    tensor_done(tensor, Dtype::BF16, tensor.numel * 2);
+  }
+
   /// Drops a finished tensor's pages, and periodically the whole span read since the last
-  /// sweep (MADV_DONTNEED on a read-only map: the data stays in the page cache).
+  /// sweep (MADV_DONTNEED on a read-only map: the data stays in the page cache). Offsets
+  /// are per shard, so each shard has its own span.
   void release(const TensorInfo& tensor) {
-    input_.release(tensor);
-    sweep_.begin = std::min(sweep_.begin, tensor.begin);
-    sweep_.end = std::max(sweep_.end, tensor.end);
-    swept_bytes_ += tensor.byte_size() + kFaultAroundSlack;
-    if (swept_bytes_ < kSweepBytes) return;
-    input_.release(sweep_);
-    sweep_.begin = UINT64_MAX;
-    sweep_.end = 0;
-    swept_bytes_ = 0;
+    const std::size_t shard = input_.shard_of(tensor);
+    input_.shard(shard).release(tensor);
+    Sweep& sweep = sweeps_[shard];
+    sweep.span.begin = std::min(sweep.span.begin, tensor.begin);
+    sweep.span.end = std::max(sweep.span.end, tensor.end);
+    sweep.bytes += tensor.byte_size() + kFaultAroundSlack;
+    if (sweep.bytes < kSweepBytes) return;
+    input_.shard(shard).release(sweep.span);
+    sweep = Sweep{};
   }
 
   void tensor_done(const TensorInfo& tensor, Dtype out_dtype, uint64_t out_bytes) {
@@ -166,16 +190,21 @@ class PlanExecutor {
                   mebibytes(out_bytes));
   }
 
-  const SafetensorsFile& input_;
+  struct Sweep {
+    TensorInfo span{{}, Dtype::U8, {}, UINT64_MAX, 0, 0};  // read since the last sweep
+    uint64_t bytes = 0;
+  };
+
+  const TensorSource& input_;
   const ConversionPlan& plan_;
   QuantizeBackend& backend_;
   SafetensorsWriter writer_;
   Progress* progress_;
   std::map<std::string, std::string> scale_name_;  // weight name -> its scale's name
   std::vector<const TensorInfo*> run_tensors_;      // sources of the current backend run
+  std::vector<const std::string*> run_outputs_;     // their output names
   std::size_t tensors_done_ = 0;
-  TensorInfo sweep_{{}, Dtype::U8, {}, UINT64_MAX, 0, 0};  // span read since the last sweep
-  uint64_t swept_bytes_ = 0;
+  std::vector<Sweep> sweeps_;  // one per shard
 };
 
 /// Forwards the backend's results to the executor, which owns the writer.
@@ -194,10 +223,12 @@ class ExecutorConsumer final : public QuantizedConsumer {
 
 void PlanExecutor::quantize_run(std::size_t begin, std::size_t end) {
   run_tensors_.clear();
+  run_outputs_.clear();
   std::vector<QuantizeJob> jobs;
   for (std::size_t i = begin; i < end; ++i) {
     const TensorInfo& tensor = source_of(plan_.outputs[i]);
     run_tensors_.push_back(&tensor);
+    run_outputs_.push_back(&plan_.outputs[i].name);
     jobs.push_back({tensor.name, tensor.dtype, input_.bytes(tensor).data, tensor.numel});
   }
   if (!run_tensors_.empty()) input_.prefetch(*run_tensors_.front());
@@ -205,12 +236,22 @@ void PlanExecutor::quantize_run(std::size_t begin, std::size_t end) {
   backend_.run(jobs, consumer);
 }
 
+/// The file holding `tensor`, for an error that names only the tensor.
+std::string file_of(const TensorSource& input, const std::string& tensor) {
+  const TensorInfo* found = input.find(tensor);
+  return found == nullptr ? input.label() : input.shard(input.shard_of(*found)).path();
+}
+
 /// convert --verify: one line for the user, whatever the outcome (failures are then thrown
 /// by the VerifyingSink with the first finding).
-void log_verification(const verify::VerifyResult& result) {
+void log_verification(const verify::VerifyResult& result, bool against_source) {
   const verify::QualitySummary quality = verify::summarize_quality(result.quality);
   if (!result.passed()) {
     spdlog::error("verify: FAIL, {} error(s) in the converted file", result.error_count());
+    return;
+  }
+  if (!against_source) {
+    spdlog::info("verify: PASS, {} layers (format rules only)", result.layers_verified);
     return;
   }
   spdlog::info("verify: PASS, {} layers identical to a re-derivation from the source; "
@@ -221,7 +262,7 @@ void log_verification(const verify::VerifyResult& result) {
 
 }  // namespace
 
-ConvertSummary execute_plan(const SafetensorsFile& input, const ConversionPlan& plan,
+ConvertSummary execute_plan(const TensorSource& input, const ConversionPlan& plan,
                             QuantizeBackend& backend, ByteSink& sink, Progress* progress) {
   const auto start = std::chrono::steady_clock::now();
   PlanExecutor executor(input, plan, backend, sink, progress);
@@ -230,13 +271,13 @@ ConvertSummary execute_plan(const SafetensorsFile& input, const ConversionPlan& 
   } catch (const Error& error) {
     // Backend errors name the tensor only; the user also needs to know which file.
     if (!error.file().empty()) throw;
-    throw Error(error.code(), input.path(), error.tensor(), error.detail());
+    throw Error(error.code(), file_of(input, error.tensor()), error.tensor(), error.detail());
   }
   if (progress) progress->finish();
   ConvertSummary summary;
   summary.quantized = plan.quantized_count;
   summary.kept = plan.kept_count;
-  summary.input_bytes = input.file_size();
+  summary.input_bytes = input.total_bytes();
   summary.output_bytes = plan.layout.file_size();
   summary.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -244,7 +285,12 @@ ConvertSummary execute_plan(const SafetensorsFile& input, const ConversionPlan& 
   return summary;
 }
 
-ConvertSummary convert_to_file(const SafetensorsFile& input, const ConversionPlan& plan,
+ConvertSummary execute_plan(const SafetensorsFile& input, const ConversionPlan& plan,
+                            QuantizeBackend& backend, ByteSink& sink, Progress* progress) {
+  return execute_plan(TensorSource::borrow(input), plan, backend, sink, progress);
+}
+
+ConvertSummary convert_to_file(const TensorSource& input, const ConversionPlan& plan,
                                QuantizeBackend& backend, const std::string& output_path,
                                const OutputOptions& output, Progress* progress) {
   // A file-size limit (ulimit -f) must surface as a failed write (EFBIG -> WriteFailed,
@@ -255,8 +301,27 @@ ConvertSummary convert_to_file(const SafetensorsFile& input, const ConversionPla
   options.overwrite = output.overwrite;
   AtomicFileSink sink(output_path, options);
   if (!output.verify) return execute_plan(input, plan, backend, sink, progress);
-  verify::VerifyingSink verified(sink, {input.path(), output.verify_threads}, log_verification);
+  std::string against = input.shard(0).path();
+  if (input.shard_count() > 1) {
+    // verify --against re-derives from one source file; a sharded source gets the format
+    // rules only.
+    spdlog::warn("verify: '{}' has {} shards; checking the format rules only", input.label(),
+                 input.shard_count());
+    against.clear();
+  }
+  const bool against_source = !against.empty();
+  verify::VerifyingSink verified(sink, {against, output.verify_threads},
+                                 [against_source](const verify::VerifyResult& result) {
+                                   log_verification(result, against_source);
+                                 });
   return execute_plan(input, plan, backend, verified, progress);
+}
+
+ConvertSummary convert_to_file(const SafetensorsFile& input, const ConversionPlan& plan,
+                               QuantizeBackend& backend, const std::string& output_path,
+                               const OutputOptions& output, Progress* progress) {
+  return convert_to_file(TensorSource::borrow(input), plan, backend, output_path, output,
+                         progress);
 }
 
 std::string format_summary(const ConvertSummary& summary) {

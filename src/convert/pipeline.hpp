@@ -1,5 +1,6 @@
-// pipeline.hpp — executes a ConversionPlan: input tensors streamed from the mapped file
-// through the backend into the writer, in the plan's layout order, with an atomic commit.
+// pipeline.hpp — executes a ConversionPlan: input tensors streamed from the mapped file(s)
+// (one file or the shards of a TensorSource) through the backend into the writer, in the
+// plan's layout order, with an atomic commit.
 // Resident memory stays bounded by a few tensors, whatever the model's size.
 #pragma once
 
@@ -8,6 +9,7 @@
 
 #include "convert/backend.hpp"
 #include "convert/progress.hpp"
+#include "input/tensor_source.hpp"
 #include "plan/conversion_plan.hpp"
 #include "safetensors/byte_sink.hpp"
 #include "safetensors/reader.hpp"
@@ -17,7 +19,7 @@ namespace qfp8 {
 struct ConvertSummary {
   std::size_t quantized = 0;   // input tensors quantized
   std::size_t kept = 0;        // input tensors copied unchanged
-  uint64_t input_bytes = 0;    // size of the input file
+  uint64_t input_bytes = 0;    // size of the input file (all shards)
   uint64_t output_bytes = 0;   // size of the output file
   double seconds = 0.0;
   std::string backend;         // the backend's description()
@@ -26,6 +28,9 @@ struct ConvertSummary {
 /// Writes the output of `plan` (made from `input`'s header) into `sink` and commits it.
 /// Throws qfp8::Error (NonFiniteWeight, WriteFailed, ...); the sink is then left
 /// uncommitted. `progress` may be null.
+ConvertSummary execute_plan(const TensorSource& input, const ConversionPlan& plan,
+                            QuantizeBackend& backend, ByteSink& sink, Progress* progress);
+/// The same for one file.
 ConvertSummary execute_plan(const SafetensorsFile& input, const ConversionPlan& plan,
                             QuantizeBackend& backend, ByteSink& sink, Progress* progress);
 
@@ -38,6 +43,11 @@ struct OutputOptions {
 /// execute_plan into `output_path`, written as `<output_path>.partial` and renamed into
 /// place only when complete (and, with `verify`, only once `verify --against` the input
 /// passes on the temporary file): on any error (or SIGINT/SIGTERM) no output appears.
+/// A sharded input is verified against the format rules only (verify re-derives from
+/// one source file).
+ConvertSummary convert_to_file(const TensorSource& input, const ConversionPlan& plan,
+                               QuantizeBackend& backend, const std::string& output_path,
+                               const OutputOptions& output, Progress* progress);
 ConvertSummary convert_to_file(const SafetensorsFile& input, const ConversionPlan& plan,
                                QuantizeBackend& backend, const std::string& output_path,
                                const OutputOptions& output, Progress* progress);

@@ -1,16 +1,21 @@
 // conversion_plan.cpp — the one quantize predicate (spec §4, presets, --include/--exclude),
-// the plan-time refusals (already quantized input, name clashes) and the output layout.
+// the plan-time refusals (already quantized input, name clashes, colliding renames), the
+// --strip-prefix/--add-prefix output names and the output layout (comfy or legacy).
 #include "plan/conversion_plan.hpp"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <regex>
-#include <set>
-#include <unordered_map>
 #include <utility>
+
+#include <spdlog/spdlog.h>
 
 #include "core/error.hpp"
 #include "plan/comfy_metadata.hpp"
+#include "plan/legacy_layout.hpp"
+#include "plan/name_prefix.hpp"
+#include "plan/output_tensors.hpp"
 #include "plan/qwen_image_preset.hpp"
 
 namespace qfp8 {
@@ -18,7 +23,6 @@ namespace {
 
 // The reference converter's size threshold: smaller matrices gain little and lose most.
 constexpr uint64_t kMinQuantizedElements = 4096;
-constexpr const char* kLegacyMarker = "scaled_fp8";
 
 struct Pattern {
   std::string text;
@@ -60,7 +64,7 @@ class QuantizePredicate {
       return keep(tensor, "keep: --exclude '" + pattern->text + "'");
     }
     if (const auto* pattern = first_match(include_, tensor.name)) {
-      return {tensor.name, true, "quantize: --include '" + pattern->text + "'"};
+      return {tensor.name, true, "quantize: --include '" + pattern->text + "'", {}};
     }
     if (tensor.numel < kMinQuantizedElements) {
       return keep(tensor, "keep: " + std::to_string(tensor.numel) + " elements < " +
@@ -71,7 +75,7 @@ class QuantizePredicate {
         return keep(tensor, "keep: qwen-image preset (" + *rule + ")");
       }
     }
-    return {tensor.name, true, "quantize"};
+    return {tensor.name, true, "quantize", {}};
   }
 
  private:
@@ -88,7 +92,7 @@ class QuantizePredicate {
   }
 
   static TensorDecision keep(const TensorInfo& tensor, std::string reason) {
-    return {tensor.name, false, std::move(reason)};
+    return {tensor.name, false, std::move(reason), {}};
   }
 
   std::vector<Pattern> include_;
@@ -99,77 +103,68 @@ class QuantizePredicate {
 /// Refuses FP8 input: quantizing twice would square the error, and mixing the legacy
 /// `scaled_fp8` layout with ours breaks ComfyUI's loader (spec §2).
 void check_not_quantized(const Header& input, const std::string& file_label) {
+  static const std::string kHint =
+      "; run 'qfp8-cuda dequantize IN OUT' first to get BF16 weights back";
   if (input.metadata.count(kQuantizationMetadataKey) > 0) {
     throw Error(ErrorCode::AlreadyQuantized, file_label, {},
                 "cannot convert: input is already quantized (__metadata__ has "
-                "_quantization_metadata)");
+                "_quantization_metadata)" + kHint);
   }
   for (const auto& tensor : input.tensors) {
     if (tensor.dtype == Dtype::F8_E4M3) {
       throw Error(ErrorCode::AlreadyQuantized, file_label, tensor.name,
-                  "cannot convert: input is already quantized (F8_E4M3 tensor)");
+                  "cannot convert: input is already quantized (F8_E4M3 tensor)" + kHint);
     }
-    if (tensor.name == kLegacyMarker || has_suffix(tensor.name, std::string(".") + kLegacyMarker)) {
+    if (is_legacy_marker_name(tensor.name)) {
       throw Error(ErrorCode::AlreadyQuantized, file_label, tensor.name,
-                  "cannot convert: input is already quantized (legacy scaled_fp8 marker)");
+                  "cannot convert: input is already quantized (legacy scaled_fp8 marker)" + kHint);
     }
   }
 }
 
-/// The names a quantized layer adds must not exist in the input already.
-void check_name_clashes(const Header& input, const std::vector<TensorDecision>& decisions,
+/// Output names must be unique: two input names may not rename to one, and the names a
+/// quantized layer adds (in the chosen layout) must not be output names already.
+void check_name_clashes(const std::vector<TensorDecision>& decisions, const PlanOptions& options,
                         const std::string& file_label) {
-  std::set<std::string> names;
-  for (const auto& tensor : input.tensors) names.insert(tensor.name);
+  std::map<std::string, std::string> input_of;  // output name -> input name
+  for (const auto& decision : decisions) {
+    const auto [it, inserted] = input_of.emplace(decision.output_name, decision.name);
+    if (!inserted) {
+      throw Error(ErrorCode::NameClash, file_label, decision.output_name,
+                  "cannot rename '" + it->second + "' and '" + decision.name +
+                      "': both would be named '" + decision.output_name + "'");
+    }
+  }
+  const auto suffixes = companion_suffixes(options.layout);
   for (const auto& decision : decisions) {
     if (!decision.quantize) continue;
-    const std::string layer = layer_name_of(decision.name);
-    for (const char* suffix : {kWeightScaleSuffix, kInputScaleSuffix, kComfyQuantSuffix}) {
-      if (names.count(layer + suffix) > 0) {
+    const std::string layer = layer_name_of(decision.output_name);
+    for (const auto& suffix : suffixes) {
+      if (input_of.count(layer + suffix) > 0) {
         throw Error(ErrorCode::NameClash, file_label, layer + suffix,
-                    "cannot quantize '" + decision.name + "': the input already has '" +
+                    "cannot quantize '" + decision.name + "': the output already has '" +
                         layer + suffix + "'");
       }
     }
   }
-}
-
-std::string input_scale_bytes() {
-  // 1.0f little-endian: ComfyUI's default when the tensor is absent (spec §2).
-  return std::string("\x00\x00\x80\x3f", 4);
-}
-
-/// The output tensors (unordered) and their planned dtypes/shapes.
-std::vector<std::pair<OutputTensorPlan, PlannedTensor>> plan_outputs(
-    const Header& input, const std::vector<TensorDecision>& decisions,
-    const PlanOptions& options) {
-  std::vector<std::pair<OutputTensorPlan, PlannedTensor>> outputs;
-  const std::string config = layer_config_json(options.full_precision_mm);
-  // Header::find is a linear search; checkpoints have thousands of tensors.
-  std::unordered_map<std::string, const TensorInfo*> by_name;
-  for (const auto& tensor : input.tensors) by_name[tensor.name] = &tensor;
-  for (const auto& decision : decisions) {
-    const TensorInfo& tensor = *by_name.at(decision.name);
-    if (!decision.quantize) {
-      outputs.push_back({{tensor.name, OutputSource::CopyOfInput, tensor.name, {}},
-                         {tensor.name, tensor.dtype, tensor.shape}});
-      continue;
-    }
-    const std::string layer = layer_name_of(tensor.name);
-    outputs.push_back({{tensor.name, OutputSource::QuantizedWeight, tensor.name, {}},
-                       {tensor.name, Dtype::F8_E4M3, tensor.shape}});
-    outputs.push_back({{layer + kWeightScaleSuffix, OutputSource::WeightScale, tensor.name, {}},
-                       {layer + kWeightScaleSuffix, Dtype::F32, {}}});
-    if (options.write_input_scale) {
-      outputs.push_back({{layer + kInputScaleSuffix, OutputSource::Constant, {}, input_scale_bytes()},
-                         {layer + kInputScaleSuffix, Dtype::F32, {}}});
-    }
-    if (options.write_comfy_quant) {
-      outputs.push_back({{layer + kComfyQuantSuffix, OutputSource::Constant, {}, config},
-                         {layer + kComfyQuantSuffix, Dtype::U8, {config.size()}}});
+  if (options.layout == OutputLayout::Legacy) {
+    for (const auto& entry : input_of) {
+      if (!is_legacy_marker_name(entry.first)) continue;
+      throw Error(ErrorCode::NameClash, file_label, entry.first,
+                  "cannot write the legacy layout: the output already has '" + entry.first + "'");
     }
   }
-  return outputs;
+}
+
+/// A --strip-prefix that matches nothing is most likely a typo, but harmless: warn.
+void warn_unused_strip(const Header& input, const NameRewrite& rewrite,
+                       const std::string& file_label) {
+  if (rewrite.strip.empty()) return;
+  for (const auto& tensor : input.tensors) {
+    if (rewrite.strips(tensor.name)) return;
+  }
+  spdlog::warn("{}: --strip-prefix '{}' matches no tensor name; names are left as they are",
+               file_label, rewrite.strip);
 }
 
 Preset resolve_preset(Preset requested, const Header& input) {
@@ -177,10 +172,21 @@ Preset resolve_preset(Preset requested, const Header& input) {
   return is_qwen_image(input) ? Preset::QwenImage : Preset::None;
 }
 
-std::vector<TensorDecision> decide_all(const Header& input, const QuantizePredicate& predicate) {
+/// Decisions on the input names (presets and regexes see them); output names from `rewrite`.
+std::vector<TensorDecision> decide_all(const Header& input, const QuantizePredicate& predicate,
+                                       const PlanOptions& options) {
+  const NameRewrite rewrite{options.strip_prefix, options.add_prefix};
   std::vector<TensorDecision> decisions;
   decisions.reserve(input.tensors.size());
-  for (const auto& tensor : input.tensors) decisions.push_back(predicate.decide(tensor));
+  for (const auto& tensor : input.tensors) {
+    TensorDecision decision = predicate.decide(tensor);
+    decision.output_name = rewrite.rename(tensor.name);
+    if (!decision.quantize && options.keep_as_bf16 &&
+        (tensor.dtype == Dtype::F16 || tensor.dtype == Dtype::F32)) {
+      decision.reason += ", as BF16";
+    }
+    decisions.push_back(std::move(decision));
+  }
   std::sort(decisions.begin(), decisions.end(),
             [](const TensorDecision& a, const TensorDecision& b) { return a.name < b.name; });
   return decisions;
@@ -205,6 +211,16 @@ const char* preset_name(Preset preset) noexcept {
   return "unknown";
 }
 
+OutputLayout output_layout_from_name(const std::string& name) {
+  if (name == "comfy") return OutputLayout::Comfy;
+  if (name == "legacy") return OutputLayout::Legacy;
+  throw Error(ErrorCode::Usage, "unknown --layout '" + name + "' (expected comfy or legacy)");
+}
+
+const char* output_layout_name(OutputLayout layout) noexcept {
+  return layout == OutputLayout::Legacy ? "legacy" : "comfy";
+}
+
 void check_plan_options(const PlanOptions& options) {
   compile_patterns(options.include_patterns, "--include");
   compile_patterns(options.exclude_patterns, "--exclude");
@@ -215,29 +231,31 @@ ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& opti
   const Preset applied = resolve_preset(options.preset, input);
   const QuantizePredicate predicate(options, applied);  // bad regexes fail first: usage
   check_not_quantized(input, file_label);
-  std::vector<TensorDecision> decisions = decide_all(input, predicate);
-  check_name_clashes(input, decisions, file_label);
+  warn_unused_strip(input, {options.strip_prefix, options.add_prefix}, file_label);
+  std::vector<TensorDecision> decisions = decide_all(input, predicate, options);
+  check_name_clashes(decisions, options, file_label);
 
+  // Layer names come from the OUTPUT names: metadata and tensors share one prefix (spec §2).
   std::vector<std::string> quantized_names;
   for (const auto& decision : decisions) {
-    if (decision.quantize) quantized_names.push_back(decision.name);
+    if (decision.quantize) quantized_names.push_back(decision.output_name);
   }
   std::map<std::string, std::string> metadata = input.metadata;
-  if (!quantized_names.empty()) {
+  if (!quantized_names.empty() && options.layout == OutputLayout::Comfy) {
     metadata[kQuantizationMetadataKey] =
         quantization_metadata_json(quantized_names, options.full_precision_mm);
   }
 
-  auto outputs = plan_outputs(input, decisions, options);
+  auto outputs = plan_output_tensors(input, decisions, options);
   std::vector<PlannedTensor> planned;
   planned.reserve(outputs.size());
-  for (const auto& output : outputs) planned.push_back(output.second);
+  for (const auto& output : outputs) planned.push_back(output.tensor);
   ConversionPlan plan(SafetensorsLayout(std::move(planned), metadata, input.has_metadata));
 
   std::map<std::string, std::size_t> by_name;
-  for (std::size_t i = 0; i < outputs.size(); ++i) by_name[outputs[i].first.name] = i;
+  for (std::size_t i = 0; i < outputs.size(); ++i) by_name[outputs[i].plan.name] = i;
   for (const auto& tensor : plan.layout.tensors()) {
-    plan.outputs.push_back(std::move(outputs[by_name.at(tensor.name)].first));
+    plan.outputs.push_back(std::move(outputs[by_name.at(tensor.name)].plan));
   }
   plan.detected_model = is_qwen_image(input) ? "qwen-image" : "";
   plan.applied_preset = applied;

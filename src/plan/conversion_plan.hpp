@@ -19,6 +19,14 @@ enum class Preset { Auto, None, QwenImage };
 Preset preset_from_name(const std::string& name);
 const char* preset_name(Preset preset) noexcept;
 
+/// Which ComfyUI FP8 layout the output uses (spec §2): `_quantization_metadata` +
+/// `L.weight_scale` (+ `L.comfy_quant`), or the older `scaled_fp8` + `L.scale_weight`.
+enum class OutputLayout { Comfy, Legacy };
+
+/// "comfy", "legacy"; throws Error(Usage) for anything else.
+OutputLayout output_layout_from_name(const std::string& name);
+const char* output_layout_name(OutputLayout layout) noexcept;
+
 struct PlanOptions {
   Preset preset = Preset::Auto;
   // ECMAScript regexes searched (std::regex_search) in the full tensor name. --include
@@ -30,14 +38,22 @@ struct PlanOptions {
   bool write_comfy_quant = true;      // L.comfy_quant U8 tensors (--no-comfy-quant omits)
   bool write_input_scale = false;     // L.input_scale = 1.0 (--write-input-scale)
   bool full_precision_mm = false;     // "full_precision_matrix_mult": true (--full-precision-mm)
+  OutputLayout layout = OutputLayout::Comfy;  // --layout comfy|legacy
+  // --strip-prefix / --add-prefix: output names are input names with `strip_prefix`
+  // removed where present, then `add_prefix` prepended. Presets and --include/--exclude
+  // always see the INPUT names; metadata layer names always follow the OUTPUT names.
+  std::string strip_prefix;
+  std::string add_prefix;
+  bool keep_as_bf16 = false;          // --keep-dtype bf16: kept F16/F32 tensors become BF16
 };
 
 /// What happens to one input tensor, and the one reason shown to the user
 /// ("quantize", "keep: 1-D", "keep: qwen-image preset (img_in)", "keep: --exclude '...'").
 struct TensorDecision {
-  std::string name;
+  std::string name;  // the input name
   bool quantize = false;
   std::string reason;
+  std::string output_name;  // after --strip-prefix/--add-prefix (== name without them)
 };
 
 /// Where one output tensor's bytes come from.
@@ -45,7 +61,8 @@ enum class OutputSource {
   CopyOfInput,      // bytes of input tensor `source_name`, unchanged
   QuantizedWeight,  // FP8 E4M3FN of input tensor `source_name`
   WeightScale,      // F32 0-d scale of input tensor `source_name` (known after quantizing it)
-  Constant,         // `constant_bytes` (input_scale 1.0f, comfy_quant JSON)
+  Constant,         // `constant_bytes` (input_scale 1.0f, comfy_quant JSON, scaled_fp8)
+  ConvertedToBf16,  // input tensor `source_name` (F16/F32) rounded to BF16, nearest even
 };
 
 struct OutputTensorPlan {
@@ -75,7 +92,9 @@ struct ConversionPlan {
 void check_plan_options(const PlanOptions& options);
 
 /// Builds the plan for `input` (validated header of `file_label`). Throws InvalidPlan /
-/// NameClash / AlreadyQuantized / Usage (bad regex) — all before any output exists.
+/// NameClash (also: two tensors renamed to one name) / AlreadyQuantized / Usage (bad
+/// regex) — all before any output exists. A --strip-prefix that matches no tensor is only
+/// a warning (logged): the names are then left as they are.
 /// `_quantization_metadata` is written only when at least one layer is quantized: with
 /// none, the output is a plain copy that no loader should treat as FP8.
 ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& options,

@@ -11,41 +11,74 @@ namespace {
 
 using nlohmann::json;
 
-// Follows the parse through nlohmann's callback: one key set per open object, and the key
-// last seen at each depth so a duplicate inside an entry can name its tensor.
-class KeyTracker {
- public:
-  explicit KeyTracker(const std::string& file_label) : file_label_(file_label) {}
+// nlohmann's messages start with "[json.exception.parse_error.101] "; users need the rest.
+std::string without_exception_tag(const std::string& message) {
+  const auto close = message.find("] ");
+  return close == std::string::npos ? message : message.substr(close + 2);
+}
 
-  bool on_event(int depth, json::parse_event_t event, json& parsed) {
-    switch (event) {
-      case json::parse_event_t::object_start:
-      case json::parse_event_t::array_start:
-        if (depth > kMaxHeaderNesting) {
-          throw Error(ErrorCode::InvalidHeaderDeserialization, file_label_, entry_name(),
-                      "header nests deeper than the safetensors schema allows");
-        }
-        if (event == json::parse_event_t::object_start) open_objects_.emplace_back();
-        break;
-      case json::parse_event_t::object_end:
-        open_objects_.pop_back();
-        break;
-      case json::parse_event_t::key:
-        on_key(depth, parsed.get<std::string>());
-        break;
-      default:
-        break;
-    }
+// A SAX pass over the header that builds nothing: it tracks one key set per open object
+// and the key last seen at each depth (so a duplicate inside an entry can name its tensor),
+// and stops at the first duplicate, nesting past the schema, or syntax error. It runs before
+// the DOM is built because nlohmann's callback parser scans the parent object on every
+// object end, which is quadratic in the number of tensors (a million-entry header would
+// take hours).
+class HeaderChecker : public nlohmann::json_sax<json> {
+ public:
+  explicit HeaderChecker(const std::string& file_label) : file_label_(file_label) {}
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+
+  bool start_object(std::size_t) override {
+    open_container();
+    open_objects_.emplace_back();
     return true;
+  }
+  bool end_object() override {
+    open_objects_.pop_back();
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    open_container();
+    return true;
+  }
+  bool end_array() override {
+    --depth_;
+    return true;
+  }
+  bool key(string_t& key) override {
+    on_key(key);
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& error) override {
+    throw Error(ErrorCode::InvalidHeaderDeserialization, file_label_, "",
+                "cannot parse the header JSON: " + without_exception_tag(error.what()));
   }
 
  private:
-  void on_key(int depth, const std::string& key) {
-    const auto level = static_cast<std::size_t>(depth);
+  // `depth_` counts the containers already open: 0 for the header object itself.
+  void open_container() {
+    if (depth_ > kMaxHeaderNesting) {
+      throw Error(ErrorCode::InvalidHeaderDeserialization, file_label_, entry_name(),
+                  "header nests deeper than the safetensors schema allows");
+    }
+    ++depth_;
+  }
+
+  // Keys of the header object are at depth 1, keys inside an entry at depth 2.
+  void on_key(const std::string& key) {
+    const auto level = static_cast<std::size_t>(depth_);
     if (last_key_.size() <= level) last_key_.resize(level + 1);
     last_key_[level] = key;
     if (!open_objects_.back().insert(key).second) {
-      if (depth <= 1) {
+      if (depth_ <= 1) {
         throw Error(ErrorCode::DuplicateKey, file_label_, "",
                     "duplicate key '" + key + "' in the header");
       }
@@ -62,15 +95,11 @@ class KeyTracker {
   std::string entry_name() const { return last_key_.size() > 1 ? last_key_[1] : std::string(); }
 
   const std::string& file_label_;
+  int depth_ = 0;
   std::vector<std::unordered_set<std::string>> open_objects_;
   std::vector<std::string> last_key_;
 };
 
-// nlohmann's messages start with "[json.exception.parse_error.101] "; users need the rest.
-std::string without_exception_tag(const std::string& message) {
-  const auto close = message.find("] ");
-  return close == std::string::npos ? message : message.substr(close + 2);
-}
 
 }  // namespace
 
@@ -81,13 +110,12 @@ json parse_header_json(std::string_view text, const std::string& file_label) {
     throw Error(ErrorCode::InvalidHeaderDeserialization, file_label, "",
                 "cannot parse the header JSON: NUL byte at offset " + std::to_string(nul));
   }
-  KeyTracker tracker(file_label);
-  json::parser_callback_t callback = [&tracker](int depth, json::parse_event_t event,
-                                                json& parsed) {
-    return tracker.on_event(depth, event, parsed);
-  };
+  HeaderChecker checker(file_label);
+  json::sax_parse(text.begin(), text.end(), &checker);
+  // Checked: well-formed, shallow, no duplicate key. The plain DOM parse cannot fail now
+  // (a json::exception here would be a disagreement between the two passes).
   try {
-    return json::parse(text.begin(), text.end(), callback);
+    return json::parse(text.begin(), text.end());
   } catch (const json::exception& e) {
     throw Error(ErrorCode::InvalidHeaderDeserialization, file_label, "",
                 "cannot parse the header JSON: " + without_exception_tag(e.what()));

@@ -183,8 +183,17 @@ void check_undeclared(const SafetensorsFile& file, const LayerInventory& invento
 
 }  // namespace
 
+const TensorInfo* find_legacy_marker(const SafetensorsFile& file) {
+  if (const TensorInfo* bare = file.find(kLegacyMarker)) return bare;
+  const std::string suffix = std::string(".") + kLegacyMarker;
+  for (const auto& tensor : file.header().tensors) {
+    if (ends_with(tensor.name, suffix)) return &tensor;
+  }
+  return nullptr;
+}
+
 LayerInventory check_format(const SafetensorsFile& file, unsigned threads, FindingList& findings) {
-  if (file.find(kLegacyMarker) != nullptr) return check_legacy_format(file, threads, findings);
+  if (find_legacy_marker(file) != nullptr) return check_legacy_format(file, threads, findings);
   LayerInventory inventory;
   inventory.scale_suffix = kWeightScale;
   LayerConfigs configs;

@@ -13,8 +13,13 @@
 
 namespace qfp8::verify {
 
-/// The tensor every legacy-layout file carries (spec §2).
+/// The tensor every legacy-layout file carries (spec §2). Full checkpoints carry it with
+/// their key prefix (`model.diffusion_model.scaled_fp8`): ComfyUI looks it up as
+/// `{prefix}scaled_fp8`.
 inline constexpr const char* kLegacyMarker = "scaled_fp8";
+
+/// The legacy marker, bare or prefixed (`<prefix>.scaled_fp8`); nullptr when absent.
+const TensorInfo* find_legacy_marker(const SafetensorsFile& file);
 
 /// What the format check learned about the file's layers, for the check against a source.
 struct LayerInventory {

@@ -86,8 +86,9 @@ LayerInventory check_legacy_format(const SafetensorsFile& file, unsigned threads
   LayerInventory inventory;
   inventory.legacy = true;
   inventory.scale_suffix = kScaleWeight;
-  inventory.layer_tensors.insert(kLegacyMarker);
-  check_marker(*file.find(kLegacyMarker), findings);
+  const TensorInfo& marker = *find_legacy_marker(file);
+  inventory.layer_tensors.insert(marker.name);
+  check_marker(marker, findings);
   check_not_mixed(file, findings);
   const std::size_t errors_before = findings.error_count();
   // Header tensors are in offset order; the layers are reported in name order.
@@ -105,7 +106,7 @@ LayerInventory check_legacy_format(const SafetensorsFile& file, unsigned threads
                     " legacy layer(s): F8_E4M3 2-D weights with finite positive F32 scale_weight");
   }
   check_stray_scales(file, inventory, findings);
-  check_nan_codes(file, kLegacyMarker, threads, findings);
+  check_nan_codes(file, marker.name, threads, findings);
   return inventory;
 }
 

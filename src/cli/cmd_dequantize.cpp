@@ -1,0 +1,77 @@
+// cmd_dequantize.cpp — the 'dequantize' subcommand: an FP8 scaled checkpoint (comfy or
+// legacy layout) back to BF16 weights.
+//   qfp8-cuda dequantize IN.fp8.safetensors OUT.safetensors [--force] [--threads N]
+// Only wiring lives here; the work is in src/dequantize/.
+#include <sys/stat.h>
+
+#include <iostream>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "cli/commands.hpp"
+#include "cli/common_options.hpp"
+#include "core/error.hpp"
+#include "dequantize/dequantize.hpp"
+#include "safetensors/reader.hpp"
+
+namespace qfp8::cli {
+namespace {
+
+cxxopts::Options dequantize_options() {
+  cxxopts::Options options("qfp8-cuda dequantize",
+                           "Turn an FP8 E4M3FN scaled checkpoint (comfy or legacy layout) back "
+                           "into BF16 weights; every other tensor is copied unchanged");
+  options.positional_help("IN.fp8.safetensors OUT.safetensors");
+  // clang-format off
+  options.add_options("Dequantize")
+      ("input", "FP8 scaled checkpoint", cxxopts::value<std::string>())
+      ("output", "BF16 checkpoint to write (atomically)", cxxopts::value<std::string>())
+      ("force", "Replace an existing output file")
+      ("threads", "Threads for the input's NaN-code scan (0 = all cores)",
+       cxxopts::value<unsigned>()->default_value("0"));
+  // clang-format on
+  options.parse_positional({"input", "output"});
+  add_common_options(options);
+  return options;
+}
+
+/// Writing over the input while it is mapped would corrupt what is being read.
+void check_not_same_file(const std::string& input, const std::string& output) {
+  struct stat in_stat {};
+  struct stat out_stat {};
+  if (::stat(input.c_str(), &in_stat) == 0 && ::stat(output.c_str(), &out_stat) == 0 &&
+      in_stat.st_dev == out_stat.st_dev && in_stat.st_ino == out_stat.st_ino) {
+    throw Error(ErrorCode::Usage, "cannot write '" + output + "': it is the input file");
+  }
+}
+
+}  // namespace
+
+int run_dequantize(const Args& args) {
+  cxxopts::Options options = dequantize_options();
+  const auto parsed = parse_or_throw(options, args);
+  if (wants_help(parsed)) {
+    std::cout << options.help({"", "Dequantize", "Common"});
+    return kExitOk;
+  }
+  if (!parsed.unmatched().empty()) {
+    throw Error(ErrorCode::Usage, "unexpected argument '" + parsed.unmatched().front() + "'");
+  }
+  if (parsed.count("input") == 0 || parsed.count("output") == 0) {
+    throw Error(ErrorCode::Usage, "missing IN or OUT (see qfp8-cuda dequantize --help)");
+  }
+  const std::string input_path = parsed["input"].as<std::string>();
+  const std::string output_path = parsed["output"].as<std::string>();
+  check_not_same_file(input_path, output_path);
+  const SafetensorsFile input(input_path);
+  const DequantizePlan plan = make_dequantize_plan(input, parsed["threads"].as<unsigned>());
+  dequantize_to_file(input, plan, output_path, parsed.count("force") > 0);
+  spdlog::info("dequantized '{}' ({} layout) -> '{}': {} layers to BF16, {} tensors copied, "
+               "{} companions dropped",
+               input_path, plan.legacy ? "legacy" : "comfy", output_path, plan.layers,
+               plan.copied, plan.dropped);
+  return kExitOk;
+}
+
+}  // namespace qfp8::cli

@@ -1,0 +1,175 @@
+// batch.cpp — many inputs, one backend, one result per input (see batch.hpp).
+#include "convert/batch.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <ostream>
+
+#include <spdlog/spdlog.h>
+
+#include "core/error.hpp"
+
+namespace qfp8 {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kOutputSuffix = "-fp8-e4m3fn.safetensors";
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string trimmed(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t\r");
+  if (first == std::string::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
+}
+
+/// Decimal units, as checkpoints are sized: "40.9 GB", "13.2 kB".
+std::string size_text(uint64_t bytes) {
+  const double value = static_cast<double>(bytes);
+  char text[32];
+  if (value >= 1e9) {
+    std::snprintf(text, sizeof text, "%.1f GB", value / 1e9);
+  } else if (value >= 1e6) {
+    std::snprintf(text, sizeof text, "%.1f MB", value / 1e6);
+  } else {
+    std::snprintf(text, sizeof text, "%.1f kB", value / 1e3);
+  }
+  return text;
+}
+
+std::string padded(std::string text, std::size_t width) {
+  if (text.size() < width) text.append(width - text.size(), ' ');
+  return text;
+}
+
+}  // namespace
+
+std::string batch_output_name(const std::string& input) {
+  // "dir/" and "dir" name the same directory; the stem is its own name.
+  fs::path path(input);
+  while (path.has_parent_path() && !path.has_filename()) path = path.parent_path();
+  std::string stem = path.filename().string();
+  std::error_code error;
+  if (ends_with(stem, ".index.json")) {
+    stem = path.parent_path().filename().string();
+    if (stem.empty()) stem = fs::absolute(path, error).parent_path().filename().string();
+  } else if (fs::is_directory(path, error)) {
+    if (stem.empty() || stem == "." || stem == "..") {
+      stem = fs::absolute(path, error).lexically_normal().filename().string();
+    }
+  } else if (ends_with(stem, ".safetensors")) {
+    stem.resize(stem.size() - std::string(".safetensors").size());
+  } else if (fs::path(stem).has_extension()) {
+    stem = fs::path(stem).stem().string();
+  }
+  if (stem.empty()) stem = "model";
+  return stem + kOutputSuffix;
+}
+
+std::vector<BatchItem> plan_batch(const std::vector<std::string>& inputs,
+                                  const std::string& output_dir) {
+  std::vector<BatchItem> items;
+  std::map<std::string, std::string> input_of;  // output -> input
+  for (const auto& input : inputs) {
+    const std::string output = (fs::path(output_dir) / batch_output_name(input)).string();
+    const auto [found, inserted] = input_of.emplace(output, input);
+    if (!inserted) {
+      throw Error(ErrorCode::Usage, "cannot convert both '" + found->second + "' and '" + input +
+                                        "': both would write '" + output + "'");
+    }
+    items.push_back({input, output});
+  }
+  return items;
+}
+
+void make_output_dir(const std::string& dir) {
+  std::error_code error;
+  fs::create_directories(dir, error);
+  if (error || !fs::is_directory(dir, error)) {
+    throw Error(ErrorCode::OpenFailed,
+                "cannot create '" + dir + "': " + (error ? error.message() : "not a directory"));
+  }
+}
+
+std::vector<std::string> read_input_list(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(ErrorCode::OpenFailed, with_errno("cannot open '" + path + "'", errno));
+  std::vector<std::string> inputs;
+  std::string line;
+  while (std::getline(in, line)) {
+    const std::string entry = trimmed(line);
+    if (!entry.empty() && entry[0] != '#') inputs.push_back(entry);
+  }
+  if (in.bad()) throw Error(ErrorCode::ReadFailed, with_errno("cannot read '" + path + "'", errno));
+  return inputs;
+}
+
+std::vector<BatchResult> run_batch(const std::vector<BatchItem>& items,
+                                   const std::function<ConvertSummary(const BatchItem&)>& convert_one) {
+  std::vector<BatchResult> results;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    BatchResult result;
+    result.item = items[i];
+    spdlog::info("[{}/{}] '{}' -> '{}'", i + 1, items.size(), items[i].input, items[i].output);
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      result.summary = convert_one(items[i]);
+      result.ok = true;
+    } catch (const Error& error) {
+      result.exit_code = exit_code_for(error.code());
+      result.message = error.what();
+    } catch (const std::bad_alloc&) {
+      result.exit_code = kExitIo;
+      result.message = "out of memory";
+    } catch (const std::exception& error) {
+      result.exit_code = kExitIo;
+      result.message = std::string("internal error: ") + error.what();
+    }
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (!result.ok) spdlog::error("{}", result.message);
+    results.push_back(std::move(result));
+  }
+  return results;
+}
+
+void print_batch_table(std::ostream& out, const std::vector<BatchResult>& results) {
+  std::size_t width = 5;
+  for (const auto& result : results) width = std::max(width, result.item.input.size());
+  out << padded("input", width) << "  result  input     output    time\n";
+  std::size_t failed = 0;
+  for (const auto& result : results) {
+    char time[32];
+    std::snprintf(time, sizeof time, "%.1f s", result.seconds);
+    out << padded(result.item.input, width) << "  ";
+    if (result.ok) {
+      out << "ok      " << padded(size_text(result.summary.input_bytes), 10)
+          << padded(size_text(result.summary.output_bytes), 10) << padded(time, 8) << "  -> "
+          << result.item.output << "\n";
+    } else {
+      ++failed;
+      out << "error   " << padded("-", 10) << padded("-", 10) << padded(time, 8) << "  "
+          << result.message << "\n";
+    }
+  }
+  out << results.size() - failed << " of " << results.size() << " converted, " << failed
+      << " failed\n";
+}
+
+int batch_exit_code(const std::vector<BatchResult>& results) {
+  int code = kExitOk;
+  for (const auto& result : results) {
+    if (!result.ok) code = std::max(code, result.exit_code);
+  }
+  return code;
+}
+
+}  // namespace qfp8

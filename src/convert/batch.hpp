@@ -1,0 +1,59 @@
+// batch.hpp — `convert IN1 IN2 ... --output-dir DIR`: output naming, running every input
+// through one conversion function (so one backend is reused), collecting a result per
+// input instead of stopping at the first failure, the final table and the exit code.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "convert/pipeline.hpp"
+
+namespace qfp8 {
+
+struct BatchItem {
+  std::string input;   // file, index or sharded directory
+  std::string output;  // <output-dir>/<stem>-fp8-e4m3fn.safetensors
+};
+
+struct BatchResult {
+  BatchItem item;
+  bool ok = false;
+  int exit_code = 0;      // exit_code_for(the error) when !ok
+  std::string message;    // the error's what() when !ok
+  ConvertSummary summary; // when ok
+  double seconds = 0.0;   // wall time of this input, ok or not
+};
+
+/// The output file name for `input`: "<stem>-fp8-e4m3fn.safetensors", where the stem is
+/// the file name without ".safetensors" (or its last extension), a directory's own name,
+/// or for an index file the name of its directory.
+std::string batch_output_name(const std::string& input);
+
+/// One item per input, in order, outputs in `output_dir`. Throws Error(Usage) when two
+/// inputs would write the same output.
+std::vector<BatchItem> plan_batch(const std::vector<std::string>& inputs,
+                                  const std::string& output_dir);
+
+/// Creates `dir` (and its parents) when missing; throws OpenFailed naming it otherwise.
+void make_output_dir(const std::string& dir);
+
+/// Reads `--input-list FILE`: one path per line; blank lines and lines starting with '#'
+/// are skipped, surrounding spaces trimmed. Throws OpenFailed/ReadFailed.
+std::vector<std::string> read_input_list(const std::string& path);
+
+/// Runs `convert_one` on every item; a qfp8::Error (or other exception) ends that item
+/// only, and is logged and recorded.
+std::vector<BatchResult> run_batch(const std::vector<BatchItem>& items,
+                                   const std::function<ConvertSummary(const BatchItem&)>& convert_one);
+
+/// The final table: one row per input with its result, sizes and time.
+void print_batch_table(std::ostream& out, const std::vector<BatchResult>& results);
+
+/// 0 when every input converted; else the highest exit code among the failures
+/// (3 I/O or device > 2 invalid input > 1 usage).
+int batch_exit_code(const std::vector<BatchResult>& results);
+
+}  // namespace qfp8
