@@ -3,7 +3,6 @@
 //   qfp8-cuda convert IN1 IN2 ... --output-dir DIR [--input-list FILE]   (batch, one backend)
 // IN and OUT may also be given as positionals; IN may be a sharded checkpoint directory.
 // Only wiring lives here.
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -139,16 +138,6 @@ InputSelection select_inputs(const cxxopts::ParseResult& result, bool dry_run) {
     throw Error(ErrorCode::Usage, "missing inputs: give IN... or --input-list FILE with --output-dir");
   }
   return selection;
-}
-
-/// Writing over the input while it is mapped would corrupt what is being read.
-void check_not_same_file(const std::string& input, const std::string& output) {
-  struct stat in_stat {};
-  struct stat out_stat {};
-  if (::stat(input.c_str(), &in_stat) == 0 && ::stat(output.c_str(), &out_stat) == 0 &&
-      in_stat.st_dev == out_stat.st_dev && in_stat.st_ino == out_stat.st_ino) {
-    throw Error(ErrorCode::Usage, "cannot write '" + output + "': it is the input file");
-  }
 }
 
 PlanOptions plan_options(const cxxopts::ParseResult& result, std::vector<std::string> include,

@@ -2,7 +2,6 @@
 // legacy layout) back to BF16 weights.
 //   qfp8-cuda dequantize IN.fp8.safetensors OUT.safetensors [--force] [--threads N]
 // Only wiring lives here; the work is in src/dequantize/.
-#include <sys/stat.h>
 
 #include <iostream>
 #include <string>
@@ -34,16 +33,6 @@ cxxopts::Options dequantize_options() {
   options.parse_positional({"input", "output"});
   add_common_options(options);
   return options;
-}
-
-/// Writing over the input while it is mapped would corrupt what is being read.
-void check_not_same_file(const std::string& input, const std::string& output) {
-  struct stat in_stat {};
-  struct stat out_stat {};
-  if (::stat(input.c_str(), &in_stat) == 0 && ::stat(output.c_str(), &out_stat) == 0 &&
-      in_stat.st_dev == out_stat.st_dev && in_stat.st_ino == out_stat.st_ino) {
-    throw Error(ErrorCode::Usage, "cannot write '" + output + "': it is the input file");
-  }
 }
 
 }  // namespace

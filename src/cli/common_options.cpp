@@ -1,6 +1,8 @@
 // common_options.cpp — shared options and parse-error handling for every subcommand.
 #include "cli/common_options.hpp"
 
+#include <sys/stat.h>
+
 #include "cli/logging.hpp"
 #include "core/error.hpp"
 
@@ -29,5 +31,14 @@ cxxopts::ParseResult parse_or_throw(cxxopts::Options& options, const std::vector
 }
 
 bool wants_help(const cxxopts::ParseResult& result) { return result.count("help") > 0; }
+
+void check_not_same_file(const std::string& input, const std::string& output) {
+  struct stat in_stat {};
+  struct stat out_stat {};
+  if (::stat(input.c_str(), &in_stat) == 0 && ::stat(output.c_str(), &out_stat) == 0 &&
+      in_stat.st_dev == out_stat.st_dev && in_stat.st_ino == out_stat.st_ino) {
+    throw Error(ErrorCode::Usage, "cannot write '" + output + "': it is the input file");
+  }
+}
 
 }  // namespace qfp8::cli

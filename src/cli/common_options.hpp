@@ -18,4 +18,8 @@ cxxopts::ParseResult parse_or_throw(cxxopts::Options& options, const std::vector
 /// True when --help was given; the caller prints options.help() and returns 0.
 bool wants_help(const cxxopts::ParseResult& result);
 
+/// Throws Error(Usage) when `output` is the same file as `input`: writing over an input
+/// while it is mapped would corrupt what is being read.
+void check_not_same_file(const std::string& input, const std::string& output);
+
 }  // namespace qfp8::cli

@@ -13,6 +13,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/error.hpp"
+#include "core/text_format.hpp"
 
 namespace qfp8 {
 namespace {
@@ -32,19 +33,6 @@ std::string trimmed(const std::string& text) {
   return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
 }
 
-/// Decimal units, as checkpoints are sized: "40.9 GB", "13.2 kB".
-std::string size_text(uint64_t bytes) {
-  const double value = static_cast<double>(bytes);
-  char text[32];
-  if (value >= 1e9) {
-    std::snprintf(text, sizeof text, "%.1f GB", value / 1e9);
-  } else if (value >= 1e6) {
-    std::snprintf(text, sizeof text, "%.1f MB", value / 1e6);
-  } else {
-    std::snprintf(text, sizeof text, "%.1f kB", value / 1e3);
-  }
-  return text;
-}
 
 std::string padded(std::string text, std::size_t width) {
   if (text.size() < width) text.append(width - text.size(), ' ');

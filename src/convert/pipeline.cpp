@@ -15,9 +15,11 @@
 #include "core/bf16.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
+#include "core/text_format.hpp"
 #include "safetensors/writer.hpp"
 #include "verify/quality_report.hpp"
 #include "verify/verifying_sink.hpp"
+#include "core/text_format.hpp"
 
 namespace qfp8 {
 namespace {
@@ -32,26 +34,6 @@ constexpr uint64_t kCopyChunk = 64ull << 20;
 constexpr uint64_t kSweepBytes = 16ull << 20;
 // What one tensor may leave mapped beyond its own pages: fault-around on both sides.
 constexpr uint64_t kFaultAroundSlack = 128ull << 10;
-
-std::string shape_text(const std::vector<uint64_t>& shape) {
-  std::string text = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
-}
-
-/// Decimal units, as disks and checkpoints are sized: "40.9 GB", "13.2 kB".
-std::string size_text(uint64_t bytes) {
-  const double value = static_cast<double>(bytes);
-  char text[32];
-  if (value >= 1e9) {
-    std::snprintf(text, sizeof text, "%.1f GB", value / 1e9);
-  } else if (value >= 1e6) {
-    std::snprintf(text, sizeof text, "%.1f MB", value / 1e6);
-  } else {
-    std::snprintf(text, sizeof text, "%.1f kB", value / 1e3);
-  }
-  return text;
-}
 
 double mebibytes(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 

@@ -5,16 +5,13 @@
 #include <string>
 #include <unordered_map>
 
+#include "core/text_format.hpp"
+
 namespace qfp8 {
 namespace {
 
-std::string shape_text(const std::vector<uint64_t>& shape) {
-  std::string text = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
-  return text + "]";
-}
-
-std::string size_text(uint64_t bytes) {
+/// Plan lines size tensors in MiB, as the per-tensor progress lines do.
+std::string mib_text(uint64_t bytes) {
   char text[64];
   std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
   return text;
@@ -40,8 +37,8 @@ void print_plan(std::ostream& out, const Header& input, const ConversionPlan& pl
   out << plan.decisions.size() << " tensors: " << plan.quantized_count << " quantized, "
       << plan.kept_count << " kept\n";
   out << "output: " << plan.layout.tensors().size() << " tensors, "
-      << plan.layout.file_size() << " bytes (" << size_text(plan.layout.file_size())
-      << "), input " << input_bytes << " bytes (" << size_text(input_bytes) << ")\n";
+      << plan.layout.file_size() << " bytes (" << mib_text(plan.layout.file_size())
+      << "), input " << input_bytes << " bytes (" << mib_text(input_bytes) << ")\n";
 }
 
 }  // namespace qfp8

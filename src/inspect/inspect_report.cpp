@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iterator>
 
+#include "core/text_format.hpp"
 #include "inspect/inspect_summary.hpp"
 
 namespace qfp8 {
@@ -57,11 +58,6 @@ std::string human_bytes(uint64_t bytes) {
   return text;
 }
 
-std::string shape_text(const std::vector<uint64_t>& shape) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) out += (i ? ", " : "") + std::to_string(shape[i]);
-  return out + "]";
-}
 
 std::string line(const char* format, ...) __attribute__((format(printf, 1, 2)));
 // printf into a std::string of the size needed, plus a newline.

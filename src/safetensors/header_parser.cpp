@@ -8,6 +8,7 @@
 #include <tuple>
 
 #include "core/error.hpp"
+#include "core/text_format.hpp"
 #include "safetensors/header_json.hpp"
 
 namespace qfp8 {
@@ -19,14 +20,6 @@ std::string offsets_text(uint64_t begin, uint64_t end) {
   return "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) + "]";
 }
 
-std::string shape_text(const std::vector<uint64_t>& shape) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += std::to_string(shape[i]);
-  }
-  return out + "]";
-}
 
 // serde's usize accepts exactly the non-negative integers (nlohmann keeps them unsigned).
 bool read_index(const json& value, uint64_t& out) {

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "core/fp8_e4m3fn.hpp"
+#include "core/text_format.hpp"
 #include "verify/chunked_scan.hpp"
 
 namespace qfp8::verify {
@@ -20,14 +21,6 @@ std::string strip_suffix(const std::string& text, const std::string& suffix) {
   return text.substr(0, text.size() - suffix.size());
 }
 
-std::string shape_text(const std::vector<uint64_t>& shape) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (i != 0) out += ", ";
-    out += std::to_string(shape[i]);
-  }
-  return out + "]";
-}
 
 float read_f32_scalar(const SafetensorsFile& file, const TensorInfo& tensor) {
   const ByteView view = file.bytes(tensor);

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/text_format.hpp"  // shape_text, used by the checks
 #include "safetensors/reader.hpp"
 #include "verify/findings.hpp"
 
@@ -15,8 +16,6 @@ namespace qfp8::verify {
 bool ends_with(const std::string& text, const std::string& suffix);
 /// `text` minus `suffix` (which it must end with): suffix only, never a substring replace.
 std::string strip_suffix(const std::string& text, const std::string& suffix);
-/// "[3072, 64]", "[]".
-std::string shape_text(const std::vector<uint64_t>& shape);
 /// The one float of a F32 tensor with one element, read little-endian.
 float read_f32_scalar(const SafetensorsFile& file, const TensorInfo& tensor);
 /// "0x3c000000 (0.0078125)".
