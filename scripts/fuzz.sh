@@ -2,10 +2,13 @@
 # fuzz.sh [SECONDS_PER_TARGET] — builds the libFuzzer harnesses of tests/fuzz with clang
 # under ASan+UBSan and runs each for a bounded time on a seed corpus of valid files (written
 # by the reference Python `safetensors` writer) and malformed variants. A crash leaves its
-# reproducer in build/fuzz/artifacts/ and fails the script.
+# reproducer in build/fuzz/artifacts/ and fails the script. The build dir and each target's
+# grown corpus (build/fuzz/corpus-TARGET) are kept between runs, so a CI run such as
+# `scripts/fuzz.sh 20` only relinks and resumes (about 1 minute; see docs/reliability.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
+started=$(date +%s)
 build=build/fuzz
 
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is required (apt-get install clang)"; exit 1; }
@@ -14,7 +17,11 @@ CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DQFP8_WERROR=ON >/dev/null
 targets=$(cd tests/fuzz && ls fuzz_*.cpp | sed 's/\.cpp$//')
 # shellcheck disable=SC2086
-cmake --build "$build" -j2 --target $targets 2>&1 | grep -E 'error|warning' || true
+if ! cmake --build "$build" -j2 --target $targets >"$build/build.log" 2>&1; then
+  grep -E 'error|warning' "$build/build.log" | head -40
+  echo "fuzz.sh: build FAILED (see $build/build.log)"
+  exit 1
+fi
 
 corpus="$build/seeds"
 rm -rf "$corpus" && mkdir -p "$corpus" "$build/artifacts"
@@ -35,4 +42,5 @@ for target in $targets; do
     grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' "$build/$target.log" | sed "s/^/  /"
   fi
 done
+echo "fuzz.sh: done in $(( $(date +%s) - started )) s, status $status"
 exit $status

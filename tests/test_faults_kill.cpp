@@ -84,7 +84,7 @@ TEST_CASE("faults: SIGKILL mid-write leaves no output; the next run replaces the
   const std::string clean = scratch_dir("faults_sigkill_clean") + "/out.safetensors";
   remove_path(clean);
   REQUIRE(run_bounded(convert_args(input, clean, false), dir, kChildTimeoutS).exit_code == 0);
-  CHECK(read_file(output) == read_file(clean));
+  CHECK((read_file(output) == read_file(clean)));  // as a bool: never print the bytes
   remove_path(clean);
   remove_path(output);
 }
@@ -103,7 +103,7 @@ TEST_CASE("faults: a kill of any kind under --force keeps the previous output in
       WARN("conversion finished before signal " << signal_number << "; nothing to check");
       continue;
     }
-    CHECK(read_file(output) == kPreviousOutput);
+    CHECK((read_file(output) == kPreviousOutput));  // as a bool: never print the bytes
     // SIGTERM and SIGINT are caught: the handler unlinks the temporary file, then dies of
     // the same signal (the exit status a shell expects).
     if (signal_number != SIGKILL) CHECK_FALSE(path_exists(output + ".partial"));
@@ -157,7 +157,7 @@ TEST_CASE("faults: the input truncated under the running converter is exit 2, no
     CHECK((result.exit_code == 2 || result.exit_code == 3));
     CHECK_FALSE(path_exists(output + ".partial"));
     if (force) {
-      CHECK(read_file(output) == kPreviousOutput);
+      CHECK((read_file(output) == kPreviousOutput));  // as a bool: never print the bytes
     } else {
       CHECK_FALSE(path_exists(output));
     }

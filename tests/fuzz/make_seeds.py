@@ -40,6 +40,26 @@ def main(out_dir: str) -> None:
         "l.weight_scale": {"dtype": "F32", "shape": [], "data_offsets": [0, 4]},
         "l.weight": {"dtype": "F8_E4M3", "shape": [2, 2], "data_offsets": [4, 8]}},
         separators=(",", ":")).encode() + b"   ", b"\x00\x00\x80\x3f" + b"\x38\x40\x7e\x7f")
+    # For fuzz_inspect_verify: a complete scaled layer (weight, scale, input scale,
+    # comfy_quant) and the legacy `scaled_fp8` marker layout.
+    config = b'{"format":"float8_e4m3fn"}'
+    seeds["scaled_full"] = raw(json.dumps({
+        "__metadata__": {"_quantization_metadata": json.dumps(
+            {"format_version": "1.0", "layers": {"l": {"format": "float8_e4m3fn"}}})},
+        "l.comfy_quant": {"dtype": "U8", "shape": [len(config)], "data_offsets": [0, len(config)]},
+        "l.input_scale": {"dtype": "F32", "shape": [], "data_offsets": [len(config), len(config) + 4]},
+        "l.weight": {"dtype": "F8_E4M3", "shape": [2, 2],
+                     "data_offsets": [len(config) + 4, len(config) + 8]},
+        "l.weight_scale": {"dtype": "F32", "shape": [],
+                           "data_offsets": [len(config) + 8, len(config) + 12]}},
+        separators=(",", ":")).encode(),
+        config + b"\x00\x00\x80\x3f" + b"\x38\x40\x7e\xfe" + b"\x00\x00\x00\x3f")
+    seeds["legacy"] = raw(json.dumps({
+        "scaled_fp8": {"dtype": "F8_E4M3", "shape": [0], "data_offsets": [0, 0]},
+        "l.scale_weight": {"dtype": "F32", "shape": [], "data_offsets": [0, 4]},
+        "l.weight": {"dtype": "F8_E4M3", "shape": [2, 2], "data_offsets": [4, 8]},
+        "n.bias": {"dtype": "BF16", "shape": [2], "data_offsets": [8, 12]}},
+        separators=(",", ":")).encode(), b"\x00\x00\x80\x3f" + b"\x38\x40\x7e\x7f" + b"\x80\x3f\x00\x40")
     for name, blob in seeds.items():
         with open(os.path.join(out_dir, name + ".safetensors"), "wb") as handle:
             handle.write(blob)
