@@ -11,7 +11,7 @@ seconds="${1:-60}"
 started=$(date +%s)
 build=build/fuzz
 
-command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is required (apt-get install clang)"; exit 1; }
+bash scripts/install-deps.sh --fuzz
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DQFP8_ENABLE_CUDA=OFF -DQFP8_SANITIZE=ON -DQFP8_BUILD_TESTS=OFF -DQFP8_BUILD_FUZZERS=ON \
   -DQFP8_WERROR=ON >/dev/null

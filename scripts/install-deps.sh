@@ -6,6 +6,8 @@ set -euo pipefail
 
 debian_packages=(cmake g++ make nlohmann-json3-dev libcxxopts-dev libspdlog-dev catch2
                  python3 python3-pip time)
+# --fuzz: clang and its runtime libraries (libFuzzer, sanitizers) for scripts/fuzz.sh.
+[ "${1:-}" = "--fuzz" ] && debian_packages+=(clang libclang-rt-dev)
 missing=()
 for package in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||

@@ -13,7 +13,9 @@
 #include "inspect/inspect_summary.hpp"
 #include "safetensors/header_parser.hpp"
 #include "safetensors/reader.hpp"
+#include "support/convert_checks.hpp"
 #include "support/safetensors_bytes.hpp"
+#include "test_limits_child.hpp"
 
 using qfp8::ErrorCode;
 using namespace qfp8::test;
@@ -109,6 +111,31 @@ TEST_CASE("limits: a 0-element tensor may have huge other dimensions", "[limits]
   CHECK(summary.data_size == 0);
   CHECK(qfp8::summary_to_text(summary, true).find("9223372036854775808") != std::string::npos);
   remove_path(path);
+}
+
+TEST_CASE("limits: convert keeps 0-element weights with 2^62-long dimensions", "[limits][convert]") {
+  // A converter that sized buffers or loops by one dimension would hang or die here.
+  const std::string dir = scratch_dir("limits_empty_convert");
+  const std::string input = dir + "/in.safetensors";
+  const std::string output = dir + "/out.safetensors";
+  write_file(input, safetensors_image(
+      R"({"a.weight":{"dtype":"BF16","shape":[0,4611686018427387904],"data_offsets":[0,0]},)"
+      R"("b.weight":{"dtype":"BF16","shape":[4611686018427387904,0],"data_offsets":[0,0]},)"
+      R"("c.weight":{"dtype":"F32","shape":[0,0],"data_offsets":[0,0]}})"));
+  remove_path(output);
+  const auto result = run_bounded({QFP8_BINARY, "convert", "-i", input, "-o", output, "--device",
+                                   "cpu", "--preset", "none", "--include", ".*"},
+                                  dir, 60);
+  INFO(result.err);
+  REQUIRE(result.signal == 0);
+  REQUIRE(result.exit_code == 0);
+  const qfp8::SafetensorsFile file(output);
+  REQUIRE(file.header().tensors.size() == 3);
+  for (const auto& tensor : file.header().tensors) {
+    CHECK(tensor.numel == 0);
+    CHECK(tensor.dtype != qfp8::Dtype::F8_E4M3);  // nothing to scale: kept as it was
+  }
+  remove_path(output);
 }
 
 TEST_CASE("limits: a header of exactly 100,000,000 bytes is accepted, one more is not",

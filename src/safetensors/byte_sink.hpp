@@ -65,6 +65,7 @@ class AtomicFileSink final : public ByteSink {
   AtomicFileOptions options_;
   int fd_ = -1;
   uint64_t size_ = 0;
+  uint64_t writeback_started_ = 0;  // bytes [0, this) already handed to the disk
   bool committed_ = false;
 };
 
