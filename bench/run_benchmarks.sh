@@ -73,9 +73,13 @@ peak_rss_mib() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1
 # /usr/bin/time -v and leaves its numbers in $wall and $rss.
 timed() {
   local label="$1"; shift
-  cat "$input" > /dev/null
-  # No dirty pages left from earlier steps to be flushed on this run's time.
+  # No dirty pages left from earlier steps to be flushed on this run's time, and (when we
+  # may) no page cache from earlier steps either: reclaiming gigabytes of other files'
+  # pages during a run was measured to swing one conversion between 1 s and 5 s. Then the
+  # input alone is read into the cache, the same way for every run.
   sync
+  if [ -w /proc/sys/vm/drop_caches ]; then echo 3 > /proc/sys/vm/drop_caches; fi
+  cat "$input" > /dev/null
   echo "run_benchmarks: $size_name $label" >&2
   if ! /usr/bin/time -v -o "$log" "$@" > "$data/run.out" 2>&1; then
     cat "$data/run.out" >&2
@@ -173,7 +177,7 @@ report="$(
   echo "- GPU: $gpu"
   echo "- Load average (1/5/15 min) before the runs: $load_before"
   echo "- qfp8-cuda $("$qfp8" --version | awk '{ print $2 }') ($build_text), commit $commit"
-  echo "- Inputs: \`qfp8-cuda synth --model qwen-image\` (seed 0); page cache warmed before each run"
+  echo "- Inputs: \`qfp8-cuda synth --model qwen-image\` (seed 0); before each run: sync, caches dropped (when root), then the input read once (warm)"
   echo
   echo "| input | config | run | wall s | GB/s of input | time vs cp | peak RSS MiB |"
   echo "|---|---|---|---:|---:|---:|---:|"
