@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "support/build_flavor.hpp"
 #include "support/child_process.hpp"
 #include "support/convert_checks.hpp"
 #include "support/safetensors_bytes.hpp"
@@ -39,5 +40,9 @@ TEST_CASE("peak RSS does not grow with model size", "[convert][slow]") {
   const long large = peak_rss_kib_of_conversion(dir, 24);   // ~108 MiB input
   INFO("peak RSS: " << small << " KiB for 6 blocks, " << large << " KiB for 24 blocks");
   // Holding the input would add ~81 MiB; allow 25 % + 16 MiB of noise.
-  CHECK(static_cast<double>(large) < 1.25 * static_cast<double>(small) + 16.0 * 1024.0);
+  if (qfp8::test::kSanitizerBuild) {
+    WARN("AddressSanitizer build: peak RSS is not the product's; threshold not checked");
+  } else {
+    CHECK(static_cast<double>(large) < 1.25 * static_cast<double>(small) + 16.0 * 1024.0);
+  }
 }

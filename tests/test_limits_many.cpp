@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "support/build_flavor.hpp"
 #include "support/convert_checks.hpp"
 #include "support/safetensors_bytes.hpp"
 #include "test_limits_child.hpp"
@@ -57,8 +58,12 @@ void check_inspect_bounded(const std::string& name, uint64_t bytes_each) {
   REQUIRE(result.signal == 0);
   CHECK(result.exit_code == 0);
   CHECK(result.out.find("tensors:     1000000") != std::string::npos);
-  CHECK(result.max_rss_kib < 1536L * 1024);  // ~14x the header text, bounded
-  CHECK(result.seconds < 120.0);             // linear: seconds, even unoptimized
+  CHECK(result.seconds < 120.0);  // linear: seconds, even unoptimized
+  if (qfp8::test::kSanitizerBuild) {
+    WARN("AddressSanitizer build: peak RSS is not the product's; threshold not checked");
+  } else {
+    CHECK(result.max_rss_kib < 1536L * 1024);  // ~14x the header text, bounded
+  }
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/build_flavor.hpp"
 #include "support/child_process.hpp"
 #include "support/fp8_file_builder.hpp"
 
@@ -16,12 +17,6 @@ using namespace qfp8::test;
 namespace {
 
 const std::string kQ = "blocks.0.attn.to_q";
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitizerBuild = true;
-#else
-constexpr bool kSanitizerBuild = false;
-#endif
 
 ChildResult run_verify(std::vector<std::string> args) {
   args.insert(args.begin(), {QFP8_BINARY, "verify"});
