@@ -79,13 +79,8 @@ void launch_absmax_magnitude(Dtype dtype, const void* source, uint64_t numel, ui
     using E = decltype(element);
     using Bits = typename E::Bits;
     if (numel == 0) return;
-    if (reinterpret_cast<uintptr_t>(source) % sizeof(Bits) != 0) {
-      throw Error(ErrorCode::CudaFailure,
-                  "cannot run absmax: device source is not aligned to "
-                  "its element size");
-    }
     constexpr uint64_t kPerVector = 16 / sizeof(Bits);
-    const uint64_t head = elements_before_alignment(source, sizeof(Bits), numel);
+    const uint64_t head = elements_before_alignment(source, sizeof(Bits), numel, "absmax");
     const uint64_t vectors = (numel - head) / kPerVector;
     const uint64_t scalars = numel - vectors * kPerVector;
     const uint64_t work = vectors > scalars ? vectors : scalars;

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+
+#include "core/error.hpp"
 
 namespace qfp8 {
 
@@ -19,10 +22,15 @@ inline unsigned blocks_for(uint64_t work_items) {
   return static_cast<unsigned>(blocks);
 }
 
-/// Elements before the first 16-byte-aligned one (at most numel): `address` must be a
-/// multiple of the element size, which the callers check.
+/// Elements before the first 16-byte-aligned one (at most numel). `address` must be a
+/// multiple of the element size, or the vector body would straddle elements: CudaFailure
+/// naming `kernel` otherwise.
 inline uint64_t elements_before_alignment(const void* address, uint64_t element_size,
-                                          uint64_t numel) {
+                                          uint64_t numel, const char* kernel) {
+  if (reinterpret_cast<uintptr_t>(address) % element_size != 0) {
+    throw Error(ErrorCode::CudaFailure, std::string("cannot run ") + kernel +
+                                            ": device source is not aligned to its element size");
+  }
   const uint64_t misalignment = reinterpret_cast<uintptr_t>(address) % 16;
   const uint64_t head = misalignment == 0 ? 0 : (16 - misalignment) / element_size;
   return head < numel ? head : numel;

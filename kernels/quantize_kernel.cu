@@ -83,12 +83,7 @@ void launch_quantize(Dtype dtype, const void* source, uint64_t numel, const floa
     using E = decltype(element);
     using Bits = typename E::Bits;
     if (numel == 0) return;
-    if (reinterpret_cast<uintptr_t>(source) % sizeof(Bits) != 0) {
-      throw Error(ErrorCode::CudaFailure,
-                  "cannot run quantize: device source is not aligned "
-                  "to its element size");
-    }
-    uint64_t head = elements_before_alignment(source, sizeof(Bits), numel);
+    uint64_t head = elements_before_alignment(source, sizeof(Bits), numel, "quantize");
     // The vector body needs the output aligned at the same element; else all scalar.
     if (reinterpret_cast<uintptr_t>(out + head) % 8 != 0) head = numel;
     const uint64_t groups = (numel - head) / kGroup;

@@ -11,6 +11,7 @@
 
 #include "convert/backend_cpu.hpp"
 #include "convert/pipeline.hpp"
+#include "core/fp8_e4m3fn.hpp"
 #include "plan/conversion_plan.hpp"
 #include "safetensors/reader.hpp"
 #include "support/safetensors_bytes.hpp"
@@ -39,29 +40,17 @@ inline double e4m3_value(uint8_t code) {
   return (code & 0x80) ? -magnitude : magnitude;
 }
 
-inline uint32_t bits_of(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof bits);
-  return bits;
-}
-
-inline float float_of(uint32_t bits) {
-  float value;
-  std::memcpy(&value, &bits, sizeof value);
-  return value;
-}
-
 /// float32 -> BF16 round-to-nearest-even, by distance: the two BF16 neighbours of a finite
 /// `value` are its truncation and the next BF16 away from zero; the nearer wins, a tie
 /// goes to the one whose last bit is 0.
 inline uint16_t bf16_nearest_even(float value) {
-  const uint32_t low_bits = bits_of(value) & 0xFFFF0000u;
-  if (low_bits == bits_of(value)) return static_cast<uint16_t>(low_bits >> 16);
+  const uint32_t low_bits = qfp8::float_bits(value) & 0xFFFF0000u;
+  if (low_bits == qfp8::float_bits(value)) return static_cast<uint16_t>(low_bits >> 16);
   const uint32_t high_bits = low_bits + 0x10000u;
-  const double low = float_of(low_bits);
+  const double low = qfp8::float_from_bits(low_bits);
   const double high = (high_bits & 0x7F800000u) == 0x7F800000u
                           ? std::copysign(std::ldexp(1.0, 128), value)  // rounds to Inf
-                          : static_cast<double>(float_of(high_bits));
+                          : static_cast<double>(qfp8::float_from_bits(high_bits));
   const double d_low = std::fabs(static_cast<double>(value) - low);
   const double d_high = std::fabs(high - static_cast<double>(value));
   if (d_low < d_high) return static_cast<uint16_t>(low_bits >> 16);
@@ -77,7 +66,7 @@ inline uint16_t u16_at(const uint8_t* data, uint64_t index) {
 inline float f32_at(const uint8_t* data, uint64_t index) {
   uint32_t bits = 0;
   for (int k = 3; k >= 0; --k) bits = (bits << 8) | data[4 * index + static_cast<uint64_t>(k)];
-  return float_of(bits);
+  return qfp8::float_from_bits(bits);
 }
 
 /// IEEE binary16 bits of a value exactly representable in it (test data only): sign,
