@@ -90,7 +90,7 @@ class CudaBackend final : public QuantizeBackend {
                   "cannot quantize a " + std::string(dtype_name(job.dtype)) +
                       " tensor: only F16, BF16 and F32 sources are supported");
     }
-    upload(job);
+    upload(index, job, consumer);
     const TensorStats stats = reduce(job);
     // Same words as the CPU backend: the user sees one message whichever backend ran.
     if (magnitude_is_nonfinite(job.dtype, stats.amax_magnitude)) {
@@ -132,7 +132,7 @@ class CudaBackend final : public QuantizeBackend {
                  mib(fp8_capacity_));
   }
 
-  void upload(const QuantizeJob& job) {
+  void upload(std::size_t job_index, const QuantizeJob& job, QuantizedConsumer& consumer) {
     const uint64_t bytes = job.numel * dtype_size(job.dtype);
     const uint64_t chunk = options_.staging_bytes;
     for (uint64_t offset = 0, index = 0; offset < bytes; offset += chunk, ++index) {
@@ -141,6 +141,8 @@ class CudaBackend final : public QuantizeBackend {
       // The slot's previous DMA must be done before its bytes are overwritten.
       QFP8_CUDA_CHECK(cudaEventSynchronize(upload_done_[slot].get()));
       std::memcpy(upload_ring_[slot].get(), job.source + offset, count);
+      // The host never reads these source bytes again: their mapped pages may go.
+      consumer.source_read(job_index, offset, count);
       QFP8_CUDA_CHECK(cudaMemcpyAsync(device_source_.get() + offset, upload_ring_[slot].get(),
                                       count, cudaMemcpyHostToDevice, upload_stream_.get()));
       QFP8_CUDA_CHECK(cudaEventRecord(upload_done_[slot].get(), upload_stream_.get()));

@@ -1,6 +1,7 @@
 // test_backend_cpu.cpp — the threaded CPU backend gives the bytes of quantize_reference for
 // every dtype, awkward size, alignment and thread count; the consumer sees each tensor in
-// order, in bounded chunks; Inf/NaN tensors fail before the consumer sees anything.
+// order, in bounded chunks, and hears which source slices are read; Inf/NaN tensors fail
+// before the consumer sees anything.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -50,8 +51,21 @@ class RecordingConsumer : public qfp8::QuantizedConsumer {
     REQUIRE(job_index + 1 == tensors.size());
     tensors.back().ended = true;
   }
+  // A read reported before the job's begin_tensor belongs to the absmax pass, one after it
+  // to the cast pass; the latter also records how many FP8 bytes had been delivered.
+  void source_read(std::size_t job_index, uint64_t offset, uint64_t length) override {
+    const bool cast_pass = job_index + 1 == tensors.size() && !tensors.back().ended;
+    const uint64_t delivered = cast_pass ? tensors.back().bytes.size() : 0;
+    reads.push_back({job_index, cast_pass, offset, length, delivered});
+  }
 
+  struct SourceRead {
+    std::size_t job;
+    bool cast_pass;
+    uint64_t offset, length, fp8_delivered;
+  };
   std::vector<Tensor> tensors;
+  std::vector<SourceRead> reads;
 };
 
 // Random finite elements with magnitudes spread over the E4M3 range (and beyond, so the
@@ -143,6 +157,33 @@ TEST_CASE("cpu backend: table and direct paths agree, chunks stay bounded", "[ba
       CHECK(consumer.tensors[1].bytes == small.codes);
       CHECK(consumer.tensors[1].scale == small.scale);
     }
+  }
+}
+
+TEST_CASE("cpu backend: both passes report their source slices read, in order and bounded",
+          "[backend]") {
+  // 5 Mi F32 elements = 20 MiB of source: two slices of at most 16 MiB per pass.
+  const uint64_t numel = uint64_t{5} << 20;
+  const uint64_t source_bytes = numel * 4;
+  const auto bytes = random_tensor(Dtype::F32, numel, 0, 7);
+  auto backend = qfp8::make_cpu_backend(2);
+  const auto consumer = run_backend(*backend, {{"big", Dtype::F32, bytes.data(), numel}});
+  REQUIRE(consumer.tensors.size() == 1);
+  CHECK(consumer.tensors[0].bytes == reference_result(Dtype::F32, bytes.data(), numel).codes);
+  for (const bool cast_pass : {false, true}) {
+    INFO((cast_pass ? "cast pass" : "absmax pass"));
+    uint64_t covered = 0;  // each pass reports [0, source_bytes) in order, without gaps
+    for (const auto& read : consumer.reads) {
+      if (read.cast_pass != cast_pass) continue;
+      CHECK(read.job == 0);
+      CHECK(read.offset == covered);
+      CHECK(read.length > 0);
+      CHECK(read.length <= qfp8::kSourceSliceBytes);
+      // Reported read only once the FP8 codes of those elements were handed over.
+      if (cast_pass) CHECK(read.fp8_delivered * 4 >= read.offset + read.length);
+      covered = read.offset + read.length;
+    }
+    CHECK(covered == source_bytes);
   }
 }
 

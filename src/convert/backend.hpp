@@ -20,6 +20,11 @@ struct QuantizeJob {
   uint64_t numel = 0;
 };
 
+/// How much of a job's source a backend reads before it reports the part as read
+/// (QuantizedConsumer::source_read): what keeps the mapped input resident at any moment
+/// small on a model whose largest tensor is over 100 MB.
+inline constexpr uint64_t kSourceSliceBytes = uint64_t{16} << 20;
+
 /// Receives results in job order. For each job: begin_tensor once (the scale is known
 /// before any byte), tensor_bytes one or more times covering exactly `numel` FP8 bytes in
 /// order, end_tensor once (the source is no longer read: its pages may be released).
@@ -29,6 +34,12 @@ class QuantizedConsumer {
   virtual void begin_tensor(std::size_t job_index, float scale) = 0;
   virtual void tensor_bytes(std::size_t job_index, const uint8_t* fp8, uint64_t count) = 0;
   virtual void end_tensor(std::size_t job_index) = 0;
+  /// The backend has finished a pass over source bytes [offset, offset + length) of the
+  /// job (absmax, cast or upload): their pages may leave memory. A later pass may read
+  /// them again (they come back from the page cache), so this is a hint, at any time.
+  virtual void source_read(std::size_t job_index, uint64_t offset, uint64_t length) {
+    (void)job_index, (void)offset, (void)length;
+  }
 };
 
 class QuantizeBackend {

@@ -1,7 +1,9 @@
 // backend_cpu.cpp — the multi-threaded CPU backend: per tensor a parallel integer absmax,
 // the Inf/NaN check, the scale, then a parallel cast into a reusable buffer that is handed
-// to the consumer in order, in chunks of at most 64 MiB. Every element's code depends only
-// on that element and the scale, so the bytes are the same for any thread count.
+// to the consumer in order. Both passes go through the source in slices of at most
+// kSourceSliceBytes, each reported read once done, so a 100 MB tensor is never all mapped
+// at once. Every element's code depends only on that element and the scale, so the bytes
+// are the same for any thread count and any slicing.
 #include <algorithm>
 #include <string>
 #include <thread>
@@ -56,7 +58,13 @@ class CpuBackend final : public QuantizeBackend {
                   "cannot quantize a " + std::string(dtype_name(job.dtype)) +
                       " tensor: only F16, BF16 and F32 sources are supported");
     }
-    const uint32_t amax_bits = parallel_absmax(job);
+    const uint64_t slice = slice_elements(job);
+    uint32_t amax_bits = 0;
+    for (uint64_t first = 0; first < job.numel; first += slice) {
+      const uint64_t count = std::min(slice, job.numel - first);
+      amax_bits = std::max(amax_bits, parallel_absmax(job, first, count));
+      report_read(consumer, index, job, first, count);
+    }
     if (magnitude_is_nonfinite(job.dtype, amax_bits)) {
       throw Error(ErrorCode::NonFiniteWeight, "", job.name,
                   "contains Inf or NaN (spec §3: a tensor with non-finite values cannot be "
@@ -67,26 +75,39 @@ class CpuBackend final : public QuantizeBackend {
     if (use_table) build_code_table(job.dtype, scale, amax_bits, table_.data());
 
     consumer.begin_tensor(index, scale);
-    const uint64_t chunk = std::min(job.numel, options_.max_chunk_bytes);
+    const uint64_t chunk = std::min({job.numel, options_.max_chunk_bytes, slice});
     if (buffer_.size() < chunk) buffer_.resize(chunk);
     for (uint64_t first = 0; first < job.numel; first += chunk) {
       const uint64_t count = std::min(chunk, job.numel - first);
       parallel_cast(job, first, count, scale, use_table);
       consumer.tensor_bytes(index, buffer_.data(), count);
+      report_read(consumer, index, job, first, count);
     }
     consumer.end_tensor(index);
   }
 
-  // Integer max per range, combined with max: the same for any split.
-  uint32_t parallel_absmax(const QuantizeJob& job) {
+  // Elements per source slice; at least one so that every loop advances.
+  static uint64_t slice_elements(const QuantizeJob& job) {
+    return std::max<uint64_t>(1, kSourceSliceBytes / dtype_size(job.dtype));
+  }
+
+  static void report_read(QuantizedConsumer& consumer, std::size_t index, const QuantizeJob& job,
+                          uint64_t first, uint64_t count) {
     const std::size_t element_size = dtype_size(job.dtype);
-    const unsigned tasks = task_count(job.numel);
+    consumer.source_read(index, first * element_size, count * element_size);
+  }
+
+  // Integer max of elements [first, first + count), per task, combined with max: the same
+  // for any split.
+  uint32_t parallel_absmax(const QuantizeJob& job, uint64_t first, uint64_t count) {
+    const std::size_t element_size = dtype_size(job.dtype);
+    const uint8_t* source = job.source + first * element_size;
+    const unsigned tasks = task_count(count);
     std::vector<uint32_t> partial(tasks, 0);
     pool_.parallel_for(tasks, [&](unsigned task) {
-      const uint64_t begin = task_begin(job.numel, tasks, task);
-      const uint64_t end = task_begin(job.numel, tasks, task + 1);
-      partial[task] =
-          absmax_magnitude_fast(job.dtype, job.source + begin * element_size, end - begin);
+      const uint64_t begin = task_begin(count, tasks, task);
+      const uint64_t end = task_begin(count, tasks, task + 1);
+      partial[task] = absmax_magnitude_fast(job.dtype, source + begin * element_size, end - begin);
     });
     return *std::max_element(partial.begin(), partial.end());
   }

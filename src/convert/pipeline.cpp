@@ -19,21 +19,14 @@
 #include "safetensors/writer.hpp"
 #include "verify/quality_report.hpp"
 #include "verify/verifying_sink.hpp"
-#include "core/text_format.hpp"
 
 namespace qfp8 {
 namespace {
 
-// Copies go to the sink in 64 MiB pieces: large enough for full-speed writes, small enough
-// that progress moves on the biggest tensors.
-constexpr uint64_t kCopyChunk = 64ull << 20;
-// Every 16 MiB of input, the whole span read since the last sweep is released again: the
-// kernel's fault-around maps up to 64 KiB of neighbouring pages on each read fault, and
-// pages shared by two tensors are never inside one tensor's range, so per-tensor releases
-// alone let resident memory creep up with the number of tensors.
-constexpr uint64_t kSweepBytes = 16ull << 20;
-// What one tensor may leave mapped beyond its own pages: fault-around on both sides.
-constexpr uint64_t kFaultAroundSlack = 128ull << 10;
+// Copies go to the sink in pieces of one source slice (16 MiB): large enough for
+// full-speed writes, and each piece's pages leave memory once written, so even a 100 MB
+// kept tensor is never all mapped at once.
+constexpr uint64_t kCopyChunk = kSourceSliceBytes;
 
 double mebibytes(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
@@ -42,7 +35,7 @@ class PlanExecutor {
   PlanExecutor(const TensorSource& input, const ConversionPlan& plan,
                QuantizeBackend& backend, ByteSink& sink, Progress* progress)
       : input_(input), plan_(plan), backend_(backend), writer_(plan.layout, sink),
-        progress_(progress), sweeps_(input.shard_count()) {
+        progress_(progress) {
     for (const auto& output : plan.outputs) {
       if (output.source == OutputSource::WeightScale) scale_name_[output.source_name] = output.name;
     }
@@ -94,6 +87,10 @@ class PlanExecutor {
     if (progress_) progress_->add_bytes(count * dtype_size(run_tensors_[index]->dtype));
   }
 
+  void quantized_source_read(std::size_t index, uint64_t offset, uint64_t length) {
+    input_.release_part(*run_tensors_[index], offset, length);
+  }
+
   void end_quantized(std::size_t index) {
     const TensorInfo& tensor = *run_tensors_[index];
     release(tensor);
@@ -119,6 +116,7 @@ class PlanExecutor {
     for (uint64_t offset = 0; offset < view.size; offset += kCopyChunk) {
       const uint64_t size = std::min(kCopyChunk, view.size - offset);
       writer_.append(view.data + offset, size);
+      input_.release_part(tensor, offset, size);
       if (progress_) progress_->add_bytes(size);
     }
     if (view.size == 0) writer_.write_tensor(output.name, view.data, 0);
@@ -132,35 +130,27 @@ class PlanExecutor {
   void convert_to_bf16_tensor(const OutputTensorPlan& output) {
     const TensorInfo& tensor = source_of(output);
     const ByteView view = input_.bytes(tensor);
-    const uint64_t piece = kCopyChunk / 4;  // elements per piece: at most 64 MiB of F32 read
+    const std::size_t element_size = dtype_size(tensor.dtype);
+    const uint64_t piece = kCopyChunk / element_size;  // elements per piece
     std::vector<uint8_t> converted;
     for (uint64_t first = 0; first < tensor.numel; first += piece) {
       const uint64_t count = std::min(piece, tensor.numel - first);
       converted.resize(count * 2);
-      convert_to_bf16(tensor.dtype, view.data + first * dtype_size(tensor.dtype), count,
-                      converted.data());
+      convert_to_bf16(tensor.dtype, view.data + first * element_size, count, converted.data());
       writer_.append(converted.data(), converted.size());
-      if (progress_) progress_->add_bytes(count * dtype_size(tensor.dtype));
+      input_.release_part(tensor, first * element_size, count * element_size);
+      if (progress_) progress_->add_bytes(count * element_size);
     }
     if (tensor.numel == 0) writer_.write_tensor(output.name, view.data, 0);
     release(tensor);
     tensor_done(tensor, Dtype::BF16, tensor.numel * 2);
   }
 
-  /// Drops a finished tensor's pages, and periodically the whole span read since the last
-  /// sweep (MADV_DONTNEED on a read-only map: the data stays in the page cache). Offsets
-  /// are per shard, so each shard has its own span.
-  void release(const TensorInfo& tensor) {
-    const std::size_t shard = input_.shard_of(tensor);
-    input_.shard(shard).release(tensor);
-    Sweep& sweep = sweeps_[shard];
-    sweep.span.begin = std::min(sweep.span.begin, tensor.begin);
-    sweep.span.end = std::max(sweep.span.end, tensor.end);
-    sweep.bytes += tensor.byte_size() + kFaultAroundSlack;
-    if (sweep.bytes < kSweepBytes) return;
-    input_.shard(shard).release(sweep.span);
-    sweep = Sweep{};
-  }
+  /// Drops a finished tensor's pages together with the neighbours' pages that reading it
+  /// mapped (MADV_DONTNEED on a read-only map: the data stays in the page cache). Without
+  /// the neighbours, each small tensor left up to 2 MiB mapped, and resident memory grew
+  /// with the number of tensors.
+  void release(const TensorInfo& tensor) { input_.release(tensor); }
 
   void tensor_done(const TensorInfo& tensor, Dtype out_dtype, uint64_t out_bytes) {
     ++tensors_done_;
@@ -172,11 +162,6 @@ class PlanExecutor {
                   mebibytes(out_bytes));
   }
 
-  struct Sweep {
-    TensorInfo span{{}, Dtype::U8, {}, UINT64_MAX, 0, 0};  // read since the last sweep
-    uint64_t bytes = 0;
-  };
-
   const TensorSource& input_;
   const ConversionPlan& plan_;
   QuantizeBackend& backend_;
@@ -186,7 +171,6 @@ class PlanExecutor {
   std::vector<const TensorInfo*> run_tensors_;      // sources of the current backend run
   std::vector<const std::string*> run_outputs_;     // their output names
   std::size_t tensors_done_ = 0;
-  std::vector<Sweep> sweeps_;  // one per shard
 };
 
 /// Forwards the backend's results to the executor, which owns the writer.
@@ -198,6 +182,9 @@ class ExecutorConsumer final : public QuantizedConsumer {
     executor_.quantized_bytes(job, fp8, count);
   }
   void end_tensor(std::size_t job) override { executor_.end_quantized(job); }
+  void source_read(std::size_t job, uint64_t offset, uint64_t length) override {
+    executor_.quantized_source_read(job, offset, length);
+  }
 
  private:
   PlanExecutor& executor_;

@@ -48,6 +48,9 @@ class TensorSource {
   ByteView bytes(const TensorInfo& tensor) const { return shard(shard_of(tensor)).bytes(tensor); }
   void prefetch(const TensorInfo& tensor) const { shard(shard_of(tensor)).prefetch(tensor); }
   void release(const TensorInfo& tensor) const { shard(shard_of(tensor)).release(tensor); }
+  void release_part(const TensorInfo& tensor, uint64_t offset, uint64_t length) const {
+    shard(shard_of(tensor)).release_part(tensor, offset, length);
+  }
 
  private:
   TensorSource() = default;

@@ -26,6 +26,14 @@ class MappedFile {
   /// Drops the pages fully inside [offset, offset+length) from this process's resident set
   /// (MADV_DONTNEED on a read-only file mapping: the data stays in the page cache).
   void release(uint64_t offset, uint64_t length) const;
+  /// Drops [offset, offset+length) and every page that reading it may have mapped along
+  /// with it: the range widened to fault_granule() boundaries. Neighbouring data goes too;
+  /// reading it again just faults it back in from the page cache.
+  void release_around(uint64_t offset, uint64_t length) const;
+  /// The most one read fault may map. The kernel maps a whole page-cache folio per fault,
+  /// and after read-ahead folios reach the PMD size (2 MiB on x86-64): touching a 3 KiB
+  /// bias maps up to 2 MiB of its neighbours. Folios are aligned to their size in the file.
+  static uint64_t fault_granule();
 
  private:
   std::string path_;

@@ -27,7 +27,12 @@ void SafetensorsFile::prefetch(const TensorInfo& tensor) const {
 }
 
 void SafetensorsFile::release(const TensorInfo& tensor) const {
-  file_.release(header_.data_offset() + tensor.begin, tensor.byte_size());
+  file_.release_around(header_.data_offset() + tensor.begin, tensor.byte_size());
+}
+
+void SafetensorsFile::release_part(const TensorInfo& tensor, uint64_t offset,
+                                   uint64_t length) const {
+  file_.release(header_.data_offset() + tensor.begin + offset, length);
 }
 
 }  // namespace qfp8

@@ -30,8 +30,12 @@ class SafetensorsFile {
   ByteView bytes(const TensorInfo& tensor) const;
   /// Readahead for a tensor that is about to be read.
   void prefetch(const TensorInfo& tensor) const;
-  /// Drops a processed tensor's pages from the resident set.
+  /// Drops a processed tensor's pages from the resident set, with the neighbours' pages
+  /// that reading it mapped (MappedFile::release_around).
   void release(const TensorInfo& tensor) const;
+  /// Drops the pages fully inside bytes [offset, offset+length) of the tensor: a part of a
+  /// large tensor that has been read while the rest still is.
+  void release_part(const TensorInfo& tensor, uint64_t offset, uint64_t length) const;
 
  private:
   MappedFile file_;
