@@ -15,7 +15,8 @@
 #   --no-build  use the existing binary: $QFP8_BIN, else build/release/src/qfp8-cuda
 #   --keep      keep the synthetic inputs in $QFP8_BENCH_DIR (default build/bench-data)
 #   --smoke     a 44 MB input only, table printed but not appended (tests this script)
-# $QFP8_BENCH_REPORT names another file to append to (default docs/benchmarks.md).
+# $QFP8_BENCH_REPORT names another file to append to (default docs/benchmarks.md);
+# $QFP8_TIME another GNU time binary (default /usr/bin/time; scripts/device-kit.sh packs one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
@@ -27,7 +28,7 @@ for arg in "$@"; do
     --no-build) build=0 ;;
     --keep) keep=1 ;;
     --smoke) smoke=1 ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "run_benchmarks: unknown option '$arg'" >&2; exit 1 ;;
   esac
 done
@@ -45,7 +46,8 @@ if [ "$build" -eq 1 ]; then
 fi
 qfp8="${QFP8_BIN:-$repo/build/release/src/qfp8-cuda}"
 [ -x "$qfp8" ] || { echo "run_benchmarks: $qfp8 is missing (build the release preset)" >&2; exit 1; }
-[ -x /usr/bin/time ] || { echo "run_benchmarks: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
+time_bin="${QFP8_TIME:-/usr/bin/time}"
+[ -x "$time_bin" ] || { echo "run_benchmarks: $time_bin is missing (apt-get install time)" >&2; exit 1; }
 
 data="${QFP8_BENCH_DIR:-$repo/build/bench-data}"
 report_file="${QFP8_BENCH_REPORT:-$repo/docs/benchmarks.md}"
@@ -81,7 +83,7 @@ timed() {
   if [ -w /proc/sys/vm/drop_caches ]; then echo 3 > /proc/sys/vm/drop_caches; fi
   cat "$input" > /dev/null
   echo "run_benchmarks: $size_name $label" >&2
-  if ! /usr/bin/time -v -o "$log" "$@" > "$data/run.out" 2>&1; then
+  if ! "$time_bin" -v -o "$log" "$@" > "$data/run.out" 2>&1; then
     cat "$data/run.out" >&2
     echo "run_benchmarks: '$label' failed" >&2
     exit 1

@@ -1,7 +1,9 @@
 // bench_cuda_kernels.cu — times the shipped absmax and quantize kernels on one BF16 tensor
 // (default: Qwen-Image's largest, 18432 x 3072 = 113 MB), after checking their output
 // against the reference twins byte for byte. Prints ms and GB/s of HBM traffic: absmax
-// reads 2 bytes per element, quantize reads 2 and writes 1.
+// reads 2 bytes per element, quantize reads 2 and writes 1. The yardsticks: a device-to-
+// device copy of the same tensor (read + write, the practical ceiling on this card) and
+// the card's peak from its memory clock and bus width.
 #include <cstdio>
 #include <cstdlib>
 #include <random>
@@ -41,6 +43,20 @@ float time_ms(Launch&& launch) {
   float ms = 0.0f;
   QFP8_CUDA_CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
   return ms / kRepeats;
+}
+
+/// The card's theoretical memory bandwidth in GB/s (double data rate), 0 when unknown.
+double peak_bandwidth_gbps() {
+  int device = 0;
+  int clock_khz = 0;
+  int bus_bits = 0;
+  QFP8_CUDA_CHECK(cudaGetDevice(&device));
+  if (cudaDeviceGetAttribute(&clock_khz, cudaDevAttrMemoryClockRate, device) != cudaSuccess ||
+      cudaDeviceGetAttribute(&bus_bits, cudaDevAttrGlobalMemoryBusWidth, device) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return 0.0;
+  }
+  return 2.0 * clock_khz * 1e3 * (bus_bits / 8.0) / 1e9;
 }
 
 int run(uint64_t rows, uint64_t cols) {
@@ -84,14 +100,31 @@ int run(uint64_t rows, uint64_t cols) {
   const float quantize_ms = time_ms([&] {
     launch_quantize(Dtype::BF16, source.get(), numel, &stats->scale, out.get(), nullptr);
   });
+  const DeviceBytes copy = allocate_device_bytes(host.size());
+  const float copy_ms = time_ms([&] {
+    QFP8_CUDA_CHECK(cudaMemcpyAsync(copy.get(), source.get(), host.size(),
+                                    cudaMemcpyDeviceToDevice, nullptr));
+  });
   const double n = static_cast<double>(numel);
+  const double copy_gbps = 4 * n / (copy_ms * 1e6);
+  const double absmax_gbps = 2 * n / (absmax_ms * 1e6);
+  const double quantize_gbps = 3 * n / (quantize_ms * 1e6);
+  const double peak_gbps = peak_bandwidth_gbps();
+  cudaDeviceProp properties{};
+  QFP8_CUDA_CHECK(cudaGetDeviceProperties(&properties, 0));
+  std::printf("%s, %d SMs; peak memory bandwidth %.0f GB/s (clock x bus width)\n",
+              properties.name, properties.multiProcessorCount, peak_gbps);
   std::printf("BF16 [%llu, %llu], %.1f MB, validated against the reference\n",
               static_cast<unsigned long long>(rows), static_cast<unsigned long long>(cols),
               2 * n / 1e6);
-  std::printf("absmax   %8.3f ms  %7.1f GB/s (2 B/element read)\n", absmax_ms,
-              2 * n / (absmax_ms * 1e6));
-  std::printf("quantize %8.3f ms  %7.1f GB/s (2 B read + 1 B written per element)\n", quantize_ms,
-              3 * n / (quantize_ms * 1e6));
+  const auto row = [&](const char* what, float ms, double gbps, const char* traffic) {
+    std::printf("%-9s %8.3f ms %8.1f GB/s  %5.1f%% of the copy  %5.1f%% of peak  (%s)\n", what,
+                ms, gbps, 100.0 * gbps / copy_gbps, peak_gbps > 0 ? 100.0 * gbps / peak_gbps : 0.0,
+                traffic);
+  };
+  row("d2d copy", copy_ms, copy_gbps, "2 B read + 2 B written per element");
+  row("absmax", absmax_ms, absmax_gbps, "2 B read per element");
+  row("quantize", quantize_ms, quantize_gbps, "2 B read + 1 B written per element");
   return 0;
 }
 

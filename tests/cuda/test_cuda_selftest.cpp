@@ -36,7 +36,7 @@ TEST_CASE("selftest --quick passes on the GPU", "[cuda][selftest]") {
   CHECK(outcome.output.find("[FAIL]") == std::string::npos);
 }
 
-TEST_CASE("selftest with the 2^32-float cast sweep passes on the GPU", "[cuda][selftest]") {
+TEST_CASE("selftest with the 2^32-float cast sweep passes on the GPU", "[cuda][selftest][long]") {
   const Outcome outcome = run_binary("selftest --device cuda");
   INFO(outcome.output);
   CHECK(outcome.exit_code == 0);

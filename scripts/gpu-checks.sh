@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# gpu-checks.sh — the CUDA issue's acceptance checks in one run, for a lent GPU machine
+# (about 6 minutes on an H100). Uses the binaries packed by scripts/device-kit.sh, so the
+# machine needs only the NVIDIA driver (and compute-sanitizer for step 5). Every step runs
+# whatever the previous ones did; the summary table comes last.
+#   1. qfp8_cuda_tests: every GPU test, the > 2^31-element one included
+#   2. qfp8-cuda selftest --device cuda: the 2^32-float cast sweep, all BF16 x scales, pipeline
+#   3. a >= 2 GB synthetic Qwen-Image checkpoint: convert --device cuda and --device cpu
+#      must give the same SHA-256; the CUDA output verified against its source
+#   4. bench_cuda_kernels: kernel GB/s against a device copy and the card's peak
+#   5. compute-sanitizer memcheck: the GPU tests (but the 2^32 sweep and > 2^31 elements,
+#      hours under memcheck) and a whole convert --device cuda
+#   6. bench/run_benchmarks.sh on the kit's binary (1 and 4 GB, cp baseline, cpu, cuda)
+# Logs and the benchmark table go to $OUT (default build/gpu-checks).
+#
+# On the device tool: run scripts/device-kit.sh here first, then
+#   run(command="bash scripts/gpu-checks.sh", carry=["build/device-kit"], timeout_s=600)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+kit="${QFP8_KIT:-build/device-kit}"
+out="${OUT:-build/gpu-checks}"
+data="${QFP8_CHECK_DIR:-/tmp/qfp8-gpu-checks}"
+mkdir -p "$out" "$data"
+export LD_LIBRARY_PATH="$(pwd)/$kit/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+qfp8="$(pwd)/$kit/qfp8-cuda"
+[ -x "$qfp8" ] || { echo "gpu-checks: $qfp8 is missing: run scripts/device-kit.sh first" >&2; exit 1; }
+
+results=()
+# step NAME LOG COMMAND...: runs the command with its output in $out/LOG, records PASS/FAIL
+# with the exit code and the seconds it took.
+step() {
+  local name="$1" log="$2"; shift 2
+  local start=$SECONDS rc=0
+  echo "=== $name"
+  "$@" > "$out/$log" 2>&1 || rc=$?
+  tail -n 15 "$out/$log"
+  local verdict=PASS
+  [ "$rc" -eq 0 ] || verdict="FAIL (exit $rc)"
+  results+=("| $name | $verdict | $((SECONDS - start)) s | $log |")
+}
+
+{
+  echo "kit commit: $(cat "$kit/commit" 2>/dev/null)"
+  nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.memory --format=csv
+  "$qfp8" --version
+  nproc; free -g; df -h "$data"
+} > "$out/machine.txt" 2>&1
+cat "$out/machine.txt"
+
+step "GPU tests" cuda-tests.log "$kit/qfp8_cuda_tests" --durations yes
+
+step "selftest (full)" selftest.log "$qfp8" selftest --device cuda
+
+same_sha() {
+  local input="$data/synth-2gb.safetensors"
+  "$qfp8" synth --model qwen-image --blocks 12 --width-div 2 -q "$input" || return 1
+  ls -l "$input"
+  "$qfp8" convert -q --device cuda -i "$input" -o "$data/cuda.safetensors" --force || return 1
+  "$qfp8" convert -q --device cpu -i "$input" -o "$data/cpu.safetensors" --force || return 1
+  sha256sum "$data/cuda.safetensors" "$data/cpu.safetensors" | tee "$out/sha256.txt"
+  [ "$(cut -d' ' -f1 "$out/sha256.txt" | sort -u | wc -l)" -eq 1 ] || return 2
+  "$qfp8" verify "$data/cuda.safetensors" --against "$input" || return 2
+  rm -f "$data/cpu.safetensors" "$data/cuda.safetensors"
+}
+step "cuda vs cpu SHA-256 (2 GB)" sha256.log same_sha
+
+step "kernel bandwidth" kernels.log "$kit/bench_cuda_kernels"
+
+memcheck() {
+  command -v compute-sanitizer > /dev/null || { echo "compute-sanitizer not found"; return 1; }
+  # One test spec: within it a space means AND ([large]: > 2^31 elements, [long]: 2^32 sweep).
+  compute-sanitizer --tool memcheck --error-exitcode 9 "$kit/qfp8_cuda_tests" \
+      "~[large] ~[long]" || return 1
+  "$qfp8" synth --model qwen-image --blocks 1 --width-div 8 -q "$data/small.safetensors" || return 1
+  compute-sanitizer --tool memcheck --error-exitcode 9 \
+      "$qfp8" convert -q --device cuda -i "$data/small.safetensors" -o "$data/small-fp8.safetensors" --force
+}
+step "compute-sanitizer memcheck" memcheck.log memcheck
+
+step "end-to-end benchmarks" benchmarks.log env QFP8_BIN="$qfp8" QFP8_TIME="$(pwd)/$kit/time" \
+    QFP8_BENCH_REPORT="$out/benchmarks-table.md" QFP8_BENCH_DIR="$data/bench" \
+    bash bench/run_benchmarks.sh --no-build
+
+echo
+echo "| check | result | time | log |"
+echo "|---|---|---:|---|"
+printf '%s\n' "${results[@]}" | tee "$out/summary.md"
+! grep -q FAIL "$out/summary.md"
