@@ -10,6 +10,9 @@
 # against their source before any number is reported. The table is appended to
 # docs/benchmarks.md with a description of the machine.
 #
+# Every command runs $QFP8_BENCH_REPEATS times (default 3), each from the same cache
+# state; the table gives the median wall time with the range, and the highest peak RSS.
+#
 # usage: bench/run_benchmarks.sh [--large] [--no-build] [--keep] [--smoke]
 #   --large     also the ~16 GB checkpoint (needs ~40 GB of free disk)
 #   --no-build  use the existing binary: $QFP8_BIN, else build/release/src/qfp8-cuda
@@ -28,7 +31,7 @@ for arg in "$@"; do
     --no-build) build=0 ;;
     --keep) keep=1 ;;
     --smoke) smoke=1 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "run_benchmarks: unknown option '$arg'" >&2; exit 1 ;;
   esac
 done
@@ -71,25 +74,38 @@ wall_seconds() {
 }
 peak_rss_mib() { awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$log"; }
 
-# timed LABEL COMMAND...: warms the page cache with the input, flushes dirty pages, runs the command under
-# /usr/bin/time -v and leaves its numbers in $wall and $rss.
+repeats="${QFP8_BENCH_REPEATS:-3}"
+
+# timed LABEL OUTPUT COMMAND...: runs the command $repeats times under /usr/bin/time -v,
+# each time from the same state (OUTPUT removed, dirty pages flushed, input warm), and
+# leaves the median wall time in $wall, "min-max" in $spread and the highest peak RSS in
+# $rss. The last run's OUTPUT stays.
 timed() {
-  local label="$1"; shift
-  # No dirty pages left from earlier steps to be flushed on this run's time, and (when we
-  # may) no page cache from earlier steps either: reclaiming gigabytes of other files'
-  # pages during a run was measured to swing one conversion between 1 s and 5 s. Then the
-  # input alone is read into the cache, the same way for every run.
-  sync
-  if [ -w /proc/sys/vm/drop_caches ]; then echo 3 > /proc/sys/vm/drop_caches; fi
-  cat "$input" > /dev/null
-  echo "run_benchmarks: $size_name $label" >&2
-  if ! "$time_bin" -v -o "$log" "$@" > "$data/run.out" 2>&1; then
-    cat "$data/run.out" >&2
-    echo "run_benchmarks: '$label' failed" >&2
-    exit 1
-  fi
-  wall="$(wall_seconds)"
-  rss="$(peak_rss_mib)"
+  local label="$1" output_file="$2"; shift 2
+  local walls=() run
+  rss=0
+  for ((run = 1; run <= repeats; run++)); do
+    rm -f "$output_file"
+    # No dirty pages left from earlier steps to be flushed on this run's time, and (when
+    # we may) no page cache from earlier steps either: reclaiming gigabytes of other
+    # files' pages during a run was measured to swing one conversion between 1 s and 5 s.
+    # Then the input alone is read into the cache, the same way for every run.
+    sync
+    if [ -w /proc/sys/vm/drop_caches ]; then echo 3 > /proc/sys/vm/drop_caches; fi
+    cat "$input" > /dev/null
+    echo "run_benchmarks: $size_name $label ($run/$repeats)" >&2
+    if ! "$time_bin" -v -o "$log" "$@" > "$data/run.out" 2>&1; then
+      cat "$data/run.out" >&2
+      echo "run_benchmarks: '$label' failed" >&2
+      exit 1
+    fi
+    walls+=("$(wall_seconds)")
+    rss="$(awk -v a="$rss" -v b="$(peak_rss_mib)" 'BEGIN { print (b > a ? b : a) }')"
+  done
+  read -r wall spread < <(printf '%s\n' "${walls[@]}" | sort -g | awk '
+      { v[NR] = $1 }
+      END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+            printf "%s %.2f-%.2f\n", m, v[1], v[NR] }')
 }
 
 rows=()
@@ -98,7 +114,7 @@ add_row() {  # LABEL, with $wall $rss $input_bytes $baseline set
   local gbps ratio
   gbps="$(awk -v b="$input_bytes" -v s="$wall" 'BEGIN { printf "%.2f", b / 1e9 / s }')"
   ratio="$(awk -v s="$wall" -v c="$baseline" 'BEGIN { if (c > 0) printf "%.2fx", s / c; else print "-" }')"
-  rows+=("| $size_name | $config_text | $label | $(printf '%.2f' "$wall") | $gbps | $ratio | $rss |")
+  rows+=("| $size_name | $config_text | $label | $(printf '%.2f' "$wall") | $spread | $gbps | $ratio | $rss |")
 }
 
 same_bytes() {  # OUTPUT LABEL: the output must equal the reference output byte for byte
@@ -127,24 +143,24 @@ for config in "${configs[@]}"; do
 
   # Baseline first: its time is the denominator of every ratio.
   baseline=0
-  timed "cp + sync (baseline)" sh -c 'cp "$1" "$2" && sync "$2"' sh "$input" "$output"
+  timed "cp + sync (baseline)" "$output" sh -c 'cp "$1" "$2" && sync "$2"' sh "$input" "$output"
   baseline="$wall"
   add_row "cp IN OUT && sync OUT (baseline)"
   rm -f "$output"
 
-  timed "cpu, 1 thread" "$qfp8" convert -q --device cpu --threads 1 -i "$input" -o "$data/reference-fp8.safetensors"
+  timed "cpu, 1 thread" "$data/reference-fp8.safetensors" "$qfp8" convert -q --device cpu --threads 1 -i "$input" -o "$data/reference-fp8.safetensors"
   add_row "convert --device cpu --threads 1"
   # Validate before reporting: the output re-derives from its source.
   "$qfp8" verify "$data/reference-fp8.safetensors" --against "$input" > "$data/verify.out" 2>&1 ||
     { cat "$data/verify.out" >&2; echo "run_benchmarks: verify failed" >&2; exit 1; }
 
-  timed "cpu, all threads" "$qfp8" convert -q --device cpu -i "$input" -o "$output"
+  timed "cpu, all threads" "$output" "$qfp8" convert -q --device cpu -i "$input" -o "$output"
   same_bytes "$output" "convert --device cpu"
   add_row "convert --device cpu ($(nproc) threads)"
   rm -f "$output"
 
   if [ "$have_cuda" -eq 1 ]; then
-    timed "cuda" "$qfp8" convert -q --device cuda -i "$input" -o "$output"
+    timed "cuda" "$output" "$qfp8" convert -q --device cuda -i "$input" -o "$output"
     same_bytes "$output" "convert --device cuda"
     add_row "convert --device cuda"
     rm -f "$output"
@@ -181,8 +197,8 @@ report="$(
   echo "- qfp8-cuda $("$qfp8" --version | awk '{ print $2 }') ($build_text), commit $commit"
   echo "- Inputs: \`qfp8-cuda synth --model qwen-image\` (seed 0); before each run: sync, caches dropped (when root), then the input read once (warm)"
   echo
-  echo "| input | config | run | wall s | GB/s of input | time vs cp | peak RSS MiB |"
-  echo "|---|---|---|---:|---:|---:|---:|"
+  echo "| input | config | run | wall s (median of $repeats) | range s | GB/s of input | time vs cp | peak RSS MiB |"
+  echo "|---|---|---|---:|---:|---:|---:|---:|"
   printf '%s\n' "${rows[@]}"
 )"
 printf '%s\n' "$report"
