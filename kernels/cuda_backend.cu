@@ -1,25 +1,32 @@
-// cuda_backend.cu — the CUDA QuantizeBackend. Per tensor, strictly in job order:
-//   1. upload: host memcpy of a chunk from the (mapped) source into a pinned slot, then an
-//      async H2D copy on the upload stream; the ring of slots lets the memcpy of chunk i+1
-//      overlap the DMA of chunk i. The whole tensor lands in one device buffer, because
-//      the cast needs the absmax of all of it (largest Qwen-Image tensor: 113 MB BF16).
+// cuda_backend.cu — the CUDA QuantizeBackend. Results go to the consumer strictly in job
+// order; the work of neighbouring tensors overlaps:
+//   0. a StagingReader thread copies every job's source, chunk by chunk, out of the
+//      (mapped) input into a ring of pinned slots, running ahead of everything below;
+//   1. upload: each filled slot goes to the device with an async H2D copy on the upload
+//      stream. A tensor lands whole in one of two device buffers (job i in buffer i % 2),
+//      because the cast needs the absmax of all of it (largest Qwen-Image tensor: 113 MB
+//      BF16). Tensor i+1's copies are issued while tensor i is delivered (step 3);
 //   2. reduce on the compute stream: absmax kernel, scale kernel, 8 bytes back; the host
-//      checks for Inf/NaN before anything reaches the consumer.
-//   3. quantize kernel, then FP8 chunks D2H into a pinned ring, handed to the consumer as
-//      each arrives while the next ones are in flight.
-// Events guard every pinned slot's reuse; all waits are on the host (cudaEvent/Stream
-// synchronize), so the order of operations is visible in this file.
+//      checks for Inf/NaN before anything reaches the consumer;
+//   3. quantize kernel, then FP8 chunks D2H into a pinned download ring, handed to the
+//      consumer as each arrives while the next ones are in flight.
+// Events guard every reuse: of an upload slot (the reader thread waits for its copy), of a
+// device source buffer (tensor i+2's copies wait for tensor i's kernels), of a download
+// slot. All waits are on the host or between the two streams, so the order of operations
+// is visible in this file.
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absmax_kernel.cuh"
 #include "convert/quantize_reference.hpp"
+#include "convert/staging_reader.hpp"
 #include "core/error.hpp"
 #include "cuda_backend.hpp"
 #include "cuda_check.cuh"
@@ -43,6 +50,11 @@ CudaBackendOptions normalized(CudaBackendOptions options) {
 
 double mib(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
+uint64_t source_bytes(const QuantizeJob& job) { return job.numel * dtype_size(job.dtype); }
+
+// Two device source buffers: tensor i+1 uploads while tensor i is reduced and cast.
+constexpr std::size_t kSourceBuffers = 2;
+
 class CudaBackend final : public QuantizeBackend {
  public:
   CudaBackend(int device, const CudaBackendOptions& options)
@@ -51,9 +63,12 @@ class CudaBackend final : public QuantizeBackend {
         description_("cuda:" + std::to_string(device) + " " + cuda_device_description(device)),
         upload_stream_(create_stream()),
         compute_stream_(create_stream()),
-        uploaded_(create_event()),
         device_stats_(allocate_device_bytes(sizeof(TensorStats))),
         host_stats_(allocate_pinned_bytes(sizeof(TensorStats))) {
+    for (std::size_t buffer = 0; buffer < kSourceBuffers; ++buffer) {
+      uploaded_.push_back(create_event());
+      computed_.push_back(create_event());
+    }
     for (unsigned slot = 0; slot < options_.slots; ++slot) {
       upload_ring_.push_back(allocate_pinned_bytes(options_.staging_bytes));
       upload_done_.push_back(create_event());
@@ -73,90 +88,137 @@ class CudaBackend final : public QuantizeBackend {
     QFP8_CUDA_CHECK(cudaSetDevice(device_));  // run() may be called from another thread
     try {
       reserve_device_buffers(jobs);
-      for (std::size_t index = 0; index < jobs.size(); ++index) {
-        process(index, jobs[index], consumer);
-      }
+      std::vector<uint8_t*> slots;
+      for (const auto& slot : upload_ring_) slots.push_back(slot.get());
+      StagingReader reader(slots, options_.staging_bytes, jobs, [this](std::size_t slot) {
+        // On the reader thread, whose current device is its own to set.
+        QFP8_CUDA_CHECK(cudaSetDevice(device_));
+        QFP8_CUDA_CHECK(cudaEventSynchronize(upload_done_[slot].get()));
+      });
+      Run run{jobs, reader, consumer, std::vector<char>(jobs.size(), 0)};
+      for (std::size_t index = 0; index < jobs.size(); ++index) process(run, index);
     } catch (...) {
-      // Leave no copy in flight into a pinned slot or buffer we might reuse or free.
+      // The reader thread has stopped (its destructor ran); now leave no copy in flight
+      // into a pinned slot or buffer we might reuse or free.
       quiesce();
       throw;
     }
   }
 
  private:
-  void process(std::size_t index, const QuantizeJob& job, QuantizedConsumer& consumer) {
+  /// One call of run(): the jobs, where their uploads stand, and who gets the results.
+  struct Run {
+    const std::vector<QuantizeJob>& jobs;
+    StagingReader& reader;
+    QuantizedConsumer& consumer;
+    std::vector<char> uploaded;  // per job: every H2D copy issued
+  };
+
+  void process(Run& run, std::size_t index) {
+    const QuantizeJob& job = run.jobs[index];
     if (!is_float_source(job.dtype)) {
       throw Error(ErrorCode::InvalidPlan, "", job.name,
                   "cannot quantize a " + std::string(dtype_name(job.dtype)) +
                       " tensor: only F16, BF16 and F32 sources are supported");
     }
-    upload(index, job, consumer);
-    const TensorStats stats = reduce(job);
+    const std::size_t buffer = index % kSourceBuffers;
+    upload_rest(run, index);
+    QFP8_CUDA_CHECK(cudaEventRecord(uploaded_[buffer].get(), upload_stream_.get()));
+    QFP8_CUDA_CHECK(cudaStreamWaitEvent(compute_stream_.get(), uploaded_[buffer].get(), 0));
+    const TensorStats stats = reduce(job, buffer);
     // Same words as the CPU backend: the user sees one message whichever backend ran.
     if (magnitude_is_nonfinite(job.dtype, stats.amax_magnitude)) {
       throw Error(ErrorCode::NonFiniteWeight, "", job.name,
                   "contains Inf or NaN (spec §3: a tensor with non-finite values cannot be "
                   "scaled)");
     }
-    consumer.begin_tensor(index, stats.scale);
-    quantize_and_deliver(index, job, consumer);
-    consumer.end_tensor(index);
+    run.consumer.begin_tensor(index, stats.scale);
+    quantize_and_deliver(run, index, buffer);
+    run.consumer.end_tensor(index);
+  }
+
+  /// Issues the H2D copy of one staged chunk into its job's device buffer and hands the
+  /// slot back to the reader, which waits for the copy's event before refilling it.
+  void issue_upload(Run& run, const StagedChunk& chunk) {
+    const std::size_t buffer = chunk.job % kSourceBuffers;
+    cudaStream_t stream = upload_stream_.get();
+    // The buffer's previous tensor (job - 2) must be done with it: its kernels were
+    // launched, and computed_ recorded, before this job's first chunk was taken.
+    if (chunk.offset == 0) {
+      QFP8_CUDA_CHECK(cudaStreamWaitEvent(stream, computed_[buffer].get(), 0));
+    }
+    QFP8_CUDA_CHECK(cudaMemcpyAsync(device_source_[buffer].get() + chunk.offset,
+                                    upload_ring_[chunk.slot].get(), chunk.size,
+                                    cudaMemcpyHostToDevice, stream));
+    QFP8_CUDA_CHECK(cudaEventRecord(upload_done_[chunk.slot].get(), stream));
+    run.reader.release(chunk.slot);
+    // The reader copied these bytes out of the map and never reads them again.
+    run.consumer.source_read(chunk.job, chunk.offset, chunk.size);
+    if (chunk.last_of_job) run.uploaded[chunk.job] = 1;
+  }
+
+  /// Issues every copy of job `index` not issued yet, waiting for the reader as needed.
+  void upload_rest(Run& run, std::size_t index) {
+    if (source_bytes(run.jobs[index]) == 0) run.uploaded[index] = 1;
+    while (!run.uploaded[index]) {
+      const std::optional<StagedChunk> chunk = run.reader.take();
+      if (!chunk || chunk->job != index) {
+        throw Error(ErrorCode::InvalidPlan, "", run.jobs[index].name,
+                    "cannot upload: staged chunks out of job order");
+      }
+      issue_upload(run, *chunk);
+    }
+  }
+
+  /// Issues the copies of job `index` that the reader has already staged; never waits.
+  void upload_ahead(Run& run, std::size_t index) {
+    if (index >= run.jobs.size()) return;
+    while (!run.uploaded[index]) {
+      const std::optional<StagedChunk> chunk = run.reader.try_take(index);
+      if (!chunk) return;
+      issue_upload(run, *chunk);
+    }
   }
 
   /// Device buffers sized for the largest job; they only grow, and each growth is logged.
   void reserve_device_buffers(const std::vector<QuantizeJob>& jobs) {
-    uint64_t source_bytes = 0;
-    uint64_t fp8_bytes = 0;
+    uint64_t largest_source = 0;
+    uint64_t largest_fp8 = 0;
     for (const auto& job : jobs) {
-      source_bytes = std::max(source_bytes, job.numel * dtype_size(job.dtype));
-      fp8_bytes = std::max(fp8_bytes, job.numel);
+      largest_source = std::max(largest_source, source_bytes(job));
+      largest_fp8 = std::max(largest_fp8, job.numel);
     }
-    if (source_bytes <= source_capacity_ && fp8_bytes <= fp8_capacity_) return;
-    source_capacity_ = std::max(source_bytes, source_capacity_);
-    fp8_capacity_ = std::max(fp8_bytes, fp8_capacity_);
+    if (largest_source <= source_capacity_ && largest_fp8 <= fp8_capacity_) return;
+    source_capacity_ = std::max(largest_source, source_capacity_);
+    fp8_capacity_ = std::max(largest_fp8, fp8_capacity_);
     // Free before allocating so the old and new buffers never coexist.
-    device_source_.reset();
+    device_source_.clear();
     device_fp8_.reset();
+    const uint64_t total = kSourceBuffers * source_capacity_ + fp8_capacity_;
     try {
-      device_source_ = allocate_device_bytes(source_capacity_);
+      for (std::size_t buffer = 0; buffer < kSourceBuffers; ++buffer) {
+        device_source_.push_back(allocate_device_bytes(source_capacity_));
+      }
       device_fp8_ = allocate_device_bytes(fp8_capacity_);
     } catch (const Error& error) {
       source_capacity_ = fp8_capacity_ = 0;
-      device_source_.reset();
+      device_source_.clear();
       throw Error(ErrorCode::CudaFailure,
                   fmt::format("cannot allocate {:.1f} MiB on {} for the largest tensor: {}",
-                              mib(source_bytes + fp8_bytes), description_, error.detail()));
+                              mib(total), description_, error.detail()));
     }
-    spdlog::info("{}: {:.1f} MiB device memory for tensors ({:.1f} MiB source, {:.1f} MiB FP8)",
-                 description_, mib(source_capacity_ + fp8_capacity_), mib(source_capacity_),
+    spdlog::info("{}: {:.1f} MiB device memory for tensors ({} x {:.1f} MiB source, {:.1f} MiB "
+                 "FP8)",
+                 description_, mib(total), kSourceBuffers, mib(source_capacity_),
                  mib(fp8_capacity_));
   }
 
-  void upload(std::size_t job_index, const QuantizeJob& job, QuantizedConsumer& consumer) {
-    const uint64_t bytes = job.numel * dtype_size(job.dtype);
-    const uint64_t chunk = options_.staging_bytes;
-    for (uint64_t offset = 0, index = 0; offset < bytes; offset += chunk, ++index) {
-      const uint64_t count = std::min(chunk, bytes - offset);
-      const std::size_t slot = index % options_.slots;
-      // The slot's previous DMA must be done before its bytes are overwritten.
-      QFP8_CUDA_CHECK(cudaEventSynchronize(upload_done_[slot].get()));
-      std::memcpy(upload_ring_[slot].get(), job.source + offset, count);
-      // The host never reads these source bytes again: their mapped pages may go.
-      consumer.source_read(job_index, offset, count);
-      QFP8_CUDA_CHECK(cudaMemcpyAsync(device_source_.get() + offset, upload_ring_[slot].get(),
-                                      count, cudaMemcpyHostToDevice, upload_stream_.get()));
-      QFP8_CUDA_CHECK(cudaEventRecord(upload_done_[slot].get(), upload_stream_.get()));
-    }
-    QFP8_CUDA_CHECK(cudaEventRecord(uploaded_.get(), upload_stream_.get()));
-    QFP8_CUDA_CHECK(cudaStreamWaitEvent(compute_stream_.get(), uploaded_.get(), 0));
-  }
-
-  TensorStats reduce(const QuantizeJob& job) {
+  TensorStats reduce(const QuantizeJob& job, std::size_t buffer) {
     cudaStream_t stream = compute_stream_.get();
     auto* stats = reinterpret_cast<TensorStats*>(device_stats_.get());
     QFP8_CUDA_CHECK(cudaMemsetAsync(stats, 0, sizeof(TensorStats), stream));
-    launch_absmax_magnitude(job.dtype, device_source_.get(), job.numel, &stats->amax_magnitude,
-                            stream);
+    launch_absmax_magnitude(job.dtype, device_source_[buffer].get(), job.numel,
+                            &stats->amax_magnitude, stream);
     launch_scale_from_amax(job.dtype, &stats->amax_magnitude, &stats->scale, stream);
     QFP8_CUDA_CHECK(cudaMemcpyAsync(host_stats_.get(), stats, sizeof(TensorStats),
                                     cudaMemcpyDeviceToHost, stream));
@@ -166,12 +228,16 @@ class CudaBackend final : public QuantizeBackend {
     return result;
   }
 
-  void quantize_and_deliver(std::size_t index, const QuantizeJob& job,
-                            QuantizedConsumer& consumer) {
+  void quantize_and_deliver(Run& run, std::size_t index, std::size_t buffer) {
+    const QuantizeJob& job = run.jobs[index];
     cudaStream_t stream = compute_stream_.get();
     const auto* stats = reinterpret_cast<const TensorStats*>(device_stats_.get());
-    launch_quantize(job.dtype, device_source_.get(), job.numel, &stats->scale, device_fp8_.get(),
-                    stream);
+    launch_quantize(job.dtype, device_source_[buffer].get(), job.numel, &stats->scale,
+                    device_fp8_.get(), stream);
+    // From here on the compute stream no longer reads this source buffer: the tensor two
+    // jobs later may upload into it once this event has passed.
+    QFP8_CUDA_CHECK(cudaEventRecord(computed_[buffer].get(), stream));
+    upload_ahead(run, index + 1);
     // An empty tensor gets no tensor_bytes call, as from the CPU backend.
     if (job.numel == 0) return;
     const uint64_t chunk = options_.staging_bytes;
@@ -187,10 +253,12 @@ class CudaBackend final : public QuantizeBackend {
     for (uint64_t c = 0; c < chunks; ++c) {
       const std::size_t slot = c % options_.slots;
       QFP8_CUDA_CHECK(cudaEventSynchronize(download_done_[slot].get()));
-      consumer.tensor_bytes(index, download_ring_[slot].get(),
-                            std::min(chunk, job.numel - c * chunk));
+      run.consumer.tensor_bytes(index, download_ring_[slot].get(),
+                                std::min(chunk, job.numel - c * chunk));
       // The consumer is done with this slot: refill it with the chunk `slots` ahead.
       if (c + options_.slots < chunks) enqueue(c + options_.slots);
+      // While the writer was busy, the reader staged more of the next tensor.
+      upload_ahead(run, index + 1);
     }
   }
 
@@ -207,14 +275,15 @@ class CudaBackend final : public QuantizeBackend {
   std::string description_;
   Stream upload_stream_;
   Stream compute_stream_;
-  Event uploaded_;
+  std::vector<Event> uploaded_;  // per source buffer: its tensor's copies are done
+  std::vector<Event> computed_;  // per source buffer: its tensor's kernels are done with it
   DeviceBytes device_stats_;
   PinnedBytes host_stats_;
   std::vector<PinnedBytes> upload_ring_;
   std::vector<Event> upload_done_;
   std::vector<PinnedBytes> download_ring_;
   std::vector<Event> download_done_;
-  DeviceBytes device_source_;
+  std::vector<DeviceBytes> device_source_;  // kSourceBuffers, job i in i % kSourceBuffers
   DeviceBytes device_fp8_;
   uint64_t source_capacity_ = 0;
   uint64_t fp8_capacity_ = 0;

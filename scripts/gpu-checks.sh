@@ -1,41 +1,52 @@
 #!/usr/bin/env bash
 # gpu-checks.sh — the CUDA issue's acceptance checks in one run, for a lent GPU machine
-# (about 6 minutes on an H100). Uses the binaries packed by scripts/device-kit.sh, so the
-# machine needs only the NVIDIA driver (and compute-sanitizer for step 5). Every step runs
-# whatever the previous ones did; the summary table comes last.
+# (estimated 4-6 minutes on an H100; 9 at most, as each step has a time limit). Uses the
+# binaries packed by scripts/device-kit.sh, so the machine needs only the NVIDIA driver
+# (and compute-sanitizer for step 6). Every step runs whatever the previous ones did; the
+# summary table comes last.
 #   1. qfp8_cuda_tests: every GPU test, the > 2^31-element one included
 #   2. qfp8-cuda selftest --device cuda: the 2^32-float cast sweep, all BF16 x scales, pipeline
 #   3. a >= 2 GB synthetic Qwen-Image checkpoint: convert --device cuda and --device cpu
 #      must give the same SHA-256; the CUDA output verified against its source
 #   4. bench_cuda_kernels: kernel GB/s against a device copy and the card's peak
-#   5. compute-sanitizer memcheck: the GPU tests (but the 2^32 sweep and > 2^31 elements,
+#   5. bench/run_benchmarks.sh on the kit's binary (1 and 4 GB, cp baseline, cpu, cuda)
+#   6. compute-sanitizer memcheck: the GPU tests (but the 2^32 sweep and > 2^31 elements,
 #      hours under memcheck) and a whole convert --device cuda
-#   6. bench/run_benchmarks.sh on the kit's binary (1 and 4 GB, cp baseline, cpu, cuda)
-# Logs and the benchmark table go to $OUT (default build/gpu-checks).
+# Each step has a time limit, so the summary always comes back inside one 10-minute call.
+# Logs and the benchmark table go to $OUT (default build/gpu-checks). $QFP8_BENCH_ARGS adds
+# options to run_benchmarks.sh (`--smoke` tries this script out on a machine without GPU).
 #
 # On the device tool: run scripts/device-kit.sh here first, then
 #   run(command="bash scripts/gpu-checks.sh", carry=["build/device-kit"], timeout_s=600)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-kit="${QFP8_KIT:-build/device-kit}"
-out="${OUT:-build/gpu-checks}"
-data="${QFP8_CHECK_DIR:-/tmp/qfp8-gpu-checks}"
+export kit="$(pwd)/${QFP8_KIT:-build/device-kit}"
+export out="${OUT:-$(pwd)/build/gpu-checks}"
+export data="${QFP8_CHECK_DIR:-/tmp/qfp8-gpu-checks}"
 mkdir -p "$out" "$data"
-export LD_LIBRARY_PATH="$(pwd)/$kit/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-qfp8="$(pwd)/$kit/qfp8-cuda"
+trap 'rm -rf "$data"' EXIT
+export LD_LIBRARY_PATH="$kit/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export PATH="$PATH:/usr/local/cuda/bin"
+export qfp8="$kit/qfp8-cuda"
 [ -x "$qfp8" ] || { echo "gpu-checks: $qfp8 is missing: run scripts/device-kit.sh first" >&2; exit 1; }
 
 results=()
-# step NAME LOG COMMAND...: runs the command with its output in $out/LOG, records PASS/FAIL
-# with the exit code and the seconds it took.
+# step NAME LOG SECONDS COMMAND...: runs the command (a program or an exported function)
+# for at most SECONDS with its output in $out/LOG; records PASS / SKIPPED (exit 77: no
+# GPU) / TIMEOUT / FAIL with the exit code, and the seconds it took.
 step() {
-  local name="$1" log="$2"; shift 2
+  local name="$1" log="$2" limit="$3"; shift 3
   local start=$SECONDS rc=0
   echo "=== $name"
-  "$@" > "$out/$log" 2>&1 || rc=$?
+  timeout -k 10 "$limit" bash -c '"$@"' bash "$@" > "$out/$log" 2>&1 || rc=$?
   tail -n 15 "$out/$log"
-  local verdict=PASS
-  [ "$rc" -eq 0 ] || verdict="FAIL (exit $rc)"
+  local verdict
+  case "$rc" in
+    0) verdict=PASS ;;
+    77) verdict="SKIPPED (no GPU)" ;;
+    124|137) verdict="TIMEOUT after ${limit} s" ;;
+    *) verdict="FAIL (exit $rc)" ;;
+  esac
   results+=("| $name | $verdict | $((SECONDS - start)) s | $log |")
 }
 
@@ -47,12 +58,14 @@ step() {
 } > "$out/machine.txt" 2>&1
 cat "$out/machine.txt"
 
-step "GPU tests" cuda-tests.log "$kit/qfp8_cuda_tests" --durations yes
+# The 2^32 sweep test ([long]) is what step 2 runs anyway.
+step "GPU tests" cuda-tests.log 90 "$kit/qfp8_cuda_tests" "~[long]" --durations yes
 
-step "selftest (full)" selftest.log "$qfp8" selftest --device cuda
+step "selftest (full)" selftest.log 60 "$qfp8" selftest --device cuda
 
 same_sha() {
   local input="$data/synth-2gb.safetensors"
+  rm -f "$input"
   "$qfp8" synth --model qwen-image --blocks 12 --width-div 2 -q "$input" || return 1
   ls -l "$input"
   "$qfp8" convert -q --device cuda -i "$input" -o "$data/cuda.safetensors" --force || return 1
@@ -60,11 +73,16 @@ same_sha() {
   sha256sum "$data/cuda.safetensors" "$data/cpu.safetensors" | tee "$out/sha256.txt"
   [ "$(cut -d' ' -f1 "$out/sha256.txt" | sort -u | wc -l)" -eq 1 ] || return 2
   "$qfp8" verify "$data/cuda.safetensors" --against "$input" || return 2
-  rm -f "$data/cpu.safetensors" "$data/cuda.safetensors"
+  rm -f "$data/cpu.safetensors" "$data/cuda.safetensors" "$input"
 }
-step "cuda vs cpu SHA-256 (2 GB)" sha256.log same_sha
+export -f same_sha
+step "cuda vs cpu SHA-256 (2 GB)" sha256.log 90 same_sha
 
-step "kernel bandwidth" kernels.log "$kit/bench_cuda_kernels"
+step "kernel bandwidth" kernels.log 30 "$kit/bench_cuda_kernels"
+
+step "end-to-end benchmarks" benchmarks.log 150 env QFP8_BIN="$qfp8" QFP8_TIME="$kit/time" \
+    QFP8_BENCH_REPORT="$out/benchmarks-table.md" QFP8_BENCH_DIR="$data/bench" \
+    bash bench/run_benchmarks.sh --no-build ${QFP8_BENCH_ARGS:-}
 
 memcheck() {
   command -v compute-sanitizer > /dev/null || { echo "compute-sanitizer not found"; return 1; }
@@ -75,11 +93,8 @@ memcheck() {
   compute-sanitizer --tool memcheck --error-exitcode 9 \
       "$qfp8" convert -q --device cuda -i "$data/small.safetensors" -o "$data/small-fp8.safetensors" --force
 }
-step "compute-sanitizer memcheck" memcheck.log memcheck
-
-step "end-to-end benchmarks" benchmarks.log env QFP8_BIN="$qfp8" QFP8_TIME="$(pwd)/$kit/time" \
-    QFP8_BENCH_REPORT="$out/benchmarks-table.md" QFP8_BENCH_DIR="$data/bench" \
-    bash bench/run_benchmarks.sh --no-build
+export -f memcheck
+step "compute-sanitizer memcheck" memcheck.log 120 memcheck
 
 echo
 echo "| check | result | time | log |"

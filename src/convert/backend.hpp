@@ -36,7 +36,9 @@ class QuantizedConsumer {
   virtual void end_tensor(std::size_t job_index) = 0;
   /// The backend has finished a pass over source bytes [offset, offset + length) of the
   /// job (absmax, cast or upload): their pages may leave memory. A later pass may read
-  /// them again (they come back from the page cache), so this is a hint, at any time.
+  /// them again (they come back from the page cache), so this is a hint, at any time and
+  /// for any job of the run (the CUDA backend uploads job i+1 while job i is delivered);
+  /// always on the thread that called run().
   virtual void source_read(std::size_t job_index, uint64_t offset, uint64_t length) {
     (void)job_index, (void)offset, (void)length;
   }

@@ -1,7 +1,8 @@
 // test_cuda_backend.cpp — CudaBackend end to end: scales and FP8 bytes equal the reference
 // twins (and the CPU backend) for odd sizes, unaligned sources and tensors larger than the
 // staging buffer; Inf/NaN fail with NonFiniteWeight before anything reaches the consumer;
-// the consumer protocol of convert/backend.hpp holds; the backend survives errors.
+// the consumer protocol of convert/backend.hpp holds (the source of every job reported read,
+// in order, also while the previous tensor is delivered); the backend survives errors.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
@@ -44,6 +45,7 @@ class RecordingConsumer final : public QuantizedConsumer {
     float scale = 0.0f;
     std::vector<uint8_t> bytes;
     std::vector<uint64_t> chunk_sizes;
+    uint64_t source_read = 0;  // bytes reported read, contiguous from 0
   };
   explicit RecordingConsumer(std::size_t jobs) : results(jobs) {}
   void begin_tensor(std::size_t job, float scale) override {
@@ -64,6 +66,14 @@ class RecordingConsumer final : public QuantizedConsumer {
     results[job].ended = true;
     next_ = job + 1;
     if (throw_after_job == job) throw std::runtime_error("consumer gave up");
+  }
+  void source_read(std::size_t job, uint64_t offset, uint64_t length) override {
+    // The upload of a tensor may run ahead by one: while the previous one is delivered.
+    REQUIRE(job < results.size());
+    REQUIRE(job <= next_ + 1);
+    REQUIRE(offset == results[job].source_read);
+    REQUIRE(length > 0);
+    results[job].source_read += length;
   }
   std::vector<Result> results;
   std::size_t throw_after_job = SIZE_MAX;
@@ -111,7 +121,7 @@ std::vector<Tensor> chunking_tensors(uint64_t staging) {
 TEST_CASE("CudaBackend equals the reference, also for tensors larger than the staging buffer",
           "[cuda][backend]") {
   const uint64_t staging = 64 * 1024;
-  for (unsigned slots : {2u, 3u}) {
+  for (unsigned slots : {2u, 3u, 8u}) {
     auto backend = make_cuda_backend(0, CudaBackendOptions{staging, slots});
     const std::vector<Tensor> tensors = chunking_tensors(staging);
     RecordingConsumer consumer(tensors.size());
@@ -122,6 +132,7 @@ TEST_CASE("CudaBackend equals the reference, also for tensors larger than the st
       const uint64_t numel = tensors[k].numel;
       REQUIRE(consumer.results[k].chunk_sizes.size() == (numel + staging - 1) / staging);
       for (uint64_t count : consumer.results[k].chunk_sizes) REQUIRE(count <= staging);
+      REQUIRE(consumer.results[k].source_read == numel * test::element_size(tensors[k].dtype));
     }
   }
 }

@@ -1,0 +1,85 @@
+// staging_reader.hpp — a thread that copies the source bytes of a run of quantize jobs,
+// chunk by chunk and strictly in order, into a ring of caller-owned staging buffers (the
+// CUDA backend's pinned slots). The copy out of the memory map — the host's share of an
+// upload, and where page faults on a cold input are paid — then runs while the caller
+// transfers, launches kernels and hands the previous tensor's FP8 bytes to the writer.
+// Plain C++: tested on the CPU with a fake transfer.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "convert/backend.hpp"
+
+namespace qfp8 {
+
+/// One filled staging slot: bytes [offset, offset + size) of job `job`'s source.
+struct StagedChunk {
+  std::size_t slot = 0;
+  std::size_t job = 0;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+  bool last_of_job = false;
+};
+
+class StagingReader {
+ public:
+  /// Wait until the caller's use of a released slot is over (the CUDA backend: until the
+  /// slot's host-to-device copy has finished). Called on the reader thread, before the
+  /// slot is filled again; may throw (the error reaches the caller's next take()).
+  using WaitSlotFree = std::function<void(std::size_t slot)>;
+
+  /// Starts the reader thread. `slots` buffers of `slot_bytes` each stay owned by the
+  /// caller and must outlive this object; `jobs` too. Jobs of 0 bytes have no chunks.
+  StagingReader(const std::vector<uint8_t*>& slots, uint64_t slot_bytes,
+                const std::vector<QuantizeJob>& jobs, WaitSlotFree wait_slot_free);
+  /// Stops the thread and waits for it (after its current copy or wait, never longer).
+  ~StagingReader();
+  StagingReader(const StagingReader&) = delete;
+  StagingReader& operator=(const StagingReader&) = delete;
+
+  /// Blocks until the next chunk in order is filled and returns it; nullopt when every
+  /// chunk has been taken. Rethrows an error of the reader thread.
+  std::optional<StagedChunk> take();
+  /// The next chunk in order if it is already filled and belongs to `job`; never blocks.
+  std::optional<StagedChunk> try_take(std::size_t job);
+  /// The caller has queued its use of the taken chunk's slot; once WaitSlotFree says that
+  /// use is over, the reader may refill the slot.
+  void release(std::size_t slot);
+
+ private:
+  enum class SlotState { Free, Filled, Taken, Released };
+  struct Slot {
+    SlotState state = SlotState::Free;
+    StagedChunk chunk;
+  };
+
+  void read_all();
+  // Waits for slot `index` to be Free or Released; false when stopping.
+  bool wait_for_slot(std::size_t index);
+  std::optional<StagedChunk> take_locked(std::unique_lock<std::mutex>& lock, bool block,
+                                         std::optional<std::size_t> job);
+
+  std::vector<uint8_t*> buffers_;
+  uint64_t slot_bytes_;
+  const std::vector<QuantizeJob>& jobs_;
+  WaitSlotFree wait_slot_free_;
+  uint64_t total_chunks_ = 0;
+
+  std::mutex mutex_;
+  std::condition_variable changed_;  // any slot's state, stop, error or reader exit
+  std::vector<Slot> slots_;
+  uint64_t taken_ = 0;  // chunks handed to the caller so far (the next is taken_)
+  bool stopping_ = false;
+  bool reader_done_ = false;
+  std::exception_ptr error_;
+  std::thread thread_;  // last: started once everything above is ready
+};
+
+}  // namespace qfp8
