@@ -83,6 +83,24 @@ TEST_CASE("already-quantized input exits 2", "[convert]") {
   check_no_output(dir + "/twice.safetensors");
 }
 
+TEST_CASE("a plan that quantizes nothing exits 2 with no output, also as a dry run",
+          "[convert]") {
+  const std::string dir = scratch_dir("convert_errors_nothing");
+  write_synthetic_model(dir + "/in.safetensors", {});
+  remove_path(dir + "/out.safetensors");
+  const auto result = convert(dir, {"-i", dir + "/in.safetensors", "-o", dir + "/out.safetensors",
+                                    "--exclude", "."});
+  CHECK(result.exit_code == 2);
+  CHECK(result.err.find("no tensor would be quantized") != std::string::npos);
+  CHECK(result.err.find("in.safetensors") != std::string::npos);
+  check_no_output(dir + "/out.safetensors");
+  // The dry run still shows every decision, then says the same.
+  const auto dry = convert(dir, {"-i", dir + "/in.safetensors", "--exclude", ".", "--dry-run"});
+  CHECK(dry.exit_code == 2);
+  CHECK(dry.out.find("0 quantized") != std::string::npos);
+  CHECK(dry.err.find("no tensor would be quantized") != std::string::npos);
+}
+
 TEST_CASE("output problems exit 3 and leave existing files alone", "[convert]") {
   const std::string dir = scratch_dir("convert_errors_output");
   write_synthetic_model(dir + "/in.safetensors", {});

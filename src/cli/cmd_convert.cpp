@@ -209,8 +209,9 @@ ConvertSummary convert_one(const std::string& input_path, const std::string& out
                            const ConvertSettings& settings, LazyBackend& lazy_backend) {
   const TensorSource input = TensorSource::open(input_path);
   const ConversionPlan plan = make_conversion_plan(input.header(), settings.plan, input_path);
+  if (settings.dry_run) print_plan(std::cout, input.header(), plan);
+  require_quantized_layers(plan, input_path);
   if (settings.dry_run) {
-    print_plan(std::cout, input.header(), plan);
     ConvertSummary planned;
     planned.input_bytes = input.total_bytes();
     planned.output_bytes = plan.layout.file_size();

@@ -29,6 +29,7 @@ enum class ErrorCode {
   NonFiniteWeight,
   NameClash,
   AlreadyQuantized,
+  NothingToQuantize,           // the plan keeps every tensor: the output would be a copy
   InvalidPlan,
   VerificationFailed,
   // I/O or device (exit 3).

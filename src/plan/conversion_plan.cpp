@@ -266,4 +266,14 @@ ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& opti
   return plan;
 }
 
+void require_quantized_layers(const ConversionPlan& plan, const std::string& file_label) {
+  if (plan.quantized_count > 0) return;
+  throw Error(ErrorCode::NothingToQuantize, file_label, {},
+              "cannot convert: no tensor would be quantized (" +
+                  std::to_string(plan.kept_count) +
+                  " kept), so the output would be a copy of the input, not an FP8 checkpoint; "
+                  "check --preset, --include and --exclude (convert --dry-run shows the reason "
+                  "for every tensor)");
+}
+
 }  // namespace qfp8

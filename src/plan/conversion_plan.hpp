@@ -100,4 +100,9 @@ void check_plan_options(const PlanOptions& options);
 ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& options,
                                     const std::string& file_label);
 
+/// Throws NothingToQuantize (exit 2) when the plan quantizes no layer. `convert` refuses
+/// such a plan rather than write a copy of the input that is no FP8 checkpoint (and that
+/// verify, like the reference verifier, fails for its missing `_quantization_metadata`).
+void require_quantized_layers(const ConversionPlan& plan, const std::string& file_label);
+
 }  // namespace qfp8
