@@ -45,7 +45,8 @@ configs=("1GB 6 2" "4GB 24 2")
 
 if [ "$build" -eq 1 ]; then
   export PATH="$PATH:/usr/local/cuda/bin"
-  cmake --workflow --preset release 2>&1 | grep -v '^\[ *[0-9]*%\] Building' || exit 1
+  cmake --preset release > /dev/null || exit 1
+  cmake --build --preset release --target qfp8-cuda 2>&1 | grep -v '^\[ *[0-9]*%\] Building' || exit 1
 fi
 qfp8="${QFP8_BIN:-$repo/build/release/src/qfp8-cuda}"
 [ -x "$qfp8" ] || { echo "run_benchmarks: $qfp8 is missing (build the release preset)" >&2; exit 1; }
