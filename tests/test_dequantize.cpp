@@ -165,6 +165,13 @@ TEST_CASE("dequantize command line writes and refuses to overwrite without force
   const ChildResult forced = run_binary(
       {"dequantize", dir + "/fp8.safetensors", dir + "/out.safetensors", "--force"}, dir);
   CHECK(forced.exit_code == 0);
+  // -i/-o as for convert give the same file.
+  const qfp8::test::Bytes positional_bytes = read_file(dir + "/out.safetensors");
+  remove_path(dir + "/flags.safetensors");
+  const ChildResult flags = run_binary(
+      {"dequantize", "-i", dir + "/fp8.safetensors", "-o", dir + "/flags.safetensors"}, dir);
+  CHECK(flags.exit_code == 0);
+  CHECK(read_file(dir + "/flags.safetensors") == positional_bytes);
   const ChildResult missing = run_binary({"dequantize", dir + "/fp8.safetensors"}, dir);
   CHECK(missing.exit_code == 1);
   const ChildResult plain = run_binary(

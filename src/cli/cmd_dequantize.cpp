@@ -1,6 +1,7 @@
 // cmd_dequantize.cpp — the 'dequantize' subcommand: an FP8 scaled checkpoint (comfy or
 // legacy layout) back to BF16 weights.
 //   qfp8-cuda dequantize IN.fp8.safetensors OUT.safetensors [--force] [--threads N]
+//   (or -i/--input IN -o/--output OUT, as for convert)
 // Only wiring lives here; the work is in src/dequantize/.
 
 #include <iostream>
@@ -24,8 +25,9 @@ cxxopts::Options dequantize_options() {
   options.positional_help("IN.fp8.safetensors OUT.safetensors");
   // clang-format off
   options.add_options("Dequantize")
-      ("input", "FP8 scaled checkpoint", cxxopts::value<std::string>())
-      ("output", "BF16 checkpoint to write (atomically)", cxxopts::value<std::string>())
+      ("i,input", "FP8 scaled checkpoint (or the first positional)", cxxopts::value<std::string>())
+      ("o,output", "BF16 checkpoint to write, atomically (or the second positional)",
+       cxxopts::value<std::string>())
       ("force", "Replace an existing output file")
       ("threads", "Threads for the input's NaN-code scan (0 = all cores)",
        cxxopts::value<unsigned>()->default_value("0"));
