@@ -13,7 +13,9 @@
 #   6. compute-sanitizer memcheck: the GPU tests (but the 2^32 sweep and > 2^31 elements,
 #      hours under memcheck) and a whole convert --device cuda
 # Each step has a time limit, so the summary always comes back inside one 10-minute call.
-# Logs and the benchmark table go to $OUT (default build/gpu-checks). $QFP8_BENCH_ARGS adds
+# $OUT (default build/gpu-checks) receives three files, as the device tool returns at most
+# eight: summary.md (machine, results), benchmarks-table.md (for docs/benchmarks.md) and
+# logs.tar.gz (every step's full log). $QFP8_BENCH_ARGS adds
 # options to run_benchmarks.sh (`--smoke` tries this script out on a machine without GPU).
 #
 # On the device tool: run scripts/device-kit.sh here first, then
@@ -21,9 +23,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export kit="$(pwd)/${QFP8_KIT:-build/device-kit}"
-export out="${OUT:-$(pwd)/build/gpu-checks}"
+results_dir="${OUT:-$(pwd)/build/gpu-checks}"
 export data="${QFP8_CHECK_DIR:-/tmp/qfp8-gpu-checks}"
-mkdir -p "$out" "$data"
+export out="$data/logs"
+mkdir -p "$results_dir" "$out"
 trap 'rm -rf "$data"' EXIT
 export LD_LIBRARY_PATH="$kit/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export PATH="$PATH:/usr/local/cuda/bin"
@@ -81,7 +84,7 @@ step "cuda vs cpu SHA-256 (2 GB)" sha256.log 90 same_sha
 step "kernel bandwidth" kernels.log 30 "$kit/bench_cuda_kernels"
 
 step "end-to-end benchmarks" benchmarks.log 150 env QFP8_BIN="$qfp8" QFP8_TIME="$kit/time" \
-    QFP8_BENCH_REPORT="$out/benchmarks-table.md" QFP8_BENCH_DIR="$data/bench" \
+    QFP8_BENCH_REPORT="$results_dir/benchmarks-table.md" QFP8_BENCH_DIR="$data/bench" \
     bash bench/run_benchmarks.sh --no-build ${QFP8_BENCH_ARGS:-}
 
 memcheck() {
@@ -99,5 +102,8 @@ step "compute-sanitizer memcheck" memcheck.log 120 memcheck
 echo
 echo "| check | result | time | log |"
 echo "|---|---|---:|---|"
-printf '%s\n' "${results[@]}" | tee "$out/summary.md"
-! grep -q FAIL "$out/summary.md"
+printf '%s\n' "${results[@]}" | tee "$out/results.md"
+{ cat "$out/machine.txt"; echo; echo "| check | result | time | log |"; echo "|---|---|---:|---|";
+  cat "$out/results.md"; } > "$results_dir/summary.md"
+tar czf "$results_dir/logs.tar.gz" -C "$out" .
+! grep -q -e FAIL -e TIMEOUT "$out/results.md"
