@@ -50,8 +50,6 @@ CudaBackendOptions normalized(CudaBackendOptions options) {
 
 double mib(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
-uint64_t source_bytes(const QuantizeJob& job) { return job.numel * dtype_size(job.dtype); }
-
 // Two device source buffers: tensor i+1 uploads while tensor i is reduced and cast.
 constexpr std::size_t kSourceBuffers = 2;
 
@@ -159,7 +157,7 @@ class CudaBackend final : public QuantizeBackend {
 
   /// Issues every copy of job `index` not issued yet, waiting for the reader as needed.
   void upload_rest(Run& run, std::size_t index) {
-    if (source_bytes(run.jobs[index]) == 0) run.uploaded[index] = 1;
+    if (staged_bytes(run.jobs[index]) == 0) run.uploaded[index] = 1;
     while (!run.uploaded[index]) {
       const std::optional<StagedChunk> chunk = run.reader.take();
       if (!chunk || chunk->job != index) {
@@ -185,8 +183,8 @@ class CudaBackend final : public QuantizeBackend {
     uint64_t largest_source = 0;
     uint64_t largest_fp8 = 0;
     for (const auto& job : jobs) {
-      largest_source = std::max(largest_source, source_bytes(job));
-      largest_fp8 = std::max(largest_fp8, job.numel);
+      largest_source = std::max(largest_source, staged_bytes(job));
+      if (staged_bytes(job) != 0) largest_fp8 = std::max(largest_fp8, job.numel);
     }
     if (largest_source <= source_capacity_ && largest_fp8 <= fp8_capacity_) return;
     source_capacity_ = std::max(largest_source, source_capacity_);
@@ -265,6 +263,7 @@ class CudaBackend final : public QuantizeBackend {
   /// Waits for both streams; errors are dropped (this runs on error paths and in the
   /// destructor) and cleared so they do not resurface as someone else's failure.
   void quiesce() noexcept {
+    (void)cudaSetDevice(device_);  // the destructor may run on another thread
     if (upload_stream_) (void)cudaStreamSynchronize(upload_stream_.get());
     if (compute_stream_) (void)cudaStreamSynchronize(compute_stream_.get());
     (void)cudaGetLastError();

@@ -11,11 +11,10 @@
 #include "core/error.hpp"
 
 namespace qfp8 {
-namespace {
 
-uint64_t source_bytes(const QuantizeJob& job) { return job.numel * dtype_size(job.dtype); }
-
-}  // namespace
+uint64_t staged_bytes(const QuantizeJob& job) {
+  return is_float_source(job.dtype) ? job.numel * dtype_size(job.dtype) : 0;
+}
 
 StagingReader::StagingReader(const std::vector<uint8_t*>& slots, uint64_t slot_bytes,
                              const std::vector<QuantizeJob>& jobs, WaitSlotFree wait_slot_free)
@@ -28,7 +27,7 @@ StagingReader::StagingReader(const std::vector<uint8_t*>& slots, uint64_t slot_b
     throw Error(ErrorCode::InvalidPlan, "", "", "cannot stage: no staging buffer");
   }
   for (const QuantizeJob& job : jobs_) {
-    total_chunks_ += (source_bytes(job) + slot_bytes_ - 1) / slot_bytes_;
+    total_chunks_ += (staged_bytes(job) + slot_bytes_ - 1) / slot_bytes_;
   }
   thread_ = std::thread([this] { read_all(); });
 }
@@ -60,7 +59,7 @@ void StagingReader::read_all() {
   try {
     uint64_t chunk_index = 0;
     for (std::size_t job = 0; job < jobs_.size(); ++job) {
-      const uint64_t bytes = source_bytes(jobs_[job]);
+      const uint64_t bytes = staged_bytes(jobs_[job]);
       for (uint64_t offset = 0; offset < bytes; offset += slot_bytes_, ++chunk_index) {
         const std::size_t index = chunk_index % slots_.size();
         if (!wait_for_slot(index)) return;
@@ -93,7 +92,7 @@ std::optional<StagedChunk> StagingReader::take_locked(std::unique_lock<std::mute
   Slot& slot = slots_[taken_ % slots_.size()];
   const auto ready = [&] { return slot.state == SlotState::Filled || error_ || reader_done_; };
   if (block) changed_.wait(lock, ready);
-  if (error_) std::rethrow_exception(error_);
+  if (error_ && block) std::rethrow_exception(error_);
   if (slot.state != SlotState::Filled) {
     if (block) {  // the reader ended without this chunk: it stopped
       throw Error(ErrorCode::InvalidPlan, "", "", "cannot stage: the reader stopped early");

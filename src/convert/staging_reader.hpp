@@ -19,6 +19,10 @@
 
 namespace qfp8 {
 
+/// The source bytes a job stages: all of an F16/BF16/F32 job's, none of a job the backends
+/// reject (it must not size buffers or cost a copy before it is refused).
+uint64_t staged_bytes(const QuantizeJob& job);
+
 /// One filled staging slot: bytes [offset, offset + size) of job `job`'s source.
 struct StagedChunk {
   std::size_t slot = 0;
@@ -36,7 +40,8 @@ class StagingReader {
   using WaitSlotFree = std::function<void(std::size_t slot)>;
 
   /// Starts the reader thread. `slots` buffers of `slot_bytes` each stay owned by the
-  /// caller and must outlive this object; `jobs` too. Jobs of 0 bytes have no chunks.
+  /// caller and must outlive this object; `jobs` too. Jobs of 0 staged_bytes() have no
+  /// chunks.
   StagingReader(const std::vector<uint8_t*>& slots, uint64_t slot_bytes,
                 const std::vector<QuantizeJob>& jobs, WaitSlotFree wait_slot_free);
   /// Stops the thread and waits for it (after its current copy or wait, never longer).
@@ -47,7 +52,9 @@ class StagingReader {
   /// Blocks until the next chunk in order is filled and returns it; nullopt when every
   /// chunk has been taken. Rethrows an error of the reader thread.
   std::optional<StagedChunk> take();
-  /// The next chunk in order if it is already filled and belongs to `job`; never blocks.
+  /// The next chunk in order if it is already filled and belongs to `job`; never blocks
+  /// and never throws for the reader thread's error: that belongs to a later chunk and
+  /// reaches the caller at the take() that needs it.
   std::optional<StagedChunk> try_take(std::size_t job);
   /// The caller has queued its use of the taken chunk's slot; once WaitSlotFree says that
   /// use is over, the reader may refill the slot.
