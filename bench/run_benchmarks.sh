@@ -19,7 +19,8 @@
 #   --keep      keep the synthetic inputs in $QFP8_BENCH_DIR (default build/bench-data)
 #   --smoke     a 44 MB input only, table printed but not appended (tests this script)
 # $QFP8_BENCH_REPORT names another file to append to (default docs/benchmarks.md);
-# $QFP8_TIME another GNU time binary (default /usr/bin/time; scripts/device-kit.sh packs one).
+# $QFP8_TIME another GNU time binary (default /usr/bin/time; scripts/device-kit.sh packs one);
+# $QFP8_COMMIT the commit to report for a binary built elsewhere (default: this checkout's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo="$(pwd)"
@@ -31,7 +32,7 @@ for arg in "$@"; do
     --no-build) build=0 ;;
     --keep) keep=1 ;;
     --smoke) smoke=1 ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
     *) echo "run_benchmarks: unknown option '$arg'" >&2; exit 1 ;;
   esac
 done
@@ -183,8 +184,12 @@ if [ "$have_cuda" -eq 1 ]; then
 fi
 build_text="release preset"
 [ -n "${QFP8_BIN:-}" ] && build_text="binary $QFP8_BIN"
-commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
+if [ -n "${QFP8_COMMIT:-}" ]; then
+  commit="$QFP8_COMMIT"  # the binary's, when it was built elsewhere (scripts/device-kit.sh)
+else
+  commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  if [ -n "$(git status --porcelain 2>/dev/null)" ]; then commit="$commit (with uncommitted changes)"; fi
+fi
 
 report="$(
   echo

@@ -84,6 +84,7 @@ step "cuda vs cpu SHA-256 (2 GB)" sha256.log 90 same_sha
 step "kernel bandwidth" kernels.log 30 "$kit/bench_cuda_kernels"
 
 step "end-to-end benchmarks" benchmarks.log 150 env QFP8_BIN="$qfp8" QFP8_TIME="$kit/time" \
+    QFP8_COMMIT="$(tr '\n' ' ' < "$kit/commit")" \
     QFP8_BENCH_REPORT="$results_dir/benchmarks-table.md" QFP8_BENCH_DIR="$data/bench" \
     bash bench/run_benchmarks.sh --no-build ${QFP8_BENCH_ARGS:-}
 
