@@ -32,7 +32,7 @@ for arg in "$@"; do
     --no-build) build=0 ;;
     --keep) keep=1 ;;
     --smoke) smoke=1 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "run_benchmarks: unknown option '$arg'" >&2; exit 1 ;;
   esac
 done
