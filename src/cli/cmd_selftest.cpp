@@ -3,8 +3,10 @@
 // shared cast compiled for the device vs the host for all 2^32 floats (plus a report on the
 // hardware cvt), (b) the device kernels vs the reference for every BF16/F16 value x
 // hundreds of scales, (c) CudaBackend runs of synthetic tensors (odd sizes, odd source
-// alignment, larger than a staging buffer, Inf/NaN) vs the reference. With --device cpu,
-// or in a build without CUDA, (b)/(c) run through the CPU backend and (a) is skipped.
+// alignment, larger than a staging buffer, Inf/NaN) vs the reference, (d) the whole
+// pipeline on a synthetic Qwen-Image checkpoint vs the 1-thread CPU conversion (see
+// selftest_pipeline.hpp). With --device cpu, or in a build without CUDA, (b)-(d) run
+// through the CPU backend and (a) is skipped.
 // Exit 0 all passed, 2 something differs, 3 no usable device.
 #include <cstdio>
 #include <functional>
@@ -15,6 +17,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
+#include "cli/selftest_pipeline.hpp"
 #include "convert/backend_cpu.hpp"
 #include "convert/quantize_reference.hpp"
 #include "core/error.hpp"
@@ -269,6 +272,7 @@ void run_backend_checks(Tally& tally, QuantizeBackend& backend, const std::strin
   // After the failed runs above, the backend must still give the reference's bytes.
   tally.run("backend " + after_errors,
             [&] { return compare_backend(backend, after_errors, synthetic); });
+  tally.run("pipeline" + label, [&] { return compare_pipeline(backend, label); });
 }
 
 #ifdef QFP8_HAVE_CUDA
