@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -184,6 +185,39 @@ TEST_CASE("cpu backend: both passes report their source slices read, in order an
       covered = read.offset + read.length;
     }
     CHECK(covered == source_bytes);
+  }
+}
+
+TEST_CASE("cpu backend: a consumer that throws mid-tensor stops the run; the backend goes on",
+          "[backend]") {
+  // Small chunks, several threads: the consumer throws between two chunks of one tensor.
+  const uint64_t numel = 300000;
+  const auto bytes = random_tensor(Dtype::BF16, numel, 0, 31);
+  const Expected expected = reference_result(Dtype::BF16, bytes.data(), numel);
+  qfp8::CpuBackendOptions options;
+  options.threads = 3;
+  options.max_chunk_bytes = 65536;
+  auto backend = qfp8::make_cpu_backend(options);
+
+  class ThrowingConsumer final : public qfp8::QuantizedConsumer {
+   public:
+    void begin_tensor(std::size_t, float) override {}
+    void tensor_bytes(std::size_t, const uint8_t*, uint64_t) override {
+      if (++calls == 2) throw std::runtime_error("disk full");
+    }
+    void end_tensor(std::size_t) override { ended = true; }
+    int calls = 0;
+    bool ended = false;
+  } throwing;
+  CHECK_THROWS_WITH(backend->run({{"t", Dtype::BF16, bytes.data(), numel}}, throwing), "disk full");
+  CHECK(throwing.calls == 2);
+  CHECK_FALSE(throwing.ended);
+
+  for (int run = 0; run < 3; ++run) {
+    const auto consumer = run_backend(*backend, {{"t", Dtype::BF16, bytes.data(), numel}});
+    REQUIRE(consumer.tensors.size() == 1);
+    CHECK(consumer.tensors[0].bytes == expected.codes);
+    CHECK(consumer.tensors[0].largest_chunk == 65536);
   }
 }
 
