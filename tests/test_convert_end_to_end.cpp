@@ -198,6 +198,17 @@ TEST_CASE("dry run prints the plan and writes nothing", "[convert]") {
         std::string::npos);
   CHECK(result.out.find("keep     txt_norm.weight [80] BF16  (keep: 1-D)\n") != std::string::npos);
   CHECK(result.out.find("27 quantized") != std::string::npos);
+
+  // With a renaming option the plan also names what each tensor becomes.
+  const auto renamed = run_binary({"convert", "-i", dir + "/in.safetensors", "--dry-run",
+                                   "--add-prefix", "model.diffusion_model."}, dir);
+  REQUIRE(renamed.exit_code == 0);
+  CHECK(renamed.out.find("quantize transformer_blocks.1.img_mod.1.weight [384, 64] BF16 -> F8_E4M3 "
+                         "as model.diffusion_model.transformer_blocks.1.img_mod.1.weight  "
+                         "(quantize)\n") != std::string::npos);
+  CHECK(renamed.out.find("keep     txt_norm.weight [80] BF16 as "
+                         "model.diffusion_model.txt_norm.weight  (keep: 1-D)\n") !=
+        std::string::npos);
 }
 
 TEST_CASE("options reach the output: input scales, full-precision mm, excludes", "[convert]") {

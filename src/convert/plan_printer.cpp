@@ -1,9 +1,13 @@
-// plan_printer.cpp — dry-run text: what the converter would do to each tensor, and why.
+// plan_printer.cpp — dry-run text: what the converter would do to each tensor, and why:
+// "quantize NAME SHAPE DTYPE -> F8_E4M3 [as OUTPUT_NAME]  (reason)" or
+// "keep     NAME SHAPE DTYPE [-> BF16] [as OUTPUT_NAME]  (reason)"; the output name only
+// when --strip-prefix/--add-prefix change it, the BF16 rounding only with --keep-dtype bf16.
 #include "convert/plan_printer.hpp"
 
 #include <cstdio>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "core/text_format.hpp"
 
@@ -24,6 +28,10 @@ void print_plan(std::ostream& out, const Header& input, const ConversionPlan& pl
       << ", preset: " << preset_name(plan.applied_preset) << "\n";
   std::unordered_map<std::string, const TensorInfo*> by_name;
   for (const auto& tensor : input.tensors) by_name[tensor.name] = &tensor;
+  std::unordered_set<std::string> rounded_to_bf16;  // input names
+  for (const auto& output : plan.outputs) {
+    if (output.source == OutputSource::ConvertedToBf16) rounded_to_bf16.insert(output.source_name);
+  }
   for (const auto& decision : plan.decisions) {
     const auto found = by_name.find(decision.name);
     if (found == by_name.end()) continue;
@@ -31,6 +39,10 @@ void print_plan(std::ostream& out, const Header& input, const ConversionPlan& pl
     out << (decision.quantize ? "quantize " : "keep     ") << decision.name << " "
         << shape_text(tensor->shape) << " " << dtype_name(tensor->dtype);
     if (decision.quantize) out << " -> F8_E4M3";
+    if (rounded_to_bf16.count(decision.name) != 0) out << " -> BF16";
+    if (!decision.output_name.empty() && decision.output_name != decision.name) {
+      out << " as " << decision.output_name;
+    }
     out << "  (" << decision.reason << ")\n";
   }
   const uint64_t input_bytes = input.data_offset() + input.data_size;
