@@ -31,6 +31,7 @@ trap 'rm -rf "$data"' EXIT
 export LD_LIBRARY_PATH="$kit/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export PATH="$PATH:/usr/local/cuda/bin"
 export qfp8="$kit/qfp8-cuda"
+export QFP8_BINARY="$qfp8"  # the GPU tests that run the binary look for it here
 [ -x "$qfp8" ] || { echo "gpu-checks: $qfp8 is missing: run scripts/device-kit.sh first" >&2; exit 1; }
 
 results=()

@@ -4,9 +4,18 @@
 
 #include <catch2/catch.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace {
+
+/// The binary under test: $QFP8_BINARY when set (scripts/gpu-checks.sh runs these tests
+/// from a kit, far from the build tree that made them), else this build's.
+std::string binary() {
+  const char* from_environment = std::getenv("QFP8_BINARY");
+  return from_environment != nullptr && *from_environment != '\0' ? from_environment
+                                                                    : QFP8_BINARY;
+}
 
 struct Outcome {
   int exit_code = -1;
@@ -14,7 +23,7 @@ struct Outcome {
 };
 
 Outcome run_binary(const std::string& arguments) {
-  const std::string command = std::string(QFP8_BINARY) + " " + arguments + " 2>&1";
+  const std::string command = binary() + " " + arguments + " 2>&1";
   FILE* pipe = popen(command.c_str(), "r");
   REQUIRE(pipe != nullptr);
   Outcome outcome;
