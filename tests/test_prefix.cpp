@@ -41,6 +41,21 @@ bool starts_with(const std::string& text, const std::string& prefix) {
   return text.compare(0, prefix.size(), prefix) == 0;
 }
 
+/// A synthetic model whose names all carry kPrefix, as full checkpoints do; returns its path.
+std::string write_prefixed_model(const std::string& dir) {
+  SyntheticModelOptions model;
+  model.prefix = kPrefix;
+  write_synthetic_model(dir + "/in.safetensors", model);
+  return dir + "/in.safetensors";
+}
+
+/// The converted file is consistent: no PrefixMismatch, no undeclared weight.
+void check_verifies(const std::string& path) {
+  const verify::VerifyResult result = verify::verify_file(path, {});
+  INFO(verify::failure_summary(result));
+  CHECK(result.passed());
+}
+
 }  // namespace
 
 TEST_CASE("add-prefix renames every tensor and the metadata layer names", "[prefix]") {
@@ -62,20 +77,15 @@ TEST_CASE("add-prefix renames every tensor and the metadata layer names", "[pref
   CHECK(out.find(kPrefix + "img_in.weight")->dtype == Dtype::BF16);
   CHECK(out.find(kPrefix + "transformer_blocks.0.img_mod.1.weight")->dtype == Dtype::BF16);
   CHECK(out.find(kPrefix + "transformer_blocks.1.img_mod.1.weight")->dtype == Dtype::F8_E4M3);
-  // The result is a consistent file: no PrefixMismatch, no undeclared weight.
-  const verify::VerifyResult result = verify::verify_file(dir + "/out.safetensors", {});
-  INFO(verify::failure_summary(result));
-  CHECK(result.passed());
+  check_verifies(dir + "/out.safetensors");
 }
 
 TEST_CASE("strip-prefix makes bare names and the preset still applies", "[prefix]") {
   const std::string dir = scratch_dir("prefix_strip");
-  SyntheticModelOptions model;
-  model.prefix = kPrefix;
-  write_synthetic_model(dir + "/in.safetensors", model);
+  const std::string input = write_prefixed_model(dir);
   PlanOptions options;
   options.strip_prefix = kPrefix;
-  const ConversionPlan plan = convert_file(dir + "/in.safetensors", dir + "/out.safetensors", options);
+  const ConversionPlan plan = convert_file(input, dir + "/out.safetensors", options);
   const SafetensorsFile out(dir + "/out.safetensors");
   for (const auto& tensor : out.header().tensors) CHECK_FALSE(starts_with(tensor.name, "model."));
   const auto [declared, fp8] = declared_and_fp8(out);
@@ -89,21 +99,17 @@ TEST_CASE("strip-prefix makes bare names and the preset still applies", "[prefix
     INFO(tensor.name);
     CHECK((tensor.dtype == Dtype::F8_E4M3) == expect_quantized(as_source, true));
   }
-  const verify::VerifyResult result = verify::verify_file(dir + "/out.safetensors", {});
-  INFO(verify::failure_summary(result));
-  CHECK(result.passed());
+  check_verifies(dir + "/out.safetensors");
 }
 
 TEST_CASE("strip then add the same prefix gives the unrenamed output", "[prefix]") {
   const std::string dir = scratch_dir("prefix_roundtrip");
-  SyntheticModelOptions model;
-  model.prefix = kPrefix;
-  write_synthetic_model(dir + "/in.safetensors", model);
+  const std::string input = write_prefixed_model(dir);
   PlanOptions renamed;
   renamed.strip_prefix = kPrefix;
   renamed.add_prefix = kPrefix;
-  convert_file(dir + "/in.safetensors", dir + "/plain.safetensors", PlanOptions{});
-  convert_file(dir + "/in.safetensors", dir + "/renamed.safetensors", renamed);
+  convert_file(input, dir + "/plain.safetensors", PlanOptions{});
+  convert_file(input, dir + "/renamed.safetensors", renamed);
   CHECK(read_file(dir + "/plain.safetensors") == read_file(dir + "/renamed.safetensors"));
 }
 

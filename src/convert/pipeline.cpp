@@ -93,7 +93,7 @@ class PlanExecutor {
 
   void end_quantized(std::size_t index) {
     const TensorInfo& tensor = *run_tensors_[index];
-    release(tensor);
+    input_.release(tensor);
     tensor_done(tensor, Dtype::F8_E4M3, tensor.numel);
   }
 
@@ -120,7 +120,7 @@ class PlanExecutor {
       if (progress_) progress_->add_bytes(size);
     }
     if (view.size == 0) writer_.write_tensor(output.name, view.data, 0);
-    release(tensor);
+    input_.release(tensor);
     tensor_done(tensor, tensor.dtype, tensor.byte_size());
   }
 
@@ -142,15 +142,9 @@ class PlanExecutor {
       if (progress_) progress_->add_bytes(count * element_size);
     }
     if (tensor.numel == 0) writer_.write_tensor(output.name, view.data, 0);
-    release(tensor);
+    input_.release(tensor);
     tensor_done(tensor, Dtype::BF16, tensor.numel * 2);
   }
-
-  /// Drops a finished tensor's pages together with the neighbours' pages that reading it
-  /// mapped (MADV_DONTNEED on a read-only map: the data stays in the page cache). Without
-  /// the neighbours, each small tensor left up to 2 MiB mapped, and resident memory grew
-  /// with the number of tensors.
-  void release(const TensorInfo& tensor) { input_.release(tensor); }
 
   void tensor_done(const TensorInfo& tensor, Dtype out_dtype, uint64_t out_bytes) {
     ++tensors_done_;

@@ -47,6 +47,8 @@ class TensorSource {
   const TensorInfo* find(const std::string& name) const;
   ByteView bytes(const TensorInfo& tensor) const { return shard(shard_of(tensor)).bytes(tensor); }
   void prefetch(const TensorInfo& tensor) const { shard(shard_of(tensor)).prefetch(tensor); }
+  /// A finished tensor's pages and the neighbours' pages reading it mapped (a fault maps
+  /// a whole 2 MiB folio; see SafetensorsFile::release).
   void release(const TensorInfo& tensor) const { shard(shard_of(tensor)).release(tensor); }
   void release_part(const TensorInfo& tensor, uint64_t offset, uint64_t length) const {
     shard(shard_of(tensor)).release_part(tensor, offset, length);
