@@ -211,11 +211,17 @@ class CudaBackend final : public QuantizeBackend {
                  mib(fp8_capacity_));
   }
 
+  /// Device source buffer `buffer`; null while none is allocated (every job so far was
+  /// empty), which the launchers never dereference for 0 elements.
+  const uint8_t* source_buffer(std::size_t buffer) const {
+    return buffer < device_source_.size() ? device_source_[buffer].get() : nullptr;
+  }
+
   TensorStats reduce(const QuantizeJob& job, std::size_t buffer) {
     cudaStream_t stream = compute_stream_.get();
     auto* stats = reinterpret_cast<TensorStats*>(device_stats_.get());
     QFP8_CUDA_CHECK(cudaMemsetAsync(stats, 0, sizeof(TensorStats), stream));
-    launch_absmax_magnitude(job.dtype, device_source_[buffer].get(), job.numel,
+    launch_absmax_magnitude(job.dtype, source_buffer(buffer), job.numel,
                             &stats->amax_magnitude, stream);
     launch_scale_from_amax(job.dtype, &stats->amax_magnitude, &stats->scale, stream);
     QFP8_CUDA_CHECK(cudaMemcpyAsync(host_stats_.get(), stats, sizeof(TensorStats),
@@ -230,7 +236,7 @@ class CudaBackend final : public QuantizeBackend {
     const QuantizeJob& job = run.jobs[index];
     cudaStream_t stream = compute_stream_.get();
     const auto* stats = reinterpret_cast<const TensorStats*>(device_stats_.get());
-    launch_quantize(job.dtype, device_source_[buffer].get(), job.numel, &stats->scale,
+    launch_quantize(job.dtype, source_buffer(buffer), job.numel, &stats->scale,
                     device_fp8_.get(), stream);
     // From here on the compute stream no longer reads this source buffer: the tensor two
     // jobs later may upload into it once this event has passed.

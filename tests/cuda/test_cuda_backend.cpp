@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "backend_test_support.hpp"
 #include "convert/backend_cpu.hpp"
 #include "convert/quantize_reference.hpp"
 #include "core/error.hpp"
@@ -22,85 +23,11 @@ using namespace qfp8;
 
 namespace {
 
-struct Tensor {
-  std::string name;
-  Dtype dtype;
-  uint64_t numel;
-  std::vector<uint8_t> storage;  // one spare byte in front: the source is unaligned
-  QuantizeJob job() const { return QuantizeJob{name, dtype, storage.data() + 1, numel}; }
-};
-
-Tensor make_tensor(const std::string& name, Dtype dtype, uint64_t numel, uint32_t seed) {
-  std::vector<uint8_t> bytes = test::random_weights(dtype, numel, seed);
-  bytes.insert(bytes.begin(), uint8_t{0xEE});
-  return Tensor{name, dtype, numel, std::move(bytes)};
-}
-
-/// Records what the backend delivers and fails the test on any protocol breach.
-class RecordingConsumer final : public QuantizedConsumer {
- public:
-  struct Result {
-    bool begun = false;
-    bool ended = false;
-    float scale = 0.0f;
-    std::vector<uint8_t> bytes;
-    std::vector<uint64_t> chunk_sizes;
-    uint64_t source_read = 0;  // bytes reported read, contiguous from 0
-  };
-  explicit RecordingConsumer(std::size_t jobs) : results(jobs) {}
-  void begin_tensor(std::size_t job, float scale) override {
-    REQUIRE(job == next_);
-    REQUIRE_FALSE(results[job].begun);
-    results[job].begun = true;
-    results[job].scale = scale;
-  }
-  void tensor_bytes(std::size_t job, const uint8_t* fp8, uint64_t count) override {
-    REQUIRE(job == next_);
-    REQUIRE(results[job].begun);
-    results[job].bytes.insert(results[job].bytes.end(), fp8, fp8 + count);
-    results[job].chunk_sizes.push_back(count);
-  }
-  void end_tensor(std::size_t job) override {
-    REQUIRE(job == next_);
-    REQUIRE(results[job].begun);
-    results[job].ended = true;
-    next_ = job + 1;
-    if (throw_after_job == job) throw std::runtime_error("consumer gave up");
-  }
-  void source_read(std::size_t job, uint64_t offset, uint64_t length) override {
-    // The upload of a tensor may run ahead by one: while the previous one is delivered.
-    REQUIRE(job < results.size());
-    REQUIRE(job <= next_ + 1);
-    REQUIRE(offset == results[job].source_read);
-    REQUIRE(length > 0);
-    results[job].source_read += length;
-  }
-  std::vector<Result> results;
-  std::size_t throw_after_job = SIZE_MAX;
-
- private:
-  std::size_t next_ = 0;
-};
-
-std::vector<QuantizeJob> jobs_of(const std::vector<Tensor>& tensors) {
-  std::vector<QuantizeJob> jobs;
-  for (const auto& tensor : tensors) jobs.push_back(tensor.job());
-  return jobs;
-}
-
-void require_reference_result(const Tensor& tensor, const RecordingConsumer::Result& got) {
-  INFO(tensor.name);
-  const QuantizeJob job = tensor.job();
-  const uint32_t amax = absmax_magnitude_reference(job.dtype, job.source, job.numel);
-  const float scale = scale_from_amax(amax_from_magnitude(job.dtype, amax));
-  std::vector<uint8_t> expected(job.numel);
-  quantize_reference(job.dtype, job.source, job.numel, scale, expected.data());
-  REQUIRE(got.begun);
-  REQUIRE(got.ended);
-  REQUIRE(float_bits(got.scale) == float_bits(scale));
-  REQUIRE(got.bytes.size() == expected.size());
-  REQUIRE(got.bytes == expected);
-}
+using test::jobs_of;
+using test::make_tensor;
+using test::RecordingConsumer;
+using test::require_reference_result;
+using test::Tensor;
 
 std::vector<Tensor> chunking_tensors(uint64_t staging) {
   std::vector<Tensor> tensors;
@@ -146,6 +73,7 @@ TEST_CASE("CudaBackend with default options equals the CPU backend byte for byte
   auto cpu = make_cpu_backend(2u);
   RecordingConsumer from_gpu(tensors.size());
   RecordingConsumer from_cpu(tensors.size());
+  from_cpu.single_pass_reads = false;
   gpu->run(jobs_of(tensors), from_gpu);
   cpu->run(jobs_of(tensors), from_cpu);
   for (std::size_t k = 0; k < tensors.size(); ++k) {
