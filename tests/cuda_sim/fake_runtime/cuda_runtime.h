@@ -1,7 +1,7 @@
 // cuda_runtime.h (simulated) — the subset of the CUDA runtime API that the CUDA backend's
 // host code calls (kernels/cuda_backend.cu, cuda_resources.cu, cuda_check.cu,
 // device_info.cu), declared with the real names and signatures so those files compile
-// unchanged as plain C++ against tests/cuda_sim/cuda_sim.cpp, which runs the streams on
+// unchanged as plain C++ against tests/cuda_sim/cuda_runtime_api.cpp, which runs the streams on
 // the CPU. Only the host orchestration is under test there; the kernels themselves are
 // tested on a real GPU (tests/cuda, `qfp8-cuda selftest --device cuda`).
 #pragma once
