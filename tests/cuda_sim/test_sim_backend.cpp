@@ -264,3 +264,15 @@ TEST_CASE("a run of empty tensors only needs no device buffer", "[cuda-sim]") {
   CHECK(consumer.results[1].chunk_sizes.empty());
   require_clean_run(*backend, three_tensors());
 }
+
+TEST_CASE("staging sizes that are tiny or not a multiple of 16 still give the reference bytes",
+          "[cuda-sim]") {
+  // Rounded down to a multiple of 16 (at least 16): device offsets stay 16-byte aligned.
+  for (const CudaBackendOptions& options :
+       {CudaBackendOptions{16, 2}, CudaBackendOptions{17, 2}, CudaBackendOptions{4100, 3},
+        CudaBackendOptions{1, 1}, CudaBackendOptions{48, 100}}) {
+    INFO(options.staging_bytes << " bytes x " << options.slots << " slots");
+    auto backend = make_cuda_backend(0, options);
+    require_clean_run(*backend, three_tensors());
+  }
+}
