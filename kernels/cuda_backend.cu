@@ -10,6 +10,8 @@
 //      checks for Inf/NaN before anything reaches the consumer;
 //   3. quantize kernel, then FP8 chunks D2H into a pinned download ring, handed to the
 //      consumer as each arrives while the next ones are in flight.
+// At the end of a run, one log line says where this thread waited (for the reader, the
+// GPU, the writer) and how fast the reader copied: the slowest stage shows.
 // Events guard every reuse: of an upload slot (the reader thread waits for its copy), of a
 // device source buffer (tensor i+2's copies wait for tensor i's kernels), of a download
 // slot. All waits are on the host or between the two streams, so the order of operations
@@ -28,6 +30,8 @@
 #include "convert/quantize_reference.hpp"
 #include "convert/staging_reader.hpp"
 #include "core/error.hpp"
+#include "core/scoped_timer.hpp"
+#include "core/text_format.hpp"
 #include "cuda_backend.hpp"
 #include "cuda_check.cuh"
 #include "cuda_resources.cuh"
@@ -93,8 +97,13 @@ class CudaBackend final : public QuantizeBackend {
         QFP8_CUDA_CHECK(cudaSetDevice(device_));
         QFP8_CUDA_CHECK(cudaEventSynchronize(upload_done_[slot].get()));
       });
-      Run run{jobs, reader, consumer, std::vector<char>(jobs.size(), 0)};
-      for (std::size_t index = 0; index < jobs.size(); ++index) process(run, index);
+      Run run{jobs, reader, consumer, std::vector<char>(jobs.size(), 0), {}};
+      double seconds = 0;
+      {
+        const ScopedTimer timer(seconds);
+        for (std::size_t index = 0; index < jobs.size(); ++index) process(run, index);
+      }
+      log_breakdown(run, seconds, reader.totals());
     } catch (...) {
       // The reader thread has stopped (its destructor ran); now leave no copy in flight
       // into a pinned slot or buffer we might reuse or free.
@@ -104,13 +113,34 @@ class CudaBackend final : public QuantizeBackend {
   }
 
  private:
+  /// Where run()'s thread waited, in seconds: the stage it waits for most is the one that
+  /// limits a conversion.
+  struct Waits {
+    double reader = 0;    // for the reader thread to stage the next chunk
+    double gpu = 0;       // for the stats word and the FP8 downloads
+    double consumer = 0;  // in the consumer (the writer)
+  };
+
   /// One call of run(): the jobs, where their uploads stand, and who gets the results.
   struct Run {
     const std::vector<QuantizeJob>& jobs;
     StagingReader& reader;
     QuantizedConsumer& consumer;
     std::vector<char> uploaded;  // per job: every H2D copy issued
+    Waits waits;
   };
+
+  void log_breakdown(const Run& run, double seconds, const StagingReader::Totals& reader) const {
+    const double gb = static_cast<double>(reader.bytes) / 1e9;
+    spdlog::info(
+        "{}: {} tensors, {} in {:.2f} s ({:.2f} GB/s); waited {:.2f} s for the reader (it copied "
+        "at {:.2f} GB/s, waited {:.2f} s for free slots), {:.2f} s for the GPU, {:.2f} s in the "
+        "writer",
+        description_, run.jobs.size(), size_text(reader.bytes), seconds,
+        seconds > 0 ? gb / seconds : 0.0, run.waits.reader,
+        reader.copy_seconds > 0 ? gb / reader.copy_seconds : 0.0, reader.slot_wait_seconds,
+        run.waits.gpu, run.waits.consumer);
+  }
 
   void process(Run& run, std::size_t index) {
     const QuantizeJob& job = run.jobs[index];
@@ -123,16 +153,22 @@ class CudaBackend final : public QuantizeBackend {
     upload_rest(run, index);
     QFP8_CUDA_CHECK(cudaEventRecord(uploaded_[buffer].get(), upload_stream_.get()));
     QFP8_CUDA_CHECK(cudaStreamWaitEvent(compute_stream_.get(), uploaded_[buffer].get(), 0));
-    const TensorStats stats = reduce(job, buffer);
+    const TensorStats stats = reduce(job, buffer, run.waits);
     // Same words as the CPU backend: the user sees one message whichever backend ran.
     if (magnitude_is_nonfinite(job.dtype, stats.amax_magnitude)) {
       throw Error(ErrorCode::NonFiniteWeight, "", job.name,
                   "contains Inf or NaN (spec §3: a tensor with non-finite values cannot be "
                   "scaled)");
     }
-    run.consumer.begin_tensor(index, stats.scale);
+    {
+      const ScopedTimer timer(run.waits.consumer);
+      run.consumer.begin_tensor(index, stats.scale);
+    }
     quantize_and_deliver(run, index, buffer);
-    run.consumer.end_tensor(index);
+    {
+      const ScopedTimer timer(run.waits.consumer);
+      run.consumer.end_tensor(index);
+    }
   }
 
   /// Issues the H2D copy of one staged chunk into its job's device buffer and hands the
@@ -159,7 +195,11 @@ class CudaBackend final : public QuantizeBackend {
   void upload_rest(Run& run, std::size_t index) {
     if (staged_bytes(run.jobs[index]) == 0) run.uploaded[index] = 1;
     while (!run.uploaded[index]) {
-      const std::optional<StagedChunk> chunk = run.reader.take();
+      std::optional<StagedChunk> chunk;
+      {
+        const ScopedTimer timer(run.waits.reader);
+        chunk = run.reader.take();
+      }
       if (!chunk || chunk->job != index) {
         throw Error(ErrorCode::InvalidPlan, "", run.jobs[index].name,
                     "cannot upload: staged chunks out of job order");
@@ -205,10 +245,10 @@ class CudaBackend final : public QuantizeBackend {
                   fmt::format("cannot allocate {:.1f} MiB on {} for the largest tensor: {}",
                               mib(total), description_, error.detail()));
     }
-    spdlog::info("{}: {:.1f} MiB device memory for tensors ({} x {:.1f} MiB source, {:.1f} MiB "
-                 "FP8)",
-                 description_, mib(total), kSourceBuffers, mib(source_capacity_),
-                 mib(fp8_capacity_));
+    spdlog::info(
+        "{}: {:.1f} MiB device memory for tensors ({} x {:.1f} MiB source, {:.1f} MiB "
+        "FP8)",
+        description_, mib(total), kSourceBuffers, mib(source_capacity_), mib(fp8_capacity_));
   }
 
   /// Device source buffer `buffer`; null while none is allocated (every job so far was
@@ -217,16 +257,19 @@ class CudaBackend final : public QuantizeBackend {
     return buffer < device_source_.size() ? device_source_[buffer].get() : nullptr;
   }
 
-  TensorStats reduce(const QuantizeJob& job, std::size_t buffer) {
+  TensorStats reduce(const QuantizeJob& job, std::size_t buffer, Waits& waits) {
     cudaStream_t stream = compute_stream_.get();
     auto* stats = reinterpret_cast<TensorStats*>(device_stats_.get());
     QFP8_CUDA_CHECK(cudaMemsetAsync(stats, 0, sizeof(TensorStats), stream));
-    launch_absmax_magnitude(job.dtype, source_buffer(buffer), job.numel,
-                            &stats->amax_magnitude, stream);
+    launch_absmax_magnitude(job.dtype, source_buffer(buffer), job.numel, &stats->amax_magnitude,
+                            stream);
     launch_scale_from_amax(job.dtype, &stats->amax_magnitude, &stats->scale, stream);
     QFP8_CUDA_CHECK(cudaMemcpyAsync(host_stats_.get(), stats, sizeof(TensorStats),
                                     cudaMemcpyDeviceToHost, stream));
-    QFP8_CUDA_CHECK(cudaStreamSynchronize(stream));
+    {
+      const ScopedTimer timer(waits.gpu);
+      QFP8_CUDA_CHECK(cudaStreamSynchronize(stream));
+    }
     TensorStats result;
     std::memcpy(&result, host_stats_.get(), sizeof result);
     return result;
@@ -236,8 +279,8 @@ class CudaBackend final : public QuantizeBackend {
     const QuantizeJob& job = run.jobs[index];
     cudaStream_t stream = compute_stream_.get();
     const auto* stats = reinterpret_cast<const TensorStats*>(device_stats_.get());
-    launch_quantize(job.dtype, source_buffer(buffer), job.numel, &stats->scale,
-                    device_fp8_.get(), stream);
+    launch_quantize(job.dtype, source_buffer(buffer), job.numel, &stats->scale, device_fp8_.get(),
+                    stream);
     // From here on the compute stream no longer reads this source buffer: the tensor two
     // jobs later may upload into it once this event has passed.
     QFP8_CUDA_CHECK(cudaEventRecord(computed_[buffer].get(), stream));
@@ -256,9 +299,15 @@ class CudaBackend final : public QuantizeBackend {
     for (uint64_t c = 0; c < std::min<uint64_t>(options_.slots, chunks); ++c) enqueue(c);
     for (uint64_t c = 0; c < chunks; ++c) {
       const std::size_t slot = c % options_.slots;
-      QFP8_CUDA_CHECK(cudaEventSynchronize(download_done_[slot].get()));
-      run.consumer.tensor_bytes(index, download_ring_[slot].get(),
-                                std::min(chunk, job.numel - c * chunk));
+      {
+        const ScopedTimer timer(run.waits.gpu);
+        QFP8_CUDA_CHECK(cudaEventSynchronize(download_done_[slot].get()));
+      }
+      {
+        const ScopedTimer timer(run.waits.consumer);
+        run.consumer.tensor_bytes(index, download_ring_[slot].get(),
+                                  std::min(chunk, job.numel - c * chunk));
+      }
       // The consumer is done with this slot: refill it with the chunk `slots` ahead.
       if (c + options_.slots < chunks) enqueue(c + options_.slots);
       // While the writer was busy, the reader staged more of the next tensor.
@@ -307,9 +356,9 @@ std::unique_ptr<QuantizeBackend> make_cuda_backend(int device, const CudaBackend
                 "cannot use the GPU: no CUDA device is usable (no driver or no GPU)");
   }
   if (device < 0 || device >= count) {
-    throw Error(ErrorCode::CudaUnavailable,
-                "cannot use CUDA device " + std::to_string(device) + ": devices are numbered 0 to " +
-                    std::to_string(count - 1));
+    throw Error(ErrorCode::CudaUnavailable, "cannot use CUDA device " + std::to_string(device) +
+                                                ": devices are numbered 0 to " +
+                                                std::to_string(count - 1));
   }
   return std::make_unique<CudaBackend>(device, options);
 }

@@ -9,6 +9,7 @@
 
 #include "core/dtype.hpp"
 #include "core/error.hpp"
+#include "core/scoped_timer.hpp"
 
 namespace qfp8 {
 
@@ -62,14 +63,25 @@ void StagingReader::read_all() {
       const uint64_t bytes = staged_bytes(jobs_[job]);
       for (uint64_t offset = 0; offset < bytes; offset += slot_bytes_, ++chunk_index) {
         const std::size_t index = chunk_index % slots_.size();
-        if (!wait_for_slot(index)) return;
+        double slot_wait_seconds = 0;
+        double copy_seconds = 0;
+        {
+          const ScopedTimer timer(slot_wait_seconds);
+          if (!wait_for_slot(index)) return;
+        }
         const uint64_t size = std::min(slot_bytes_, bytes - offset);
-        // The slot is ours alone until it is marked Filled.
-        std::memcpy(buffers_[index], jobs_[job].source + offset, size);
+        {
+          const ScopedTimer timer(copy_seconds);
+          // The slot is ours alone until it is marked Filled.
+          std::memcpy(buffers_[index], jobs_[job].source + offset, size);
+        }
         {
           const std::lock_guard<std::mutex> lock(mutex_);
           slots_[index].chunk = {index, job, offset, size, offset + size == bytes};
           slots_[index].state = SlotState::Filled;
+          totals_.bytes += size;
+          totals_.copy_seconds += copy_seconds;
+          totals_.slot_wait_seconds += slot_wait_seconds;
         }
         changed_.notify_all();
       }
@@ -86,8 +98,7 @@ void StagingReader::read_all() {
 }
 
 std::optional<StagedChunk> StagingReader::take_locked(std::unique_lock<std::mutex>& lock,
-                                                      bool block,
-                                                      std::optional<std::size_t> job) {
+                                                      bool block, std::optional<std::size_t> job) {
   if (taken_ == total_chunks_) return std::nullopt;
   Slot& slot = slots_[taken_ % slots_.size()];
   const auto ready = [&] { return slot.state == SlotState::Filled || error_ || reader_done_; };
@@ -124,6 +135,11 @@ void StagingReader::release(std::size_t slot) {
     slots_[slot].state = SlotState::Released;
   }
   changed_.notify_all();
+}
+
+StagingReader::Totals StagingReader::totals() {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  return totals_;
 }
 
 }  // namespace qfp8

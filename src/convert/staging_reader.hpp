@@ -60,6 +60,16 @@ class StagingReader {
   /// use is over, the reader may refill the slot.
   void release(std::size_t slot);
 
+  /// What the reader thread has done so far: bytes copied out of the input, seconds spent
+  /// copying, seconds spent waiting for a slot (for the caller to release it, then in
+  /// WaitSlotFree).
+  struct Totals {
+    uint64_t bytes = 0;
+    double copy_seconds = 0;
+    double slot_wait_seconds = 0;
+  };
+  Totals totals();
+
  private:
   enum class SlotState { Free, Filled, Taken, Released };
   struct Slot {
@@ -83,6 +93,7 @@ class StagingReader {
   std::condition_variable changed_;  // any slot's state, stop, error or reader exit
   std::vector<Slot> slots_;
   uint64_t taken_ = 0;  // chunks handed to the caller so far (the next is taken_)
+  Totals totals_;
   bool stopping_ = false;
   bool reader_done_ = false;
   std::exception_ptr error_;

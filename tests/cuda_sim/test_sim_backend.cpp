@@ -3,12 +3,17 @@
 // still works afterwards), a fault that kills the context, device memory for Qwen-Image's
 // largest tensor on an 8 GB card and a clear error on a smaller one, a second device used
 // from other threads, no device at all, and the next tensor's upload overlapping the
-// current tensor's delivery.
+// current tensor's delivery; the per-run log line of where the time went.
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <exception>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -275,4 +280,40 @@ TEST_CASE("staging sizes that are tiny or not a multiple of 16 still give the re
     auto backend = make_cuda_backend(0, options);
     require_clean_run(*backend, three_tensors());
   }
+}
+
+TEST_CASE("each run logs where it waited: for the reader, the GPU or the writer", "[cuda-sim]") {
+  auto log = std::make_shared<std::ostringstream>();
+  auto logger = std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(*log));
+  const auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::info);
+
+  const std::vector<Tensor> tensors = three_tensors();
+  auto backend = make_cuda_backend(0, CudaBackendOptions{kStaging, 2});
+  RecordingConsumer consumer(tensors.size());
+  // A writer that takes 100 ms per tensor: at least 0.3 s in the writer.
+  consumer.on_tensor_bytes = [&](std::size_t job) {
+    if (consumer.results[job].chunk_sizes.size() == 1) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  };
+  backend->run(jobs_of(tensors), consumer);
+  spdlog::set_default_logger(previous);
+  spdlog::set_level(spdlog::level::warn);
+
+  const std::string text = log->str();
+  INFO(text);
+  uint64_t source_bytes = 0;
+  for (const Tensor& tensor : tensors) source_bytes += tensor.storage.size() - 1;
+  REQUIRE(source_bytes == 45074);  // 2 x 6151 + 4 x 4097 + 2 x 8192
+  REQUIRE(text.find("cuda:0 Simulated CUDA device 0 (sm_90, 8.0 GiB): 3 tensors, 45.1 kB in ") !=
+          std::string::npos);
+  const std::size_t writer = text.find(" s in the writer");
+  REQUIRE(writer != std::string::npos);
+  const std::size_t number = text.rfind(", ", writer) + 2;
+  CHECK(std::stod(text.substr(number, writer - number)) >= 0.3);
+  CHECK(text.find("s for the reader (it copied at ") != std::string::npos);
+  CHECK(text.find(" s for the GPU, ") != std::string::npos);
 }
