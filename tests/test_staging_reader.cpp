@@ -189,3 +189,19 @@ TEST_CASE("staging reader stops cleanly with chunks left untaken", "[staging]") 
   }  // each destructor returns: the thread was waiting for a slot and saw the stop
   SUCCEED("no hang");
 }
+
+TEST_CASE("staging reader totals: bytes copied, and time spent waiting for free slots",
+          "[staging]") {
+  const Sources sources = make_sources({3000, 0, 1000});
+  Ring ring(2, 1024);
+  // 8 chunks in 2 slots: 6 refills, each after a 20 ms wait for the "transfer".
+  StagingReader reader(ring.slots, 1024, sources.jobs, [](std::size_t) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  });
+  while (const auto chunk = reader.take()) reader.release(chunk->slot);
+  const StagingReader::Totals totals = reader.totals();
+  CHECK(totals.bytes == 8000);
+  CHECK(totals.slot_wait_seconds >= 6 * 0.020);
+  CHECK(totals.copy_seconds >= 0.0);
+  CHECK(totals.copy_seconds < totals.slot_wait_seconds);
+}
