@@ -87,6 +87,34 @@ bool says(const Error& error, const std::string& text) {
   return std::string(error.what()).find(text) != std::string::npos;
 }
 
+/// Makes the consumer sleep on the first FP8 chunk of every tensor, like a slow disk.
+void slow_writer(RecordingConsumer& consumer, std::chrono::milliseconds per_tensor) {
+  consumer.on_tensor_bytes = [&consumer, per_tensor](std::size_t job) {
+    if (consumer.results[job].chunk_sizes.size() == 1) std::this_thread::sleep_for(per_tensor);
+  };
+}
+
+/// Sends the default logger's info lines into a string while alive.
+class CapturedLog {
+ public:
+  CapturedLog() : previous_(spdlog::default_logger()) {
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+        "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(text_)));
+    spdlog::set_level(spdlog::level::info);
+  }
+  ~CapturedLog() {
+    spdlog::set_default_logger(previous_);
+    spdlog::set_level(spdlog::level::warn);  // as sim_test_main.cpp sets it
+  }
+  CapturedLog(const CapturedLog&) = delete;
+  CapturedLog& operator=(const CapturedLog&) = delete;
+  std::string text() const { return text_.str(); }
+
+ private:
+  std::shared_ptr<spdlog::logger> previous_;
+  std::ostringstream text_;
+};
+
 /// No rule of the simulator broken since the last check; the broken ones are printed.
 void require_no_violations() {
   const std::vector<std::string> violations = sim::take_violations();
@@ -245,12 +273,7 @@ TEST_CASE("the next tensor is uploaded while the current one is delivered", "[cu
   const std::vector<Tensor> tensors = three_tensors();
   auto backend = make_cuda_backend(0, CudaBackendOptions{kStaging, 2});
   RecordingConsumer consumer(tensors.size());
-  // A slow writer on the first chunk of each tensor: time for the reader to stage ahead.
-  consumer.on_tensor_bytes = [&](std::size_t job) {
-    if (consumer.results[job].chunk_sizes.size() == 1) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    }
-  };
+  slow_writer(consumer, std::chrono::milliseconds(200));  // time for the reader to stage ahead
   backend->run(jobs_of(tensors), consumer);
   require_reference_results(tensors, consumer);
   // Staged during the delivery of tensor k, uploaded between its FP8 chunks.
@@ -283,27 +306,16 @@ TEST_CASE("staging sizes that are tiny or not a multiple of 16 still give the re
 }
 
 TEST_CASE("each run logs where it waited: for the reader, the GPU or the writer", "[cuda-sim]") {
-  auto log = std::make_shared<std::ostringstream>();
-  auto logger = std::make_shared<spdlog::logger>(
-      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(*log));
-  const auto previous = spdlog::default_logger();
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::info);
-
   const std::vector<Tensor> tensors = three_tensors();
   auto backend = make_cuda_backend(0, CudaBackendOptions{kStaging, 2});
   RecordingConsumer consumer(tensors.size());
-  // A writer that takes 100 ms per tensor: at least 0.3 s in the writer.
-  consumer.on_tensor_bytes = [&](std::size_t job) {
-    if (consumer.results[job].chunk_sizes.size() == 1) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  };
-  backend->run(jobs_of(tensors), consumer);
-  spdlog::set_default_logger(previous);
-  spdlog::set_level(spdlog::level::warn);
-
-  const std::string text = log->str();
+  slow_writer(consumer, std::chrono::milliseconds(100));  // at least 0.3 s in the writer
+  std::string text;
+  {
+    const CapturedLog log;
+    backend->run(jobs_of(tensors), consumer);
+    text = log.text();
+  }
   INFO(text);
   uint64_t source_bytes = 0;
   for (const Tensor& tensor : tensors) source_bytes += tensor.storage.size() - 1;
