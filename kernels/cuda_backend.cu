@@ -66,16 +66,17 @@ class CudaBackend final : public QuantizeBackend {
         upload_stream_(create_stream()),
         compute_stream_(create_stream()),
         device_stats_(allocate_device_bytes(sizeof(TensorStats))),
-        host_stats_(allocate_pinned_bytes(sizeof(TensorStats))) {
+        host_stats_(allocate_pinned_bytes(sizeof(TensorStats))),
+        stats_ready_(create_event(HostWait::Block)) {
     for (std::size_t buffer = 0; buffer < kSourceBuffers; ++buffer) {
       uploaded_.push_back(create_event());
       computed_.push_back(create_event());
     }
     for (unsigned slot = 0; slot < options_.slots; ++slot) {
       upload_ring_.push_back(allocate_pinned_bytes(options_.staging_bytes));
-      upload_done_.push_back(create_event());
+      upload_done_.push_back(create_event(HostWait::Block));
       download_ring_.push_back(allocate_pinned_bytes(options_.staging_bytes));
-      download_done_.push_back(create_event());
+      download_done_.push_back(create_event(HostWait::Block));
     }
     spdlog::info("{}: {:.1f} MiB pinned staging (upload and download rings of {} x {:.1f} MiB)",
                  description_, mib(2 * options_.slots * options_.staging_bytes), options_.slots,
@@ -266,9 +267,10 @@ class CudaBackend final : public QuantizeBackend {
     launch_scale_from_amax(job.dtype, &stats->amax_magnitude, &stats->scale, stream);
     QFP8_CUDA_CHECK(cudaMemcpyAsync(host_stats_.get(), stats, sizeof(TensorStats),
                                     cudaMemcpyDeviceToHost, stream));
+    QFP8_CUDA_CHECK(cudaEventRecord(stats_ready_.get(), stream));
     {
       const ScopedTimer timer(waits.gpu);
-      QFP8_CUDA_CHECK(cudaStreamSynchronize(stream));
+      QFP8_CUDA_CHECK(cudaEventSynchronize(stats_ready_.get()));
     }
     TensorStats result;
     std::memcpy(&result, host_stats_.get(), sizeof result);
@@ -333,6 +335,7 @@ class CudaBackend final : public QuantizeBackend {
   std::vector<Event> computed_;  // per source buffer: its tensor's kernels are done with it
   DeviceBytes device_stats_;
   PinnedBytes host_stats_;
+  Event stats_ready_;  // the stats word has reached host_stats_
   std::vector<PinnedBytes> upload_ring_;
   std::vector<Event> upload_done_;
   std::vector<PinnedBytes> download_ring_;

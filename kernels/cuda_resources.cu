@@ -23,9 +23,11 @@ Stream create_stream() {
   return Stream(stream);
 }
 
-Event create_event() {
+Event create_event(HostWait host_wait) {
   cudaEvent_t event = nullptr;
-  QFP8_CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
+  const unsigned flags = cudaEventDisableTiming |
+                         (host_wait == HostWait::Block ? cudaEventBlockingSync : 0u);
+  QFP8_CUDA_CHECK(cudaEventCreateWithFlags(&event, flags));
   return Event(event);
 }
 

@@ -37,7 +37,15 @@ DeviceBytes allocate_device_bytes(std::size_t bytes);
 PinnedBytes allocate_pinned_bytes(std::size_t bytes);
 /// A non-blocking stream: no implicit sync with the legacy default stream.
 Stream create_stream();
+/// How the host waits in cudaEventSynchronize on an event.
+enum class HostWait {
+  None,   // the event only orders streams (cudaStreamWaitEvent)
+  Block,  // the thread sleeps until the event completes instead of spinning on a core
+          // that the staging reader's copies and the writer need (tens of microseconds
+          // later, per chunk of milliseconds)
+};
+
 /// An event without timing, the cheapest kind to record and wait on.
-Event create_event();
+Event create_event(HostWait host_wait = HostWait::None);
 
 }  // namespace qfp8

@@ -37,6 +37,7 @@ cudaError_t cudaSetDevice(int device) {
   return api_call("cudaSetDevice", [&](State& s) {
     if (!qfp8::sim::detail::valid_device(s, device)) return cudaErrorInvalidDevice;
     qfp8::sim::detail::current_device = device;
+    qfp8::sim::detail::device_set = true;
     return cudaSuccess;
   });
 }
@@ -137,17 +138,18 @@ cudaError_t cudaStreamCreateWithFlags(cudaStream_t* stream, unsigned flags) {
 cudaError_t cudaStreamDestroy(cudaStream_t stream) {
   return api_call("cudaStreamDestroy", [&](State& s) {
     if (!qfp8::sim::detail::valid_stream(s, stream)) return cudaErrorInvalidResourceHandle;
-    // CUDA finishes a destroyed stream's work in the background; here, first.
-    const cudaError_t status = qfp8::sim::detail::wait_for_stream(s, *stream, "cudaStreamDestroy");
-    s.streams.erase(std::find_if(s.streams.begin(), s.streams.end(),
-                                 [&](const auto& owned) { return owned.get() == stream; }));
-    return status;
+    // CUDA returns at once and finishes the queued work in the background: the work stays.
+    stream->destroyed = true;
+    return cudaSuccess;
   });
 }
 
 cudaError_t cudaStreamSynchronize(cudaStream_t stream) {
   return api_call("cudaStreamSynchronize", [&](State& s) {
     if (!qfp8::sim::detail::valid_stream(s, stream)) return cudaErrorInvalidResourceHandle;
+    const cudaError_t status =
+        qfp8::sim::detail::check_thread_device(s, stream->device, "cudaStreamSynchronize");
+    if (status != cudaSuccess) return status;
     return qfp8::sim::detail::wait_for_stream(s, *stream, "cudaStreamSynchronize");
   });
 }
@@ -159,11 +161,11 @@ cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned
     const cudaError_t status = qfp8::sim::detail::check_stream(s, stream, "cudaStreamWaitEvent");
     if (status != cudaSuccess) return status;
     // CUDA waits for the event's latest record at the time of the call; none: no wait.
-    if (event->recorded == 0) return cudaSuccess;
+    if (event->records() == 0) return cudaSuccess;
     return qfp8::sim::detail::enqueue(
         s, stream,
         qfp8::sim::detail::Operation{
-            qfp8::sim::detail::Kind::Wait, "wait", {}, event, event->recorded, {}});
+            qfp8::sim::detail::Kind::Wait, "wait", {}, event, event->records(), {}});
   });
 }
 
@@ -180,11 +182,9 @@ cudaError_t cudaEventCreateWithFlags(cudaEvent_t* event, unsigned flags) {
 cudaError_t cudaEventDestroy(cudaEvent_t event) {
   return api_call("cudaEventDestroy", [&](State& s) {
     if (!qfp8::sim::detail::valid_event(s, event)) return cudaErrorInvalidResourceHandle;
-    const cudaError_t status =
-        qfp8::sim::detail::wait_for_event_unused(s, *event, "cudaEventDestroy");
-    s.events.erase(std::find_if(s.events.begin(), s.events.end(),
-                                [&](const auto& owned) { return owned.get() == event; }));
-    return status;
+    // Like a stream: CUDA releases it once its queued records and waits are done.
+    event->destroyed = true;
+    return cudaSuccess;
   });
 }
 
@@ -197,18 +197,21 @@ cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream) {
       return qfp8::sim::detail::broken(s, cudaErrorInvalidResourceHandle,
                                        "cudaEventRecord: event and stream of different devices");
     }
-    ++event->recorded;
+    event->record_done.push_back(0);
     return qfp8::sim::detail::enqueue(
         s, stream,
         qfp8::sim::detail::Operation{
-            qfp8::sim::detail::Kind::Record, "record", {}, event, event->recorded, {}});
+            qfp8::sim::detail::Kind::Record, "record", {}, event, event->records(), {}});
   });
 }
 
 cudaError_t cudaEventSynchronize(cudaEvent_t event) {
   return api_call("cudaEventSynchronize", [&](State& s) {
     if (!qfp8::sim::detail::valid_event(s, event)) return cudaErrorInvalidResourceHandle;
-    return qfp8::sim::detail::wait_for_record(s, *event, event->recorded, "cudaEventSynchronize");
+    const cudaError_t status =
+        qfp8::sim::detail::check_thread_device(s, event->device, "cudaEventSynchronize");
+    if (status != cudaSuccess) return status;
+    return qfp8::sim::detail::wait_for_record(s, *event, event->records(), "cudaEventSynchronize");
   });
 }
 

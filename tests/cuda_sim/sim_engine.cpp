@@ -18,6 +18,7 @@ State& state() {
 }
 
 thread_local int current_device = 0;
+thread_local bool device_set = false;
 thread_local cudaError_t last_error = cudaSuccess;
 
 std::string hex(const void* address) {
@@ -36,12 +37,12 @@ bool valid_device(const State& s, int device) { return device >= 0 && device < s
 
 bool valid_stream(const State& s, cudaStream_t stream) {
   return std::any_of(s.streams.begin(), s.streams.end(),
-                     [&](const auto& owned) { return owned.get() == stream; });
+                     [&](const auto& owned) { return owned.get() == stream && !owned->destroyed; });
 }
 
 bool valid_event(const State& s, cudaEvent_t event) {
   return std::any_of(s.events.begin(), s.events.end(),
-                     [&](const auto& owned) { return owned.get() == event; });
+                     [&](const auto& owned) { return owned.get() == event && !owned->destroyed; });
 }
 
 /// The allocation holding all of [address, address + bytes), or null.
@@ -88,7 +89,7 @@ Range range_of(const void* address, uint64_t bytes) {
 }
 
 bool runnable(const Operation& operation) {
-  return operation.kind != Kind::Wait || operation.event->completed >= operation.generation;
+  return operation.kind != Kind::Wait || operation.event->done(operation.generation);
 }
 
 void execute_front(State& s, CUstream_st& stream) {
@@ -96,7 +97,7 @@ void execute_front(State& s, CUstream_st& stream) {
   stream.queue.pop_front();
   switch (operation.kind) {
     case Kind::Record:
-      operation.event->completed = std::max(operation.event->completed, operation.generation);
+      operation.event->record_done[operation.generation - 1] = 1;
       return;
     case Kind::Wait:
       return;
@@ -181,9 +182,9 @@ cudaError_t wait_for_record(State& s, CUevent_st& event, uint64_t generation,
                             const std::string& waiter) {
   if (s.config.schedule != Schedule::Minimal) {
     return run_until(
-        s, [&] { return event.completed >= generation; }, waiter);
+        s, [&] { return event.done(generation); }, waiter);
   }
-  while (s.sticky == cudaSuccess && event.completed < generation) {
+  while (s.sticky == cudaSuccess && !event.done(generation)) {
     CUstream_st* holder = stream_holding_record(s, &event, generation);
     if (holder == nullptr) return deadlock(s, waiter);
     const cudaError_t status = advance(s, *holder, waiter);
@@ -195,6 +196,10 @@ cudaError_t wait_for_record(State& s, CUevent_st& event, uint64_t generation,
 cudaError_t enqueue(State& s, CUstream_st* stream, Operation operation) {
   ++s.enqueued[operation.name];
   stream->queue.push_back(std::move(operation));
+  if (s.config.schedule == Schedule::Asap) {
+    while (step(s)) {
+    }
+  }
   if (s.config.schedule == Schedule::Eager) {
     for (uint32_t runs = s.random() % 4; runs > 0 && step(s); --runs) {
     }
@@ -215,6 +220,16 @@ cudaError_t check_stream(State& s, cudaStream_t stream, const std::string& what)
   return cudaSuccess;
 }
 
+cudaError_t check_thread_device(State& s, int device, const std::string& what) {
+  if (!device_set && device != 0) {
+    return broken(s, cudaErrorInvalidResourceHandle,
+                  what + ": a resource of device " + std::to_string(device) +
+                      " used by a thread that never called cudaSetDevice (a real runtime "
+                      "would create a context on device 0 for it)");
+  }
+  return cudaSuccess;
+}
+
 bool touches(const Operation& operation, const Range& range) {
   return std::any_of(operation.touches.begin(), operation.touches.end(), [&](const Range& used) {
     return used.begin < range.end && range.begin < used.end;
@@ -228,20 +243,6 @@ bool queued_use(const State& s, const Range& range) {
     }
   }
   return false;
-}
-
-bool queued_event_use(const State& s, const CUevent_st* event) {
-  for (const auto& stream : s.streams) {
-    for (const auto& operation : stream->queue) {
-      if (operation.event == event) return true;
-    }
-  }
-  return false;
-}
-
-cudaError_t wait_for_event_unused(State& s, const CUevent_st& event, const std::string& waiter) {
-  return run_until(
-      s, [&] { return !queued_event_use(s, &event); }, waiter);
 }
 
 cudaError_t allocate(State& s, void** pointer, std::size_t bytes, bool pinned) {
@@ -341,6 +342,7 @@ Config config_from_environment() {
   const char* schedule = std::getenv("QFP8_SIM_SCHEDULE");
   const std::string name = schedule == nullptr ? "minimal" : schedule;
   config.schedule = name == "eager"    ? Schedule::Eager
+                    : name == "asap"   ? Schedule::Asap
                     : name == "random" ? Schedule::Random
                                        : Schedule::Minimal;
   return config;
@@ -354,6 +356,8 @@ const char* schedule_name(Schedule schedule) {
       return "random";
     case Schedule::Eager:
       return "eager";
+    case Schedule::Asap:
+      return "asap";
   }
   return "?";
 }
@@ -377,6 +381,7 @@ void reset(const Config& config) {
   s.config = config;
   s.random.seed(config.seed);
   current_device = 0;
+  device_set = false;
   last_error = cudaSuccess;
 }
 

@@ -36,16 +36,23 @@ struct Operation {
 
 }  // namespace qfp8::sim::detail
 
+/// A destroyed stream stays here until reset(): CUDA finishes its queued work in the
+/// background, so that work is still checked against frees and still runs.
 struct CUstream_st {
   int device = 0;
+  bool destroyed = false;
   std::deque<qfp8::sim::detail::Operation> queue;
 };
 
-/// An event completes a record once the operations before that record on its stream ran.
+/// Each record of an event completes on its own, once the operations before it on its
+/// stream ran: a wait is for one record, not for "some record as late" (a later record on
+/// another stream may finish first). Destroyed events are kept like streams.
 struct CUevent_st {
   int device = 0;
-  uint64_t recorded = 0;   // records issued (cudaEventRecord calls)
-  uint64_t completed = 0;  // the latest record that ran
+  bool destroyed = false;
+  std::vector<char> record_done;  // per record (cudaEventRecord call), in order
+  uint64_t records() const { return record_done.size(); }
+  bool done(uint64_t record) const { return record == 0 || record_done[record - 1] != 0; }
 };
 
 namespace qfp8::sim::detail {
@@ -85,6 +92,7 @@ struct State {
 
 State& state();
 extern thread_local int current_device;
+extern thread_local bool device_set;  // cudaSetDevice was called on this thread
 extern thread_local cudaError_t last_error;
 
 /// Records a broken rule and returns the error the call reports for it.
@@ -108,8 +116,9 @@ cudaError_t enqueue(State& s, CUstream_st* stream, Operation operation);
 cudaError_t wait_for_stream(State& s, CUstream_st& stream, const std::string& waiter);
 cudaError_t wait_for_record(State& s, CUevent_st& event, uint64_t generation,
                             const std::string& waiter);
-/// Runs queued work of any stream until no queued operation refers to `event`.
-cudaError_t wait_for_event_unused(State& s, const CUevent_st& event, const std::string& waiter);
+/// A thread that never called cudaSetDevice may only touch device 0's resources (a real
+/// runtime would make device 0's context for it); `device` is the resource's.
+cudaError_t check_thread_device(State& s, int device, const std::string& what);
 
 cudaError_t allocate(State& s, void** pointer, std::size_t bytes, bool pinned);
 cudaError_t release(State& s, void* pointer, bool pinned, const char* call);

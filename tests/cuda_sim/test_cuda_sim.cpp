@@ -1,12 +1,15 @@
 // test_cuda_sim.cpp — the simulator itself: it must expose the mistakes it exists to find
 // (a host buffer reused before its copy ran, a missing cross-stream wait, pageable memory
-// in an asynchronous copy, memory freed under queued work, a stream of another device),
+// in an asynchronous copy, memory freed under queued work, a stream of another device, a
+// thread that never set its device), and keep CUDA's semantics where they are subtle (a
+// wait is for one record; a destroyed stream's work still runs),
 // or the backend tests on it would prove nothing.
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstring>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cuda_sim.hpp"
@@ -156,4 +159,67 @@ TEST_CASE("simulator: planned failures hit the n-th call, and a fault is sticky"
   CHECK(cudaStreamSynchronize(buffers.first) == cudaErrorLaunchFailure);
   CHECK(cudaMemsetAsync(buffers.device, 1, 8, buffers.first) == cudaErrorLaunchFailure);
   CHECK(cudaGetLastError() == cudaErrorLaunchFailure);
+}
+
+TEST_CASE("simulator: a wait is for its own record, not a later one on another stream",
+          "[cuda-sim]") {
+  sim::reset(scheduled(sim::Schedule::Minimal, 1));
+  Buffers buffers;
+  cudaStream_t third = nullptr;
+  REQUIRE(cudaStreamCreateWithFlags(&third, cudaStreamNonBlocking) == cudaSuccess);
+  cudaEvent_t event = nullptr;
+  REQUIRE(cudaEventCreateWithFlags(&event, cudaEventDisableTiming) == cudaSuccess);
+  REQUIRE(cudaMemsetAsync(buffers.device, 7, 1, buffers.first) == cudaSuccess);
+  REQUIRE(cudaEventRecord(event, buffers.first) == cudaSuccess);
+  REQUIRE(cudaStreamWaitEvent(third, event, 0) == cudaSuccess);
+  REQUIRE(cudaEventRecord(event, buffers.second) == cudaSuccess);  // re-recorded, finishes first
+  REQUIRE(cudaStreamSynchronize(buffers.second) == cudaSuccess);
+  REQUIRE(cudaMemcpyAsync(buffers.host, buffers.device, 1, cudaMemcpyDeviceToHost, third) ==
+          cudaSuccess);
+  REQUIRE(cudaStreamSynchronize(third) == cudaSuccess);
+  CHECK(buffers.host[0] == 7);
+}
+
+TEST_CASE("simulator: the asap schedule runs queued work at once", "[cuda-sim]") {
+  sim::reset(scheduled(sim::Schedule::Asap, 1));
+  Buffers buffers;
+  buffers.host[0] = 1;
+  REQUIRE(cudaMemcpyAsync(buffers.device, buffers.host, 1, cudaMemcpyHostToDevice, buffers.first) ==
+          cudaSuccess);
+  buffers.host[0] = 2;  // after the copy ran: the device keeps 1
+  REQUIRE(cudaMemcpyAsync(buffers.host + 1, buffers.device, 1, cudaMemcpyDeviceToHost,
+                          buffers.first) == cudaSuccess);
+  CHECK(buffers.host[1] == 1);  // already there, before any synchronization
+}
+
+TEST_CASE("simulator: a destroyed stream's queued work still counts, as CUDA finishes it",
+          "[cuda-sim]") {
+  sim::reset(scheduled(sim::Schedule::Minimal, 1));
+  Buffers buffers;
+  REQUIRE(cudaMemcpyAsync(buffers.host, buffers.device, 8, cudaMemcpyDeviceToHost, buffers.first) ==
+          cudaSuccess);
+  REQUIRE(cudaStreamDestroy(buffers.first) == cudaSuccess);
+  CHECK(cudaFreeHost(buffers.host) == cudaErrorIllegalAddress);
+  CHECK(violation_mentions(sim::take_violations(), "while a queued operation still uses it"));
+  CHECK(cudaStreamSynchronize(buffers.first) == cudaErrorInvalidResourceHandle);
+}
+
+TEST_CASE("simulator: a thread that never set its device may only touch device 0", "[cuda-sim]") {
+  sim::Config two_devices = scheduled(sim::Schedule::Minimal, 1);
+  two_devices.devices = 2;
+  sim::reset(two_devices);
+  REQUIRE(cudaSetDevice(1) == cudaSuccess);
+  cudaEvent_t event = nullptr;
+  REQUIRE(cudaEventCreateWithFlags(&event, cudaEventDisableTiming) == cudaSuccess);
+  cudaError_t from_fresh_thread = cudaSuccess;
+  cudaError_t after_set_device = cudaSuccess;
+  std::thread([&] {
+    from_fresh_thread = cudaEventSynchronize(event);
+    (void)cudaSetDevice(1);
+    after_set_device = cudaEventSynchronize(event);
+  }).join();
+  CHECK(from_fresh_thread == cudaErrorInvalidResourceHandle);
+  CHECK(violation_mentions(sim::take_violations(), "never called cudaSetDevice"));
+  CHECK(after_set_device == cudaSuccess);
+  REQUIRE(cudaSetDevice(0) == cudaSuccess);
 }

@@ -142,10 +142,10 @@ void require_failed_run(QuantizeBackend& backend, const std::vector<Tensor>& ten
 TEST_CASE("each CUDA call of a run failing in turn gives CudaFailure, and the backend recovers",
           "[cuda-sim]") {
   const std::vector<Tensor> tensors = three_tensors();
+  const std::vector<Tensor> larger_tensors{make_tensor("large", Dtype::F32, 4 * kStaging, 9)};
   auto backend = make_cuda_backend(0, CudaBackendOptions{kStaging, 2});
-  for (const char* call :
-       {"cudaMemcpyAsync", "cudaEventRecord", "cudaStreamWaitEvent", "cudaEventSynchronize",
-        "cudaStreamSynchronize", "cudaMemsetAsync", "launch", "cudaSetDevice"}) {
+  for (const char* call : {"cudaMemcpyAsync", "cudaEventRecord", "cudaStreamWaitEvent",
+                           "cudaEventSynchronize", "cudaMemsetAsync", "launch", "cudaSetDevice"}) {
     // How often a clean run makes this call (the reader thread's calls included).
     const uint64_t before = sim::calls(call);
     require_clean_run(*backend, tensors);
@@ -155,7 +155,9 @@ TEST_CASE("each CUDA call of a run failing in turn gives CudaFailure, and the ba
     for (uint64_t nth = 1; nth <= per_run; ++nth) {
       INFO("failing call " << nth);
       require_failed_run(*backend, tensors, call, nth);
-      require_clean_run(*backend, tensors);
+      // Larger tensors: the device buffers are freed and reallocated, which must find no
+      // copy or kernel of the failed run still queued on them.
+      require_clean_run(*backend, larger_tensors);
       // Destroyed right after a failure: nothing may still be queued on what it frees.
       require_failed_run(*backend, tensors, call, nth);
       backend.reset();
@@ -190,9 +192,9 @@ TEST_CASE("a GPU fault mid-run fails the run with CudaFailure and the backend sh
     const Error error = failed_run(*backend, tensors, consumer);
     CHECK(error.code() == ErrorCode::CudaFailure);
     CHECK(says(error, "cudaErrorLaunchFailure"));
-    // The context is gone (as after a real fault): the destructor must still return.
+    // The context is gone (as after a real fault): the destructor must still return. (The
+    // simulator checks nothing more after a fault: every call just fails, as in CUDA.)
     backend.reset();
-    require_no_violations();
   }
 }
 

@@ -41,6 +41,7 @@ struct cudaDeviceProp {
 };
 
 #define cudaStreamNonBlocking 0x01u
+#define cudaEventBlockingSync 0x01u
 #define cudaEventDisableTiming 0x02u
 
 cudaError_t cudaGetDeviceCount(int* count);
