@@ -4,25 +4,26 @@
 // of their stream, after the events they wait for, and otherwise whenever the schedule
 // chooses. Four schedules, each the worst case for a different mistake:
 //   minimal — an operation runs only when the host synchronizes on it, and then only the
-//             work it depends on: a read whose wait was forgotten always shows (a kernel
-//             before its upload, the host reading a slot before its download);
-//   asap    — every ready operation runs right after each call, as early as it may: a
-//             buffer overwritten before its last reader ran always shows (a download
-//             queued into a slot the writer still reads, a slot refilled under its copy);
+//             work it depends on: a forgotten wait always shows (a kernel before its
+//             upload, the host reading a slot before its download, the reader refilling a
+//             slot whose upload has not run);
+//   asap    — every ready operation runs right after each call, as early as it may: work
+//             queued too early always shows (a download queued into a slot the writer
+//             still reads);
 //   random  — on a synchronization, ready operations of all streams run in random order
 //             (seeded) until the host's condition holds;
 //   eager   — also after every call, a few random ready operations run at once.
 // A seed fixes the simulator's choices, not how the backend's two host threads interleave.
 // A host buffer reused before its copy ran, or read before its copy finished, shows as
 // wrong bytes. The simulator also checks what a GPU would only punish sometimes:
-// asynchronous copies must use pinned host memory, every device access must lie inside an
-// allocation of the stream's device, memory must not be freed while a queued operation
-// uses it (also work of a destroyed stream, which CUDA still finishes), work goes to
-// streams of the current device, a thread that never called cudaSetDevice touches only
-// device 0. A broken rule makes the call fail
-// (cudaErrorIllegalAddress or cudaErrorInvalidResourceHandle) and is recorded for
-// take_violations(). Tests can also make the n-th call of an API fail, or the n-th run of
-// an operation fail with a sticky error, as a GPU fault would.
+// asynchronous copies must use pinned host memory; every device access must lie inside an
+// allocation of the stream's device; memory must not be freed while a queued operation
+// uses it (also work of a destroyed stream, which CUDA still finishes); work goes to
+// streams of the current device; a thread that never called cudaSetDevice touches only
+// device 0. A broken rule makes the call fail (cudaErrorIllegalAddress or
+// cudaErrorInvalidResourceHandle) and is recorded for take_violations(). Tests can also
+// make the n-th call of an API fail, or the n-th run of an operation fail with a sticky
+// error, as a GPU fault would.
 #pragma once
 
 #include <cuda_runtime.h>
