@@ -63,8 +63,6 @@ void fail_execution(const std::string& operation, uint64_t nth);
 
 /// Calls of `call` since reset().
 uint64_t calls(const std::string& call);
-/// Operations named `operation` enqueued since reset() (run or not).
-uint64_t enqueued(const std::string& operation);
 uint64_t device_bytes_in_use();
 uint64_t peak_device_bytes();
 uint64_t pinned_bytes_in_use();

@@ -194,7 +194,6 @@ cudaError_t wait_for_record(State& s, CUevent_st& event, uint64_t generation,
 }
 
 cudaError_t enqueue(State& s, CUstream_st* stream, Operation operation) {
-  ++s.enqueued[operation.name];
   stream->queue.push_back(std::move(operation));
   if (s.config.schedule == Schedule::Asap) {
     while (step(s)) {
@@ -372,7 +371,6 @@ void reset(const Config& config) {
   s.device_in_use.clear();
   s.device_total = s.device_peak = s.pinned_in_use = 0;
   s.calls.clear();
-  s.enqueued.clear();
   s.executed.clear();
   s.call_failures.clear();
   s.execution_failures.clear();
@@ -401,12 +399,6 @@ uint64_t calls(const std::string& call) {
   State& s = state();
   const std::lock_guard<std::mutex> lock(s.mutex);
   return s.calls[call];
-}
-
-uint64_t enqueued(const std::string& operation) {
-  State& s = state();
-  const std::lock_guard<std::mutex> lock(s.mutex);
-  return s.enqueued[operation];
 }
 
 uint64_t device_bytes_in_use() {

@@ -82,7 +82,6 @@ struct State {
   uint64_t device_peak = 0;
   uint64_t pinned_in_use = 0;
   std::map<std::string, uint64_t> calls;
-  std::map<std::string, uint64_t> enqueued;
   std::map<std::string, uint64_t> executed;
   std::map<std::string, std::vector<PlannedFailure>> call_failures;
   std::map<std::string, uint64_t> execution_failures;  // operation -> run number that fails
