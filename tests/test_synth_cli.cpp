@@ -8,11 +8,12 @@
 #include "cli/commands.hpp"
 #include "core/error.hpp"
 #include "safetensors/reader.hpp"
+#include "support/process_scratch.hpp"
 
 namespace {
 
 std::string scratch(const std::string& name) {
-  const std::filesystem::path dir = std::filesystem::path(QFP8_TEST_TMP) / "synth_cli";
+  const std::filesystem::path dir = std::filesystem::path(qfp8::test::process_scratch_root()) / "synth_cli";
   std::filesystem::create_directories(dir);
   const auto path = dir / name;
   std::filesystem::remove(path);

@@ -21,7 +21,7 @@ const std::string kQ = "blocks.0.attn.to_q";
 ChildResult run_verify(std::vector<std::string> args) {
   args.insert(args.begin(), {QFP8_BINARY, "verify"});
   temp_path("x");  // creates the scratch directory
-  return run_child(args, QFP8_TEST_TMP);
+  return run_child(args, process_scratch_root());
 }
 
 std::string good_file(const std::string& name) {
@@ -118,10 +118,10 @@ TEST_CASE("verify binary passes what convert writes, re-derived from its source"
                                       "--blocks",  "1",     "--width-div", "32",
                                       "--force",   source};
     if (prefix) synth.push_back("--prefix");
-    REQUIRE(run_child(synth, QFP8_TEST_TMP).exit_code == 0);
+    REQUIRE(run_child(synth, process_scratch_root()).exit_code == 0);
     const ChildResult convert = run_child({QFP8_BINARY, "convert", source, output, "--device",
                                            "cpu", "--force", "--write-input-scale", "-q"},
-                                          QFP8_TEST_TMP);
+                                          process_scratch_root());
     INFO(convert.out << convert.err);
     REQUIRE(convert.exit_code == 0);
     const ChildResult run = run_verify({output, "--against", source});
@@ -141,10 +141,10 @@ TEST_CASE("verify --against streams: peak memory far below the files' size", "[v
   const std::string output = temp_path("verify_mem_output.safetensors");
   REQUIRE(run_child({QFP8_BINARY, "synth", "--model", "qwen-image", "--blocks", "1", "--width-div",
                      "2", "--force", "-q", source},
-                    QFP8_TEST_TMP)
+                    process_scratch_root())
               .exit_code == 0);
   REQUIRE(run_child({QFP8_BINARY, "convert", source, output, "--device", "cpu", "--force", "-q"},
-                    QFP8_TEST_TMP)
+                    process_scratch_root())
               .exit_code == 0);
   const ChildResult run = run_verify({output, "--against", source, "--threads", "2"});
   INFO(run.out << run.err);

@@ -3,7 +3,6 @@
 // part (d), the check users run on their GPU), and on a device failure or a NaN weight a
 // clear error with no output and no .partial left behind.
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -22,12 +21,6 @@
 using namespace qfp8;
 
 namespace {
-
-/// A scratch directory of this process: CTest runs the suite under several schedules at
-/// once, and each run converts files of its own.
-std::string own_scratch_dir(const std::string& name) {
-  return test::scratch_dir(name + "-" + std::to_string(::getpid()));
-}
 
 bool exists(const std::string& path) {
   struct stat info {};
@@ -65,7 +58,7 @@ TEST_CASE("the whole pipeline on the CUDA backend writes the CPU backend's bytes
 }
 
 TEST_CASE("a device failure mid-conversion leaves no output and no .partial", "[cuda-sim]") {
-  const std::string dir = own_scratch_dir("sim-device-failure");
+  const std::string dir = test::scratch_dir("sim-device-failure");
   const std::string input = dir + "/in.safetensors";
   const std::string output = dir + "/out.safetensors";
   test::SyntheticModelOptions model;
@@ -86,7 +79,7 @@ TEST_CASE("a device failure mid-conversion leaves no output and no .partial", "[
 
 TEST_CASE("a NaN weight on the CUDA backend is NonFiniteWeight naming it, with no output",
           "[cuda-sim]") {
-  const std::string dir = own_scratch_dir("sim-nan-weight");
+  const std::string dir = test::scratch_dir("sim-nan-weight");
   const std::string input = dir + "/in.safetensors";
   const std::string output = dir + "/out.safetensors";
   test::SyntheticModelOptions model;

@@ -12,14 +12,13 @@
 
 #include "core/fp8_e4m3fn.hpp"
 #include "safetensors/reader.hpp"
+#include "support/process_scratch.hpp"
 
 namespace qfp8::test {
 
-/// A scratch directory under QFP8_TEST_TMP (created on use).
+/// A directory in this process's own scratch directory (created on use).
 inline std::string scratch_dir(const std::string& name) {
-  const std::string root = QFP8_TEST_TMP;
-  ::mkdir(root.c_str(), 0755);
-  const std::string dir = root + "/" + name;
+  const std::string dir = process_scratch_root() + "/" + name;
   ::mkdir(dir.c_str(), 0755);
   return dir;
 }

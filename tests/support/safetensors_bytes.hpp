@@ -22,6 +22,8 @@
 #include <sys/stat.h>
 #include <vector>
 
+#include "support/process_scratch.hpp"
+
 namespace qfp8::test {
 
 using Bytes = std::vector<uint8_t>;
@@ -67,11 +69,9 @@ Bytes bytes_of(const T& value) {
   return out;
 }
 
-/// A scratch path under QFP8_TEST_TMP (created on first use); `name` may not contain '/'.
+/// A scratch path in this process's own directory; `name` may not contain '/'.
 inline std::string temp_path(const std::string& name) {
-  const std::string root = QFP8_TEST_TMP;
-  ::mkdir(root.c_str(), 0755);  // EEXIST is fine
-  return root + "/" + name;
+  return process_scratch_root() + "/" + name;
 }
 
 /// Writes `bytes` to `path`, replacing it. Throws std::runtime_error on failure.
