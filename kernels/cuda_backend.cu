@@ -1,7 +1,7 @@
 // cuda_backend.cu — the CUDA QuantizeBackend. Results go to the consumer strictly in job
 // order; the work of neighbouring tensors overlaps:
-//   0. a StagingReader thread copies every job's source, chunk by chunk, out of the
-//      (mapped) input into a ring of pinned slots, running ahead of everything below;
+//   0. StagingReader threads copy every job's source, chunk by chunk, out of the (mapped)
+//      input into a ring of pinned slots, running ahead of everything below;
 //   1. upload: each filled slot goes to the device with an async H2D copy on the upload
 //      stream. A tensor lands whole in one of two device buffers (job i in buffer i % 2),
 //      because the cast needs the absmax of all of it (largest Qwen-Image tensor: 113 MB
@@ -10,9 +10,9 @@
 //      checks for Inf/NaN before anything reaches the consumer;
 //   3. quantize kernel, then FP8 chunks D2H into a pinned download ring, handed to the
 //      consumer as each arrives while the next ones are in flight.
-// At the end of a run, one log line says where this thread waited (for the reader, the
-// GPU, the writer) and how fast the reader copied: the slowest stage shows.
-// Events guard every reuse: of an upload slot (the reader thread waits for its copy), of a
+// At the end of a run, one log line says where this thread waited (for the readers, the
+// GPU, the writer) and how fast the readers copied: the slowest stage shows.
+// Events guard every reuse: of an upload slot (a reader thread waits for its copy), of a
 // device source buffer (tensor i+2's copies wait for tensor i's kernels), of a download
 // slot. All waits are on the host or between the two streams, so the order of operations
 // is visible in this file.
@@ -23,6 +23,7 @@
 #include <cstring>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -45,13 +46,6 @@ int select_device(int device) {
   return device;
 }
 
-CudaBackendOptions normalized(CudaBackendOptions options) {
-  // Multiples of 16 keep every chunk's device offset 16-byte aligned for vector loads.
-  options.staging_bytes = std::max<uint64_t>(16, options.staging_bytes / 16 * 16);
-  options.slots = std::clamp(options.slots, 2u, 8u);
-  return options;
-}
-
 double mib(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
 
 // Two device source buffers: tensor i+1 uploads while tensor i is reduced and cast.
@@ -61,7 +55,7 @@ class CudaBackend final : public QuantizeBackend {
  public:
   CudaBackend(int device, const CudaBackendOptions& options)
       : device_(select_device(device)),
-        options_(normalized(options)),
+        options_(resolved_cuda_options(options, std::thread::hardware_concurrency())),
         description_("cuda:" + std::to_string(device) + " " + cuda_device_description(device)),
         upload_stream_(create_stream()),
         compute_stream_(create_stream()),
@@ -78,9 +72,11 @@ class CudaBackend final : public QuantizeBackend {
       download_ring_.push_back(allocate_pinned_bytes(options_.staging_bytes));
       download_done_.push_back(create_event(HostWait::Block));
     }
-    spdlog::info("{}: {:.1f} MiB pinned staging (upload and download rings of {} x {:.1f} MiB)",
-                 description_, mib(2 * options_.slots * options_.staging_bytes), options_.slots,
-                 mib(options_.staging_bytes));
+    spdlog::info(
+        "{}: {:.1f} MiB pinned staging (upload and download rings of {} x {:.1f} MiB), {} "
+        "reader thread(s)",
+        description_, mib(2 * options_.slots * options_.staging_bytes), options_.slots,
+        mib(options_.staging_bytes), options_.reader_threads);
   }
 
   ~CudaBackend() override { quiesce(); }
@@ -94,10 +90,10 @@ class CudaBackend final : public QuantizeBackend {
       std::vector<uint8_t*> slots;
       for (const auto& slot : upload_ring_) slots.push_back(slot.get());
       StagingReader reader(slots, options_.staging_bytes, jobs, [this](std::size_t slot) {
-        // On the reader thread, whose current device is its own to set.
+        // On a reader thread, whose current device is its own to set.
         QFP8_CUDA_CHECK(cudaSetDevice(device_));
         QFP8_CUDA_CHECK(cudaEventSynchronize(upload_done_[slot].get()));
-      });
+      }, options_.reader_threads);
       Run run{jobs, reader, consumer, std::vector<char>(jobs.size(), 0), {}};
       double seconds = 0;
       {
@@ -106,8 +102,8 @@ class CudaBackend final : public QuantizeBackend {
       }
       log_breakdown(run, seconds, reader.totals());
     } catch (...) {
-      // The reader thread has stopped (its destructor ran); now leave no copy in flight
-      // into a pinned slot or buffer we might reuse or free.
+      // The reader threads have stopped (the reader's destructor joined them); now leave
+      // no copy in flight into a pinned slot or buffer we might reuse or free.
       quiesce();
       throw;
     }
@@ -117,7 +113,7 @@ class CudaBackend final : public QuantizeBackend {
   /// Where run()'s thread waited, in seconds: the stage it waits for most is the one that
   /// limits a conversion.
   struct Waits {
-    double reader = 0;    // for the reader thread to stage the next chunk
+    double reader = 0;    // for the reader threads to stage the next chunk
     double gpu = 0;       // for the stats word and the FP8 downloads
     double consumer = 0;  // in the consumer (the writer)
   };
@@ -134,11 +130,11 @@ class CudaBackend final : public QuantizeBackend {
   void log_breakdown(const Run& run, double seconds, const StagingReader::Totals& reader) const {
     const double gb = static_cast<double>(reader.bytes) / 1e9;
     spdlog::info(
-        "{}: {} tensors, {} in {:.2f} s ({:.2f} GB/s); waited {:.2f} s for the reader (it copied "
-        "at {:.2f} GB/s, waited {:.2f} s for free slots), {:.2f} s for the GPU, {:.2f} s in the "
-        "writer",
+        "{}: {} tensors, {} in {:.2f} s ({:.2f} GB/s); waited {:.2f} s for the readers ({} "
+        "thread(s), each copied at {:.2f} GB/s; together they waited {:.2f} s for free slots), "
+        "{:.2f} s for the GPU, {:.2f} s in the writer",
         description_, run.jobs.size(), size_text(reader.bytes), seconds,
-        seconds > 0 ? gb / seconds : 0.0, run.waits.reader,
+        seconds > 0 ? gb / seconds : 0.0, run.waits.reader, reader.threads,
         reader.copy_seconds > 0 ? gb / reader.copy_seconds : 0.0, reader.slot_wait_seconds,
         run.waits.gpu, run.waits.consumer);
   }
@@ -347,6 +343,19 @@ class CudaBackend final : public QuantizeBackend {
 };
 
 }  // namespace
+
+CudaBackendOptions resolved_cuda_options(CudaBackendOptions options, unsigned hardware_threads) {
+  // Multiples of 16 keep every chunk's device offset 16-byte aligned for vector loads.
+  options.staging_bytes = std::max<uint64_t>(16, options.staging_bytes / 16 * 16);
+  // run()'s thread (transfers, kernels, the writer) needs a core of its own;
+  // past three readers the copies share the host's memory bandwidth with the DMA.
+  if (options.reader_threads == 0) {
+    options.reader_threads = std::clamp(hardware_threads / 2, 1u, 3u);
+  }
+  options.reader_threads = std::clamp(options.reader_threads, 1u, 7u);
+  options.slots = std::clamp(std::max(options.slots, options.reader_threads + 1), 2u, 8u);
+  return options;
+}
 
 std::unique_ptr<QuantizeBackend> make_cuda_backend(int device) {
   return make_cuda_backend(device, CudaBackendOptions{});

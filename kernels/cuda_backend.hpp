@@ -17,11 +17,17 @@ int cuda_usable_device_count() noexcept;
 std::string cuda_device_description(int device);
 
 /// Staging ring of the CUDA pipeline: `slots` pinned host buffers of `staging_bytes` for
-/// uploads and as many for downloads; tensors larger than one buffer go in chunks.
+/// uploads and as many for downloads; tensors larger than one buffer go in chunks, which
+/// `reader_threads` threads copy out of the input into the upload slots.
 struct CudaBackendOptions {
-  uint64_t staging_bytes = uint64_t{64} << 20;  // rounded down to a multiple of 16, min 16
-  unsigned slots = 2;                           // 2..8: one fills while one transfers
+  uint64_t staging_bytes = uint64_t{32} << 20;  // rounded down to a multiple of 16, min 16
+  unsigned slots = 2;           // 2..8, and at least reader_threads + 1 (one is uploading)
+  unsigned reader_threads = 0;  // 1..7; 0: half the hardware threads, 1 to 3
 };
+
+/// `options` as the backend uses them: the limits above applied, 0 reader threads resolved
+/// for a machine with `hardware_threads` (std::thread::hardware_concurrency()).
+CudaBackendOptions resolved_cuda_options(CudaBackendOptions options, unsigned hardware_threads);
 
 /// Backend on device `device`. Throws CudaUnavailable / CudaFailure.
 std::unique_ptr<QuantizeBackend> make_cuda_backend(int device);

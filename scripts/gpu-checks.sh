@@ -6,9 +6,11 @@
 # summary table comes last.
 #   1. qfp8_cuda_tests: every GPU test, the > 2^31-element one included
 #   2. qfp8-cuda selftest --device cuda: the 2^32-float cast sweep, all BF16 x scales, pipeline
-#   3. a >= 2 GB synthetic Qwen-Image checkpoint: convert --device cuda and --device cpu
-#      must give the same SHA-256; the CUDA output verified against its source
-#   4. bench_cuda_kernels: kernel GB/s against a device copy and the card's peak
+#   3. a >= 2 GB synthetic Qwen-Image checkpoint: convert --device cuda (default reader
+#      threads and --threads 1) and --device cpu must give the same SHA-256; the CUDA
+#      output verified against its source
+#   4. bench_cuda_kernels: kernel GB/s against a device copy and the card's peak;
+#      bench_staging_reader: GB/s of 1..6 staging reader threads out of a mapped file
 #   5. bench/run_benchmarks.sh on the kit's binary (1 and 4 GB, cp baseline, cpu, cuda)
 #   6. compute-sanitizer memcheck: the GPU tests (but the 2^32 sweep and > 2^31 elements,
 #      hours under memcheck) and a whole convert --device cuda
@@ -72,22 +74,29 @@ same_sha() {
   rm -f "$input"
   "$qfp8" synth --model qwen-image --blocks 12 --width-div 2 -q "$input" || return 1
   ls -l "$input"
-  # Not quiet: the CUDA backend's last line says where the time went (reader, GPU, writer).
+  # Not quiet: the CUDA backend's last line says where the time went (readers, GPU,
+  # writer). The default reader count, then one reader: the same bytes, and the speed-up.
   "$qfp8" convert --device cuda -i "$input" -o "$data/cuda.safetensors" --force \
       > "$out/cuda-convert.log" 2>&1 || { tail -n 20 "$out/cuda-convert.log"; return 1; }
+  "$qfp8" convert --device cuda --threads 1 -i "$input" -o "$data/cuda-1.safetensors" \
+      --force >> "$out/cuda-convert.log" 2>&1 || { tail -n 20 "$out/cuda-convert.log"; return 1; }
   grep -e ' in the writer' "$out/cuda-convert.log" || true
   "$qfp8" convert -q --device cpu -i "$input" -o "$data/cpu.safetensors" --force || return 1
-  sha256sum "$data/cuda.safetensors" "$data/cpu.safetensors" | tee "$out/sha256.txt"
+  sha256sum "$data/cuda.safetensors" "$data/cuda-1.safetensors" "$data/cpu.safetensors" |
+      tee "$out/sha256.txt"
   [ "$(cut -d' ' -f1 "$out/sha256.txt" | sort -u | wc -l)" -eq 1 ] || return 2
   "$qfp8" verify "$data/cuda.safetensors" --against "$input" || return 2
-  rm -f "$data/cpu.safetensors" "$data/cuda.safetensors" "$input"
+  rm -f "$data/cpu.safetensors" "$data/cuda.safetensors" "$data/cuda-1.safetensors" "$input"
 }
 export -f same_sha
-step "cuda vs cpu SHA-256 (2 GB)" sha256.log 90 same_sha
+step "cuda vs cpu SHA-256 (2 GB)" sha256.log 110 same_sha
 
 step "kernel bandwidth" kernels.log 30 "$kit/bench_cuda_kernels"
 
-step "end-to-end benchmarks" benchmarks.log 150 env QFP8_BIN="$qfp8" QFP8_TIME="$kit/time" \
+# The host's share of an upload: copy rate of 1..6 staging reader threads (no GPU involved).
+step "staging readers" staging-readers.log 30 "$kit/bench_staging_reader" 2048 6
+
+step "end-to-end benchmarks" benchmarks.log 140 env QFP8_BIN="$qfp8" QFP8_TIME="$kit/time" \
     QFP8_COMMIT="$(tr '\n' ' ' < "$kit/commit")" \
     QFP8_BENCH_REPORT="$results_dir/benchmarks-table.md" QFP8_BENCH_DIR="$data/bench" \
     bash bench/run_benchmarks.sh --no-build ${QFP8_BENCH_ARGS:-}
@@ -109,7 +118,8 @@ echo "| check | result | time | log |"
 echo "|---|---|---:|---|"
 printf '%s\n' "${results[@]}" | tee "$out/results.md"
 { cat "$out/machine.txt"; echo; echo "| check | result | time | log |"; echo "|---|---|---:|---|";
-  cat "$out/results.md"; echo; echo "Where convert --device cuda waited (2 GB synthetic):";
-  grep -h ' in the writer' "$out/cuda-convert.log" 2>/dev/null; } > "$results_dir/summary.md"
+  cat "$out/results.md"; echo; echo "Where convert --device cuda waited (2 GB; default readers, then --threads 1):";
+  grep -h ' in the writer' "$out/cuda-convert.log" 2>/dev/null; echo;
+  cat "$out/staging-readers.log" 2>/dev/null; } > "$results_dir/summary.md"
 tar czf "$results_dir/logs.tar.gz" -C "$out" .
 ! grep -q -e FAIL -e TIMEOUT "$out/results.md"

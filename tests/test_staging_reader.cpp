@@ -1,14 +1,18 @@
-// test_staging_reader.cpp — the CUDA backend's staging thread, run on the CPU with a fake
-// transfer: every byte of every job arrives once, in order, in bounded chunks; a slot is
-// refilled only after its wait-for-free; chunks of a later job can be taken early without
-// blocking; errors of the thread reach the caller; stopping half-way never hangs.
+// test_staging_reader.cpp — the CUDA backend's staging threads, run on the CPU with a fake
+// transfer, with one reader thread and several: every byte of every job arrives once, in
+// order, in bounded chunks; a slot is refilled only after its wait-for-free, by one thread
+// at a time; several threads really work at once; chunks of a later job can be taken early
+// without blocking; errors of a thread reach the caller; stopping half-way never hangs.
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <random>
 #include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -50,76 +54,175 @@ struct Ring {
   }
 };
 
+/// Takes and releases every chunk of `reader`, checking their order and bounds against
+/// `sources`; returns the bytes received per job and counts the chunks in `taken`.
+std::vector<std::vector<uint8_t>> take_all(StagingReader& reader, const Ring& ring,
+                                           const Sources& sources, uint64_t slot_bytes,
+                                           uint64_t& taken) {
+  std::vector<std::vector<uint8_t>> received(sources.jobs.size());
+  std::size_t expected_job = 0;
+  uint64_t expected_offset = 0;
+  taken = 0;
+  while (const auto chunk = reader.take()) {
+    while (sources.bytes[expected_job].size() == expected_offset) {  // skip done/empty jobs
+      ++expected_job;
+      expected_offset = 0;
+    }
+    REQUIRE(chunk->job == expected_job);
+    REQUIRE(chunk->offset == expected_offset);
+    REQUIRE(chunk->size > 0);
+    REQUIRE(chunk->size <= slot_bytes);
+    REQUIRE(chunk->slot == taken % ring.slots.size());  // chunk k goes to slot k % slots
+    CHECK(chunk->last_of_job == (chunk->offset + chunk->size == sources.bytes[chunk->job].size()));
+    const uint8_t* data = ring.slots[chunk->slot];
+    received[chunk->job].insert(received[chunk->job].end(), data, data + chunk->size);
+    expected_offset += chunk->size;
+    ++taken;
+    reader.release(chunk->slot);
+  }
+  return received;
+}
+
 }  // namespace
 
 TEST_CASE("staging reader delivers every byte of every job in order", "[staging]") {
   const Sources sources = make_sources({5, 0, 1, 64, 0, 300, 17});  // includes empty jobs
   for (const uint64_t slot_bytes : {uint64_t{1}, uint64_t{7}, uint64_t{128}, uint64_t{4096}}) {
     for (const std::size_t slot_count : {std::size_t{1}, std::size_t{2}, std::size_t{4}}) {
-      INFO("slot bytes " << slot_bytes << ", slots " << slot_count);
-      Ring ring(slot_count, slot_bytes);
-      std::vector<std::vector<uint8_t>> received(sources.jobs.size());
-      std::atomic<int> waits{0};
-      StagingReader reader(ring.slots, slot_bytes, sources.jobs,
-                           [&](std::size_t) { waits.fetch_add(1); });
-      std::size_t expected_job = 0;
-      uint64_t expected_offset = 0;
-      uint64_t taken = 0;
-      while (const auto chunk = reader.take()) {
-        while (sources.bytes[expected_job].size() == expected_offset) {  // skip done/empty jobs
-          ++expected_job;
-          expected_offset = 0;
-        }
-        REQUIRE(chunk->job == expected_job);
-        REQUIRE(chunk->offset == expected_offset);
-        REQUIRE(chunk->size > 0);
-        REQUIRE(chunk->size <= slot_bytes);
-        CHECK(chunk->last_of_job == (chunk->offset + chunk->size == sources.bytes[chunk->job].size()));
-        const uint8_t* data = ring.slots[chunk->slot];
-        received[chunk->job].insert(received[chunk->job].end(), data, data + chunk->size);
-        expected_offset += chunk->size;
-        ++taken;
-        reader.release(chunk->slot);
+      for (const unsigned threads : {1u, 2u, 3u, 4u}) {
+        INFO("slot bytes " << slot_bytes << ", slots " << slot_count << ", threads " << threads);
+        Ring ring(slot_count, slot_bytes);
+        std::atomic<int> waits{0};
+        StagingReader reader(
+            ring.slots, slot_bytes, sources.jobs, [&](std::size_t) { waits.fetch_add(1); },
+            threads);
+        uint64_t taken = 0;
+        const auto received = take_all(reader, ring, sources, slot_bytes, taken);
+        for (std::size_t j = 0; j < sources.jobs.size(); ++j) CHECK(received[j] == sources.bytes[j]);
+        // Every refill of a slot waited for it first: chunks beyond the first round.
+        CHECK(static_cast<uint64_t>(waits.load()) == (taken > slot_count ? taken - slot_count : 0));
+        CHECK(reader.totals().threads == std::min<std::size_t>(threads, slot_count));
       }
-      for (std::size_t j = 0; j < sources.jobs.size(); ++j) CHECK(received[j] == sources.bytes[j]);
-      // Every refill of a slot waited for it first: chunks beyond the first round.
-      CHECK(static_cast<uint64_t>(waits.load()) == (taken > slot_count ? taken - slot_count : 0));
     }
   }
 }
 
-TEST_CASE("staging reader refills a slot only after its wait-for-free returns", "[staging]") {
+TEST_CASE("staging reader refills a slot only after its wait-for-free, one thread per slot",
+          "[staging]") {
   const Sources sources = make_sources({4000, 3000});
   const uint64_t slot_bytes = 512;
-  Ring ring(3, slot_bytes);
-  // The fake transfer: a released slot's bytes are read (checked) by a "device" some time
-  // later; the reader's wait for that slot blocks until then. Overwriting it early would
-  // change the bytes before the check.
-  std::mutex mutex;
-  std::vector<StagedChunk> in_flight(3);
-  std::vector<std::vector<uint8_t>> snapshot(3);
-  std::mt19937 random(5);
-  int mismatches = 0;
-  StagingReader reader(ring.slots, slot_bytes, sources.jobs, [&](std::size_t slot) {
-    std::this_thread::sleep_for(std::chrono::microseconds(random() % 300));
+  for (const unsigned threads : {1u, 2u, 3u}) {
+    INFO(threads << " reader thread(s)");
+    Ring ring(3, slot_bytes);
+    // The fake transfer: a released slot's bytes are read (checked) by a "device" some time
+    // later; the reader's wait for that slot blocks until then. Overwriting it early would
+    // change the bytes before the check. A wait must follow the slot's release, and no two
+    // threads may wait for the same slot at once. (Counted here, checked on this thread:
+    // Catch's assertions are not thread-safe.)
+    std::mutex mutex;
+    std::vector<StagedChunk> in_flight(3);
+    std::vector<int> released(3, 0);
+    std::vector<int> waited(3, 0);
+    std::vector<int> waiting(3, 0);
+    std::mt19937 random(5);
+    int mismatches = 0;
+    int early_waits = 0;
+    int concurrent_waits = 0;
+    StagingReader reader(
+        ring.slots, slot_bytes, sources.jobs,
+        [&](std::size_t slot) {
+          std::chrono::microseconds delay{};
+          {
+            const std::lock_guard<std::mutex> lock(mutex);
+            if (waiting[slot]++ > 0) ++concurrent_waits;
+            if (waited[slot] >= released[slot]) ++early_waits;
+            delay = std::chrono::microseconds(random() % 300);
+          }
+          std::this_thread::sleep_for(delay);
+          const std::lock_guard<std::mutex> lock(mutex);
+          const StagedChunk& chunk = in_flight[slot];
+          if (std::memcmp(ring.slots[slot], sources.bytes[chunk.job].data() + chunk.offset,
+                          chunk.size) != 0) {
+            ++mismatches;
+          }
+          --waiting[slot];
+          ++waited[slot];
+        },
+        threads);
+    uint64_t total = 0;
+    while (const auto chunk = reader.take()) {
+      {
+        const std::lock_guard<std::mutex> lock(mutex);
+        in_flight[chunk->slot] = *chunk;
+        ++released[chunk->slot];  // before release(): the reader may wait at once
+      }
+      total += chunk->size;
+      reader.release(chunk->slot);
+    }
+    CHECK(total == 14000);
     const std::lock_guard<std::mutex> lock(mutex);
-    const StagedChunk& chunk = in_flight[slot];
-    if (std::memcmp(ring.slots[slot], sources.bytes[chunk.job].data() + chunk.offset, chunk.size) != 0) {
-      ++mismatches;
-    }
-  });
-  uint64_t total = 0;
+    CHECK(mismatches == 0);
+    CHECK(early_waits == 0);
+    CHECK(concurrent_waits == 0);
+    // Every refill: 16 + 12 chunks of up to 512 bytes, the first 3 into free slots.
+    CHECK(waited[0] + waited[1] + waited[2] == 16 + 12 - 3);
+  }
+}
+
+TEST_CASE("staging reader threads work at once", "[staging]") {
+  const Sources sources = make_sources({4096});  // 8 KiB: 8 chunks of 1 KiB in 4 slots
+  Ring ring(4, 1024);
+  // The first refills (chunks 4 and 5, of slots 0 and 1) each wait in WaitSlotFree until
+  // another thread is there too: only two threads at work can meet. One thread would wait
+  // 10 s for a partner that never comes, then stop trying.
+  std::mutex mutex;
+  std::condition_variable arrived;
+  int inside = 0;
+  bool met = false;
+  bool gave_up = false;
+  StagingReader reader(
+      ring.slots, 1024, sources.jobs,
+      [&](std::size_t) {
+        std::unique_lock<std::mutex> lock(mutex);
+        if (met || gave_up) return;
+        if (++inside == 2) met = true;
+        arrived.notify_all();
+        if (!arrived.wait_for(lock, std::chrono::seconds(10), [&] { return met; })) gave_up = true;
+        --inside;
+      },
+      2);
+  uint64_t taken = 0;
   while (const auto chunk = reader.take()) {
-    {
-      const std::lock_guard<std::mutex> lock(mutex);
-      in_flight[chunk->slot] = *chunk;
-    }
-    total += chunk->size;
+    ++taken;
     reader.release(chunk->slot);
   }
-  CHECK(total == 14000);
-  CHECK(mismatches == 0);
+  CHECK(taken == 8);
+  CHECK(reader.totals().threads == 2);
+  const std::lock_guard<std::mutex> lock(mutex);
+  CHECK(met);
 }
+
+TEST_CASE("staging reader: one thread's error stops the others and reaches take()", "[staging]") {
+  const Sources sources = make_sources({1 << 14});  // 32 KiB: 32 chunks of 1 KiB
+  Ring ring(4, 1024);
+  StagingReader reader(
+      ring.slots, 1024, sources.jobs,
+      [](std::size_t slot) {
+        if (slot == 2) throw std::runtime_error("transfer failed");
+      },
+      3);
+  uint64_t taken = 0;
+  try {
+    while (const auto chunk = reader.take()) {
+      ++taken;
+      reader.release(chunk->slot);
+    }
+    FAIL("every chunk was taken");
+  } catch (const std::runtime_error& error) {
+    CHECK(std::string(error.what()) == "transfer failed");
+  }
+  CHECK(taken <= 6);  // chunk 6 (slot 2's refill) was never filled
+}  // the destructor returns: the other threads saw the error and stopped
 
 TEST_CASE("staging reader: try_take only returns filled chunks of the job asked for",
           "[staging]") {
@@ -178,15 +281,16 @@ TEST_CASE("staging reader stages nothing of a job the backends reject", "[stagin
 
 TEST_CASE("staging reader stops cleanly with chunks left untaken", "[staging]") {
   const Sources sources = make_sources({1 << 16, 1 << 16});
-  Ring ring(2, 1024);
-  for (int taken = 0; taken < 4; ++taken) {
-    StagingReader reader(ring.slots, 1024, sources.jobs, [](std::size_t) {});
+  Ring ring(4, 1024);
+  for (int taken = 0; taken < 6; ++taken) {  // 6: chunk 5 would need slot 1, kept taken
+    StagingReader reader(
+        ring.slots, 1024, sources.jobs, [](std::size_t) {}, 1 + taken % 4);
     for (int i = 0; i < taken; ++i) {
       const auto chunk = reader.take();
       REQUIRE(chunk);
       if (i % 2 == 0) reader.release(chunk->slot);  // some slots stay taken
     }
-  }  // each destructor returns: the thread was waiting for a slot and saw the stop
+  }  // each destructor returns: the threads were waiting for a slot and saw the stop
   SUCCEED("no hang");
 }
 

@@ -38,7 +38,8 @@ void add_convert_options(cxxopts::Options& options) {
       ("input-list", "Batch: read more inputs from FILE, one path per line", cxxopts::value<std::string>())
       ("d,device", "Compute device: cuda, cpu or auto", cxxopts::value<std::string>()->default_value("auto"))
       ("gpu", "CUDA device index", cxxopts::value<int>()->default_value("0"))
-      ("threads", "CPU threads (0 = all cores)", cxxopts::value<unsigned>()->default_value("0"))
+      ("threads", "Host threads: CPU cast workers, or CUDA staging readers (0 = automatic)",
+       cxxopts::value<unsigned>()->default_value("0"))
       ("preset", "Layer preset: auto, none or qwen-image", cxxopts::value<std::string>()->default_value("auto"))
       ("include", "Also quantize tensors matching REGEX (repeatable; .weight, float, 2-D only)",
        cxxopts::value<std::string>())

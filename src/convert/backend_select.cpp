@@ -32,8 +32,10 @@ std::string cuda_unusable_reason(int gpu) {
   return {};
 }
 
-std::unique_ptr<QuantizeBackend> cuda_backend(int gpu) {
-  auto backend = make_cuda_backend(gpu);
+std::unique_ptr<QuantizeBackend> cuda_backend(const BackendRequest& request) {
+  CudaBackendOptions options;
+  options.reader_threads = request.threads;  // the host's share: copying out of the input
+  auto backend = make_cuda_backend(request.gpu, options);
   spdlog::info("backend: {}", backend->description());
   return backend;
 }
@@ -55,11 +57,11 @@ std::unique_ptr<QuantizeBackend> select_backend(const BackendRequest& request) {
   const std::string reason = cuda_unusable_reason(request.gpu);
   if (request.device == DeviceChoice::Cuda) {
     if (!reason.empty()) throw Error(ErrorCode::CudaUnavailable, "--device cuda: " + reason);
-    return cuda_backend(request.gpu);
+    return cuda_backend(request);
   }
   if (reason.empty()) {
     try {
-      return cuda_backend(request.gpu);
+      return cuda_backend(request);
     } catch (const Error& error) {
       spdlog::warn("cannot start the CUDA backend: {}; using the CPU", error.what());
       return cpu_backend(request.threads, "--device auto, CUDA failed to start");

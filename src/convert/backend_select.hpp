@@ -17,7 +17,8 @@ DeviceChoice device_choice_from_name(const std::string& name);
 struct BackendRequest {
   DeviceChoice device = DeviceChoice::Auto;
   int gpu = 0;           // --gpu N
-  unsigned threads = 0;  // --threads N, 0 = all cores
+  unsigned threads = 0;  // --threads N: CPU workers (0 = all cores) or CUDA staging readers
+                         // (0 = automatic, see resolved_cuda_options())
 };
 
 /// Auto: CUDA when built with it and a device is usable, else the CPU (logged either way).

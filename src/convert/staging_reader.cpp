@@ -1,7 +1,7 @@
-// staging_reader.cpp — StagingReader: chunk k of the run goes to slot k % slots. Each slot
-// cycles Free -> Filled (reader) -> Taken (caller) -> Released (caller queued its copy)
-// -> WaitSlotFree -> Filled again. The caller takes chunks in order, so a slot the reader
-// waits for is always one the caller will take and release: no cycle, no deadlock.
+// staging_reader.cpp — StagingReader: chunk k of the run goes to slot k % slots. Reader
+// threads claim chunks in order; each slot cycles Free -> Filling (a reader) -> Filled ->
+// Taken (caller) -> Released (caller queued its copy) -> Filling (a reader, in
+// WaitSlotFree, then copying) -> Filled again, with chunks k, k + slots, k + 2 slots...
 #include "convert/staging_reader.hpp"
 
 #include <algorithm>
@@ -18,7 +18,8 @@ uint64_t staged_bytes(const QuantizeJob& job) {
 }
 
 StagingReader::StagingReader(const std::vector<uint8_t*>& slots, uint64_t slot_bytes,
-                             const std::vector<QuantizeJob>& jobs, WaitSlotFree wait_slot_free)
+                             const std::vector<QuantizeJob>& jobs, WaitSlotFree wait_slot_free,
+                             unsigned threads)
     : buffers_(slots),
       slot_bytes_(slot_bytes),
       jobs_(jobs),
@@ -30,69 +31,105 @@ StagingReader::StagingReader(const std::vector<uint8_t*>& slots, uint64_t slot_b
   for (const QuantizeJob& job : jobs_) {
     total_chunks_ += (staged_bytes(job) + slot_bytes_ - 1) / slot_bytes_;
   }
-  thread_ = std::thread([this] { read_all(); });
+  for (std::size_t index = 0; index < slots_.size(); ++index) slots_[index].next_chunk = index;
+  // More threads than slots would only wait: chunk k can go nowhere but slot k % slots.
+  totals_.threads = std::clamp<unsigned>(threads, 1, static_cast<unsigned>(slots_.size()));
+  readers_running_ = totals_.threads;
+  try {
+    for (unsigned thread = 0; thread < totals_.threads; ++thread) {
+      threads_.emplace_back([this] { read_chunks(); });
+    }
+  } catch (...) {  // could not start them all: stop those that run
+    stop_and_join();
+    throw;
+  }
 }
 
-StagingReader::~StagingReader() {
+StagingReader::~StagingReader() { stop_and_join(); }
+
+void StagingReader::stop_and_join() {
   {
     const std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
   }
   changed_.notify_all();
-  thread_.join();
+  for (std::thread& thread : threads_) thread.join();
 }
 
-bool StagingReader::wait_for_slot(std::size_t index) {
+std::optional<StagingReader::Claim> StagingReader::next_claim_locked() {
+  if (claimed_ == total_chunks_) return std::nullopt;
+  while (claim_offset_ == staged_bytes(jobs_[claim_job_])) {  // skip done and empty jobs
+    ++claim_job_;
+    claim_offset_ = 0;
+  }
+  const uint64_t bytes = staged_bytes(jobs_[claim_job_]);
+  const uint64_t size = std::min(slot_bytes_, bytes - claim_offset_);
+  const std::size_t slot = claimed_ % slots_.size();
+  Claim claim{claimed_, {slot, claim_job_, claim_offset_, size, claim_offset_ + size == bytes}};
+  ++claimed_;
+  claim_offset_ += size;
+  return claim;
+}
+
+std::optional<StagingReader::Claim> StagingReader::claim_next_chunk() {
   std::unique_lock<std::mutex> lock(mutex_);
+  if (stopping_ || error_) return std::nullopt;
+  const std::optional<Claim> claim = next_claim_locked();
+  if (!claim) return std::nullopt;
+  // The slot's previous chunk (claim - slots) must have been filled, taken and released.
+  // Claims are made in order and the caller takes in order, so that chunk is either filled
+  // or claimed by a thread not waiting on anything later: no cycle, no deadlock.
+  Slot& slot = slots_[claim->chunk.slot];
   changed_.wait(lock, [&] {
-    return stopping_ || slots_[index].state == SlotState::Free ||
-           slots_[index].state == SlotState::Released;
+    return stopping_ || error_ ||
+           (slot.next_chunk == claim->index &&
+            (slot.state == SlotState::Free || slot.state == SlotState::Released));
   });
-  if (stopping_) return false;
-  const bool released = slots_[index].state == SlotState::Released;
+  if (stopping_ || error_) return std::nullopt;
+  const bool released = slot.state == SlotState::Released;
+  slot.state = SlotState::Filling;
   lock.unlock();
   // Outside the lock: this may wait on the device for a while.
-  if (released) wait_slot_free_(index);
-  return true;
+  if (released) wait_slot_free_(claim->chunk.slot);
+  return claim;
 }
 
-void StagingReader::read_all() {
+void StagingReader::read_chunks() {
   try {
-    uint64_t chunk_index = 0;
-    for (std::size_t job = 0; job < jobs_.size(); ++job) {
-      const uint64_t bytes = staged_bytes(jobs_[job]);
-      for (uint64_t offset = 0; offset < bytes; offset += slot_bytes_, ++chunk_index) {
-        const std::size_t index = chunk_index % slots_.size();
-        double slot_wait_seconds = 0;
-        double copy_seconds = 0;
-        {
-          const ScopedTimer timer(slot_wait_seconds);
-          if (!wait_for_slot(index)) return;
-        }
-        const uint64_t size = std::min(slot_bytes_, bytes - offset);
-        {
-          const ScopedTimer timer(copy_seconds);
-          // The slot is ours alone until it is marked Filled.
-          std::memcpy(buffers_[index], jobs_[job].source + offset, size);
-        }
-        {
-          const std::lock_guard<std::mutex> lock(mutex_);
-          slots_[index].chunk = {index, job, offset, size, offset + size == bytes};
-          slots_[index].state = SlotState::Filled;
-          totals_.bytes += size;
-          totals_.copy_seconds += copy_seconds;
-          totals_.slot_wait_seconds += slot_wait_seconds;
-        }
-        changed_.notify_all();
+    while (true) {
+      double slot_wait_seconds = 0;
+      double copy_seconds = 0;
+      std::optional<Claim> claim;
+      {
+        const ScopedTimer timer(slot_wait_seconds);
+        claim = claim_next_chunk();
       }
+      if (!claim) break;
+      const StagedChunk& chunk = claim->chunk;
+      {
+        const ScopedTimer timer(copy_seconds);
+        // The slot is this thread's alone until it is marked Filled.
+        std::memcpy(buffers_[chunk.slot], jobs_[chunk.job].source + chunk.offset, chunk.size);
+      }
+      {
+        const std::lock_guard<std::mutex> lock(mutex_);
+        Slot& slot = slots_[chunk.slot];
+        slot.chunk = chunk;
+        slot.state = SlotState::Filled;
+        slot.next_chunk = claim->index + slots_.size();
+        totals_.bytes += chunk.size;
+        totals_.copy_seconds += copy_seconds;
+        totals_.slot_wait_seconds += slot_wait_seconds;
+      }
+      changed_.notify_all();
     }
   } catch (...) {
     const std::lock_guard<std::mutex> lock(mutex_);
-    error_ = std::current_exception();
+    if (!error_) error_ = std::current_exception();
   }
   {
     const std::lock_guard<std::mutex> lock(mutex_);
-    reader_done_ = true;
+    --readers_running_;
   }
   changed_.notify_all();
 }
@@ -101,11 +138,13 @@ std::optional<StagedChunk> StagingReader::take_locked(std::unique_lock<std::mute
                                                       bool block, std::optional<std::size_t> job) {
   if (taken_ == total_chunks_) return std::nullopt;
   Slot& slot = slots_[taken_ % slots_.size()];
-  const auto ready = [&] { return slot.state == SlotState::Filled || error_ || reader_done_; };
+  const auto ready = [&] {
+    return slot.state == SlotState::Filled || error_ || readers_running_ == 0;
+  };
   if (block) changed_.wait(lock, ready);
   if (error_ && block) std::rethrow_exception(error_);
   if (slot.state != SlotState::Filled) {
-    if (block) {  // the reader ended without this chunk: it stopped
+    if (block) {  // the readers ended without this chunk: they stopped
       throw Error(ErrorCode::InvalidPlan, "", "", "cannot stage: the reader stopped early");
     }
     return std::nullopt;

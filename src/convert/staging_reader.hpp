@@ -1,9 +1,10 @@
-// staging_reader.hpp — a thread that copies the source bytes of a run of quantize jobs,
-// chunk by chunk and strictly in order, into a ring of caller-owned staging buffers (the
-// CUDA backend's pinned slots). The copy out of the memory map — the host's share of an
-// upload, and where page faults on a cold input are paid — then runs while the caller
-// transfers, launches kernels and hands the previous tensor's FP8 bytes to the writer.
-// Plain C++: tested on the CPU with a fake transfer.
+// staging_reader.hpp — threads that copy the source bytes of a run of quantize jobs, chunk
+// by chunk, into a ring of caller-owned staging buffers (the CUDA backend's pinned slots),
+// for the caller to take strictly in order. The copy out of the memory map — the host's
+// share of an upload, and where page faults on a cold input are paid — then runs while the
+// caller transfers, launches kernels and hands the previous tensor's FP8 bytes to the
+// writer. One thread copies at memcpy speed, well below a PCIe 4/5 link, so several copy
+// different chunks at once. Plain C++: tested on the CPU with a fake transfer.
 #pragma once
 
 #include <condition_variable>
@@ -39,31 +40,34 @@ class StagingReader {
   /// slot is filled again; may throw (the error reaches the caller's next take()).
   using WaitSlotFree = std::function<void(std::size_t slot)>;
 
-  /// Starts the reader thread. `slots` buffers of `slot_bytes` each stay owned by the
-  /// caller and must outlive this object; `jobs` too. Jobs of 0 staged_bytes() have no
-  /// chunks.
+  /// Starts `threads` reader threads (clamped to 1..slots). `slots` buffers of `slot_bytes`
+  /// each stay owned by the caller and must outlive this object; `jobs` too. Jobs of 0
+  /// staged_bytes() have no chunks. WaitSlotFree may be called on several threads at once,
+  /// never twice at once for the same slot.
   StagingReader(const std::vector<uint8_t*>& slots, uint64_t slot_bytes,
-                const std::vector<QuantizeJob>& jobs, WaitSlotFree wait_slot_free);
-  /// Stops the thread and waits for it (after its current copy or wait, never longer).
+                const std::vector<QuantizeJob>& jobs, WaitSlotFree wait_slot_free,
+                unsigned threads = 1);
+  /// Stops the threads and waits for them (after their current copy or wait, never longer).
   ~StagingReader();
   StagingReader(const StagingReader&) = delete;
   StagingReader& operator=(const StagingReader&) = delete;
 
   /// Blocks until the next chunk in order is filled and returns it; nullopt when every
-  /// chunk has been taken. Rethrows an error of the reader thread.
+  /// chunk has been taken. Rethrows an error of a reader thread.
   std::optional<StagedChunk> take();
   /// The next chunk in order if it is already filled and belongs to `job`; never blocks
-  /// and never throws for the reader thread's error: that belongs to a later chunk and
+  /// and never throws for a reader thread's error: that belongs to a later chunk and
   /// reaches the caller at the take() that needs it.
   std::optional<StagedChunk> try_take(std::size_t job);
   /// The caller has queued its use of the taken chunk's slot; once WaitSlotFree says that
   /// use is over, the reader may refill the slot.
   void release(std::size_t slot);
 
-  /// What the reader thread has done so far: bytes copied out of the input, seconds spent
-  /// copying, seconds spent waiting for a slot (for the caller to release it, then in
-  /// WaitSlotFree).
+  /// What the reader threads have done so far: bytes copied out of the input, and their
+  /// seconds spent copying and waiting for a slot (for the caller to release it, then in
+  /// WaitSlotFree), summed over the threads.
   struct Totals {
+    unsigned threads = 0;
     uint64_t bytes = 0;
     double copy_seconds = 0;
     double slot_wait_seconds = 0;
@@ -71,15 +75,26 @@ class StagingReader {
   Totals totals();
 
  private:
-  enum class SlotState { Free, Filled, Taken, Released };
+  // Filling: a reader owns the slot (waits in WaitSlotFree, or copies into it).
+  enum class SlotState { Free, Filling, Filled, Taken, Released };
   struct Slot {
     SlotState state = SlotState::Free;
+    uint64_t next_chunk = 0;  // the chunk this slot is filled with next (k, k + slots, ...)
+    StagedChunk chunk;
+  };
+  // A chunk a reader thread has claimed: chunk number `index` of the run.
+  struct Claim {
+    uint64_t index = 0;
     StagedChunk chunk;
   };
 
-  void read_all();
-  // Waits for slot `index` to be Free or Released; false when stopping.
-  bool wait_for_slot(std::size_t index);
+  void stop_and_join();
+  void read_chunks();
+  // Claims the next chunk in order and waits until its slot may take it; nullopt when
+  // every chunk is claimed, or on stop or another thread's error.
+  std::optional<Claim> claim_next_chunk();
+  // Under the lock: the next chunk in order, or nullopt when all are claimed.
+  std::optional<Claim> next_claim_locked();
   std::optional<StagedChunk> take_locked(std::unique_lock<std::mutex>& lock, bool block,
                                          std::optional<std::size_t> job);
 
@@ -92,12 +107,15 @@ class StagingReader {
   std::mutex mutex_;
   std::condition_variable changed_;  // any slot's state, stop, error or reader exit
   std::vector<Slot> slots_;
+  uint64_t claimed_ = 0;         // chunks claimed by reader threads so far
+  std::size_t claim_job_ = 0;    // where the next claim starts: job and byte offset
+  uint64_t claim_offset_ = 0;
   uint64_t taken_ = 0;  // chunks handed to the caller so far (the next is taken_)
   Totals totals_;
   bool stopping_ = false;
-  bool reader_done_ = false;
-  std::exception_ptr error_;
-  std::thread thread_;  // last: started once everything above is ready
+  unsigned readers_running_ = 0;
+  std::exception_ptr error_;  // the first error of any reader thread
+  std::vector<std::thread> threads_;  // last: started once everything above is ready
 };
 
 }  // namespace qfp8

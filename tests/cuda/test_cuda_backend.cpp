@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "backend_test_support.hpp"
@@ -48,8 +49,9 @@ std::vector<Tensor> chunking_tensors(uint64_t staging) {
 TEST_CASE("CudaBackend equals the reference, also for tensors larger than the staging buffer",
           "[cuda][backend]") {
   const uint64_t staging = 64 * 1024;
-  for (unsigned slots : {2u, 3u, 8u}) {
-    auto backend = make_cuda_backend(0, CudaBackendOptions{staging, slots});
+  for (const auto& [slots, readers] : {std::pair{2u, 1u}, std::pair{3u, 2u}, std::pair{8u, 7u}}) {
+    INFO(slots << " slots, " << readers << " reader threads");
+    auto backend = make_cuda_backend(0, CudaBackendOptions{staging, slots, readers});
     const std::vector<Tensor> tensors = chunking_tensors(staging);
     RecordingConsumer consumer(tensors.size());
     backend->run(jobs_of(tensors), consumer);

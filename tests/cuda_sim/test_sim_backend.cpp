@@ -143,7 +143,11 @@ TEST_CASE("each CUDA call of a run failing in turn gives CudaFailure, and the ba
           "[cuda-sim]") {
   const std::vector<Tensor> tensors = three_tensors();
   const std::vector<Tensor> larger_tensors{make_tensor("large", Dtype::F32, 4 * kStaging, 9)};
-  auto backend = make_cuda_backend(0, CudaBackendOptions{kStaging, 2});
+  // One reader thread, and three (whose calls from WaitSlotFree interleave).
+  const CudaBackendOptions options = GENERATE(CudaBackendOptions{kStaging, 2, 1},
+                                              CudaBackendOptions{kStaging, 4, 3});
+  INFO(options.reader_threads << " reader thread(s)");
+  auto backend = make_cuda_backend(0, options);
   for (const char* call : {"cudaMemcpyAsync", "cudaEventRecord", "cudaStreamWaitEvent",
                            "cudaEventSynchronize", "cudaMemsetAsync", "launch", "cudaSetDevice"}) {
     // How often a clean run makes this call (the reader thread's calls included).
@@ -162,7 +166,7 @@ TEST_CASE("each CUDA call of a run failing in turn gives CudaFailure, and the ba
       require_failed_run(*backend, tensors, call, nth);
       backend.reset();
       require_no_violations();
-      backend = make_cuda_backend(0, CudaBackendOptions{kStaging, 2});
+      backend = make_cuda_backend(0, options);
     }
   }
 }
@@ -300,14 +304,42 @@ TEST_CASE("staging sizes that are tiny or not a multiple of 16 still give the re
   // Rounded down to a multiple of 16 (at least 16): device offsets stay 16-byte aligned.
   for (const CudaBackendOptions& options :
        {CudaBackendOptions{16, 2}, CudaBackendOptions{17, 2}, CudaBackendOptions{4100, 3},
-        CudaBackendOptions{1, 1}, CudaBackendOptions{48, 100}}) {
-    INFO(options.staging_bytes << " bytes x " << options.slots << " slots");
+        CudaBackendOptions{1, 1}, CudaBackendOptions{48, 100}, CudaBackendOptions{16, 2, 7},
+        CudaBackendOptions{4100, 3, 2}}) {
+    INFO(options.staging_bytes << " bytes x " << options.slots << " slots, "
+                               << options.reader_threads << " reader threads");
     auto backend = make_cuda_backend(0, options);
     require_clean_run(*backend, three_tensors());
   }
 }
 
-TEST_CASE("each run logs where it waited: for the reader, the GPU or the writer", "[cuda-sim]") {
+TEST_CASE("CUDA backend options: limits, and reader threads from the hardware", "[cuda-sim]") {
+  struct Case {
+    CudaBackendOptions asked;
+    unsigned hardware_threads;
+    CudaBackendOptions used;
+  };
+  const uint64_t mib32 = uint64_t{32} << 20;
+  for (const Case& c : std::vector<Case>{
+           {CudaBackendOptions{}, 2, {mib32, 2, 1}},     // the CI machine: one reader
+           {CudaBackendOptions{}, 4, {mib32, 3, 2}},     // a slot for each reader + one uploading
+           {CudaBackendOptions{}, 16, {mib32, 4, 3}},    // at most 3 by default
+           {CudaBackendOptions{}, 0, {mib32, 2, 1}},     // hardware_concurrency() unknown
+           {{mib32, 8, 0}, 16, {mib32, 8, 3}},           // more slots than readers is fine
+           {{100, 2, 5}, 2, {96, 6, 5}},                 // asked for: kept; 16-byte multiple
+           {{8, 1, 20}, 16, {16, 8, 7}},                 // at most 7 readers and 8 slots
+       }) {
+    const CudaBackendOptions used = resolved_cuda_options(c.asked, c.hardware_threads);
+    INFO("asked " << c.asked.staging_bytes << " bytes, " << c.asked.slots << " slots, "
+                  << c.asked.reader_threads << " readers, on " << c.hardware_threads
+                  << " hardware threads");
+    CHECK(used.staging_bytes == c.used.staging_bytes);
+    CHECK(used.slots == c.used.slots);
+    CHECK(used.reader_threads == c.used.reader_threads);
+  }
+}
+
+TEST_CASE("each run logs where it waited: for the readers, the GPU or the writer", "[cuda-sim]") {
   const std::vector<Tensor> tensors = three_tensors();
   auto backend = make_cuda_backend(0, CudaBackendOptions{kStaging, 2});
   RecordingConsumer consumer(tensors.size());
@@ -328,6 +360,6 @@ TEST_CASE("each run logs where it waited: for the reader, the GPU or the writer"
   REQUIRE(writer != std::string::npos);
   const std::size_t number = text.rfind(", ", writer) + 2;
   CHECK(std::stod(text.substr(number, writer - number)) >= 0.3);
-  CHECK(text.find("s for the reader (it copied at ") != std::string::npos);
+  CHECK(text.find("s for the readers (") != std::string::npos);
   CHECK(text.find(" s for the GPU, ") != std::string::npos);
 }
