@@ -84,7 +84,10 @@ class CudaBackend final : public QuantizeBackend {
   std::string description() const override { return description_; }
 
   void run(const std::vector<QuantizeJob>& jobs, QuantizedConsumer& consumer) override {
-    QFP8_CUDA_CHECK(cudaSetDevice(device_));  // run() may be called from another thread
+    // run() may be called from another thread. The caller's current device is not restored
+    // afterwards: a thread that never chose one reads as device 0, and setting device 0
+    // back would create a context on GPU 0 (hundreds of MiB) for a --gpu 1 conversion.
+    QFP8_CUDA_CHECK(cudaSetDevice(device_));
     try {
       reserve_device_buffers(jobs);
       std::vector<uint8_t*> slots;
