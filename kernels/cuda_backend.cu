@@ -92,6 +92,9 @@ class CudaBackend final : public QuantizeBackend {
       reserve_device_buffers(jobs);
       std::vector<uint8_t*> slots;
       for (const auto& slot : upload_ring_) slots.push_back(slot.get());
+      // A new reader fills every slot once without WaitSlotFree. That is safe because no
+      // upload of an earlier run is in flight: each job's reduce() waited for its uploads,
+      // and a failed run quiesce()d.
       StagingReader reader(slots, options_.staging_bytes, jobs, [this](std::size_t slot) {
         // On a reader thread, whose current device is its own to set.
         QFP8_CUDA_CHECK(cudaSetDevice(device_));

@@ -5,6 +5,7 @@
 // without blocking; errors of a thread reach the caller; stopping half-way never hangs.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -229,7 +230,12 @@ TEST_CASE("staging reader: try_take only returns filled chunks of the job asked 
   const Sources sources = make_sources({8, 8});  // 16 bytes per job: one chunk each
   Ring ring(2, 16);
   StagingReader reader(ring.slots, 16, sources.jobs, [](std::size_t) {});
-  // Job 0's chunk is first in order, so asking for job 1 gives nothing, without blocking.
+  // Once job 0's chunk is filled (it is first in order), asking for job 1 gives nothing,
+  // without blocking.
+  for (int tries = 0; tries < 10000 && reader.totals().bytes < 16; ++tries) {
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  REQUIRE(reader.totals().bytes >= 16);
   CHECK_FALSE(reader.try_take(1).has_value());
   const auto first = reader.take();
   REQUIRE(first);
@@ -247,6 +253,162 @@ TEST_CASE("staging reader: try_take only returns filled chunks of the job asked 
   CHECK_THROWS_AS(reader.release(7), qfp8::Error);  // not a slot
   reader.release(first->slot);
   CHECK_THROWS_AS(reader.release(first->slot), qfp8::Error);  // not taken any more
+}
+
+TEST_CASE("staging reader: a caller may hold every slot and release them in any order",
+          "[staging]") {
+  const Sources sources = make_sources({1000, 0, 333});  // 2666 bytes: 42 chunks of 64
+  for (const unsigned threads : {1u, 2u, 4u}) {
+    INFO(threads << " reader thread(s)");
+    Ring ring(4, 64);
+    StagingReader reader(ring.slots, 64, sources.jobs, [](std::size_t) {}, threads);
+    std::vector<std::vector<uint8_t>> received(sources.jobs.size());
+    bool done = false;
+    while (!done) {
+      std::vector<StagedChunk> held;  // up to all 4 slots, then released last-first
+      while (held.size() < 4) {
+        const auto chunk = reader.take();
+        if (!chunk) {
+          done = true;
+          break;
+        }
+        const uint8_t* data = ring.slots[chunk->slot];
+        received[chunk->job].insert(received[chunk->job].end(), data, data + chunk->size);
+        held.push_back(*chunk);
+      }
+      for (auto chunk = held.rbegin(); chunk != held.rend(); ++chunk) reader.release(chunk->slot);
+    }
+    for (std::size_t j = 0; j < sources.jobs.size(); ++j) CHECK(received[j] == sources.bytes[j]);
+  }
+}
+
+TEST_CASE("staging reader refuses a take() that would wait for a slot the caller holds",
+          "[staging]") {
+  const Sources sources = make_sources({24});  // 48 bytes: 3 chunks of 16 in 2 slots
+  Ring ring(2, 16);
+  StagingReader reader(ring.slots, 16, sources.jobs, [](std::size_t) {}, 2);
+  const auto first = reader.take();
+  const auto second = reader.take();
+  REQUIRE(first);
+  REQUIRE(second);
+  // Chunk 2 goes to slot 0, still taken: waiting would be forever.
+  CHECK_THROWS_AS(reader.take(), qfp8::Error);
+  CHECK_FALSE(reader.try_take(0).has_value());
+  reader.release(first->slot);
+  const auto third = reader.take();
+  REQUIRE(third);
+  CHECK(third->offset == 32);
+  CHECK(std::memcmp(ring.slots[third->slot], sources.bytes[0].data() + 32, 16) == 0);
+}
+
+TEST_CASE("staging reader: bad arguments are errors, and nothing to stage ends at once",
+          "[staging]") {
+  const Sources sources = make_sources({8});
+  Ring ring(2, 16);
+  const auto no_wait = [](std::size_t) {};
+  CHECK_THROWS_AS(StagingReader({}, 16, sources.jobs, no_wait), qfp8::Error);
+  CHECK_THROWS_AS(StagingReader(ring.slots, 0, sources.jobs, no_wait), qfp8::Error);
+  CHECK_THROWS_AS(StagingReader(ring.slots, 16, sources.jobs, nullptr), qfp8::Error);
+  for (const std::vector<uint64_t>& numels : {std::vector<uint64_t>{}, {0, 0}}) {
+    const Sources empty = make_sources(numels);
+    StagingReader reader(ring.slots, 16, empty.jobs, no_wait, 2);
+    CHECK_FALSE(reader.take().has_value());
+    CHECK_FALSE(reader.take().has_value());
+    CHECK(reader.totals().bytes == 0);
+  }
+}
+
+TEST_CASE("staging reader stays right under random rings and callers with failures", "[staging]") {
+  // Each round: 1-5 slots of 1-40 bytes, 1-5 threads, up to 6 jobs (some empty or of a
+  // dtype not staged), a caller holding 1..slots chunks at a time and releasing them in a
+  // random order, a WaitSlotFree that sometimes sleeps and sometimes fails, and sometimes
+  // an early stop. Counted on the reader threads, checked here (Catch is not thread-safe).
+  for (int round = 0; round < 300; ++round) {
+    INFO("round " << round);
+    std::mt19937 random(static_cast<unsigned>(round));  // a round's set-up depends on it alone
+    const auto uniform = [&](int low, int high) {
+      return std::uniform_int_distribution<int>(low, high)(random);
+    };
+    const auto slot_count = static_cast<std::size_t>(uniform(1, 5));
+    const auto slot_bytes = static_cast<uint64_t>(uniform(1, 40));
+    std::vector<uint64_t> numels;
+    for (int job = uniform(0, 6); job > 0; --job) {
+      numels.push_back(static_cast<uint64_t>(uniform(0, 60)));
+    }
+    Sources sources = make_sources(numels);
+    if (!sources.jobs.empty() && uniform(0, 3) == 0) sources.jobs[0].dtype = Dtype::I32;
+    const int failing_wait = uniform(0, 3) == 0 ? uniform(1, 8) : -1;  // the n-th wait throws
+    const int stop_after = uniform(0, 2) == 0 ? uniform(0, 20) : -1;   // chunks, then destroy
+    Ring ring(slot_count, slot_bytes);
+    std::mutex mutex;
+    std::vector<int> released(slot_count, 0);
+    std::vector<int> waited(slot_count, 0);
+    std::vector<int> waiting(slot_count, 0);
+    int waits = 0;
+    int broken_rules = 0;
+    std::vector<std::vector<uint8_t>> received(sources.jobs.size());
+    bool failed = false;
+    {
+      StagingReader reader(
+          ring.slots, slot_bytes, sources.jobs,
+          [&](std::size_t slot) {
+            bool sleep = false;
+            {
+              const std::lock_guard<std::mutex> lock(mutex);
+              if (waiting[slot]++ > 0 || waited[slot] >= released[slot]) ++broken_rules;
+              if (++waits == failing_wait) {
+                --waiting[slot];
+                throw std::runtime_error("transfer failed");
+              }
+              sleep = waits % 3 == 0;
+            }
+            if (sleep) std::this_thread::sleep_for(std::chrono::microseconds(50));
+            const std::lock_guard<std::mutex> lock(mutex);
+            --waiting[slot];
+            ++waited[slot];
+          },
+          static_cast<unsigned>(uniform(1, 5)));
+      int taken = 0;
+      try {
+        bool done = false;
+        while (!done && taken != stop_after) {
+          std::vector<StagedChunk> held;
+          const auto hold = static_cast<std::size_t>(uniform(1, static_cast<int>(slot_count)));
+          while (held.size() < hold && taken != stop_after) {
+            const auto chunk = reader.take();
+            if (!chunk) {
+              done = true;
+              break;
+            }
+            const uint8_t* data = ring.slots[chunk->slot];
+            received[chunk->job].insert(received[chunk->job].end(), data, data + chunk->size);
+            held.push_back(*chunk);
+            ++taken;
+          }
+          std::shuffle(held.begin(), held.end(), random);
+          for (const StagedChunk& chunk : held) {
+            {
+              const std::lock_guard<std::mutex> lock(mutex);
+              ++released[chunk.slot];
+            }
+            reader.release(chunk.slot);
+          }
+        }
+      } catch (const std::runtime_error& error) {
+        failed = true;
+        CHECK(std::string(error.what()) == "transfer failed");
+      }
+    }  // the destructor returns, whatever state the round left
+    const std::lock_guard<std::mutex> lock(mutex);
+    CHECK(broken_rules == 0);
+    // A failed wait was for a chunk the caller goes on to need: its take() throws.
+    if (stop_after < 0) CHECK(failed == (failing_wait > 0 && waits >= failing_wait));
+    if (failed || stop_after >= 0) continue;  // a partial run: nothing more to compare
+    for (std::size_t j = 0; j < sources.jobs.size(); ++j) {
+      const bool staged = qfp8::staged_bytes(sources.jobs[j]) > 0;
+      CHECK(received[j] == (staged ? sources.bytes[j] : std::vector<uint8_t>{}));
+    }
+  }
 }
 
 TEST_CASE("staging reader passes the thread's error on to take(), not to try_take()",

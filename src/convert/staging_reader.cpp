@@ -28,6 +28,9 @@ StagingReader::StagingReader(const std::vector<uint8_t*>& slots, uint64_t slot_b
   if (buffers_.empty() || slot_bytes_ == 0) {
     throw Error(ErrorCode::InvalidPlan, "", "", "cannot stage: no staging buffer");
   }
+  if (!wait_slot_free_) {
+    throw Error(ErrorCode::InvalidPlan, "", "", "cannot stage: no wait for a slot's last use");
+  }
   for (const QuantizeJob& job : jobs_) {
     total_chunks_ += (staged_bytes(job) + slot_bytes_ - 1) / slot_bytes_;
   }
@@ -138,6 +141,10 @@ std::optional<StagedChunk> StagingReader::take_locked(std::unique_lock<std::mute
                                                       bool block, std::optional<std::size_t> job) {
   if (taken_ == total_chunks_) return std::nullopt;
   Slot& slot = slots_[taken_ % slots_.size()];
+  if (block && slot.state == SlotState::Taken) {  // the caller still holds chunk taken_ - slots
+    throw Error(ErrorCode::InvalidPlan, "", "",
+                "cannot stage: the next chunk's slot was taken and not released");
+  }
   const auto ready = [&] {
     return slot.state == SlotState::Filled || error_ || readers_running_ == 0;
   };

@@ -47,17 +47,23 @@ class StagingReader {
   StagingReader(const std::vector<uint8_t*>& slots, uint64_t slot_bytes,
                 const std::vector<QuantizeJob>& jobs, WaitSlotFree wait_slot_free,
                 unsigned threads = 1);
+  // The jobs are read by the threads after the constructor returns: no temporaries.
+  StagingReader(const std::vector<uint8_t*>& slots, uint64_t slot_bytes,
+                std::vector<QuantizeJob>&& jobs, WaitSlotFree wait_slot_free,
+                unsigned threads = 1) = delete;
   /// Stops the threads and waits for them (after their current copy or wait, never longer).
   ~StagingReader();
   StagingReader(const StagingReader&) = delete;
   StagingReader& operator=(const StagingReader&) = delete;
 
   /// Blocks until the next chunk in order is filled and returns it; nullopt when every
-  /// chunk has been taken. Rethrows an error of a reader thread.
+  /// chunk has been taken. Rethrows the first error of a reader thread as soon as there is
+  /// one (the run is lost anyway). Throws InvalidPlan instead of waiting forever when the
+  /// next chunk's slot is still taken: release each chunk before taking `slots` more.
   std::optional<StagedChunk> take();
   /// The next chunk in order if it is already filled and belongs to `job`; never blocks
-  /// and never throws for a reader thread's error: that belongs to a later chunk and
-  /// reaches the caller at the take() that needs it.
+  /// and never throws for a reader thread's error (a peek must not cut the current tensor
+  /// short): the next take() throws it.
   std::optional<StagedChunk> try_take(std::size_t job);
   /// The caller has queued its use of the taken chunk's slot; once WaitSlotFree says that
   /// use is over, the reader may refill the slot.
