@@ -152,7 +152,7 @@ std::optional<StagedChunk> StagingReader::take_locked(std::unique_lock<std::mute
   if (error_ && block) std::rethrow_exception(error_);
   if (slot.state != SlotState::Filled) {
     if (block) {  // the readers ended without this chunk: they stopped
-      throw Error(ErrorCode::InvalidPlan, "", "", "cannot stage: the reader stopped early");
+      throw Error(ErrorCode::InvalidPlan, "", "", "cannot stage: the readers stopped early");
     }
     return std::nullopt;
   }
