@@ -116,9 +116,31 @@ TEST_CASE("InvalidHeaderDeserialization: not JSON or not the schema", "[safetens
             ErrorCode::InvalidHeaderDeserialization, "a");
   rejection(safetensors_image(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":"0,1"}})"),
             ErrorCode::InvalidHeaderDeserialization, "a");
-  // Deeper than the schema: refused while parsing.
+  // A shape of arrays is not the schema.
   rejection(safetensors_image(R"({"a":{"dtype":"U8","shape":[[1]],"data_offsets":[0,1]}})"),
             ErrorCode::InvalidHeaderDeserialization, "a");
+}
+
+TEST_CASE("unknown entry fields nest as deep as the reference reader allows, and no deeper",
+          "[safetensors]") {
+  // serde_json's recursion limit: 127 open containers in all. The header object and the
+  // entry are two; the reference (safetensors 0.8) accepts 125 more and refuses 126
+  // (tests/python/test_reference_layout.py checks both against it).
+  const auto with_unknown_field = [](const std::string& value) {
+    return safetensors_image(
+        R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"x":)" + value + "}}", Bytes(1));
+  };
+  const auto arrays = [](std::size_t depth) {
+    return std::string(depth, '[') + std::string(depth, ']');
+  };
+  CHECK(parse(with_unknown_field(arrays(125))).tensors.size() == 1);
+  CHECK(parse(with_unknown_field(R"({"b":[{"c":{"d":[1,"e",null]}}]})")).tensors.size() == 1);
+  const auto error = rejection(with_unknown_field(arrays(126)),
+                               ErrorCode::InvalidHeaderDeserialization, "a");
+  CHECK(error.detail() == "header JSON nests deeper than 127 levels (the reference reader's limit)");
+  // Nested metadata is still not a string.
+  rejection(safetensors_image(R"({"__metadata__":{"k":[["v"]]}})"),
+            ErrorCode::InvalidHeaderDeserialization);
 }
 
 TEST_CASE("InvalidHeaderDeserialization: __metadata__ must map strings to strings",

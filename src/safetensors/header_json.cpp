@@ -1,6 +1,7 @@
 // header_json.cpp — strict JSON parsing of a safetensors header (see header_json.hpp).
 #include "safetensors/header_json.hpp"
 
+#include <string>
 #include <unordered_set>
 #include <vector>
 
@@ -19,7 +20,7 @@ std::string without_exception_tag(const std::string& message) {
 
 // A SAX pass over the header that builds nothing: it tracks one key set per open object
 // and the key last seen at each depth (so a duplicate inside an entry can name its tensor),
-// and stops at the first duplicate, nesting past the schema, or syntax error. It runs before
+// and stops at the first duplicate, nesting past the reference's limit, or syntax error. It runs before
 // the DOM is built because nlohmann's callback parser scans the parent object on every
 // object end, which is quadratic in the number of tensors (a million-entry header would
 // take hours).
@@ -67,7 +68,8 @@ class HeaderChecker : public nlohmann::json_sax<json> {
   void open_container() {
     if (depth_ > kMaxHeaderNesting) {
       throw Error(ErrorCode::InvalidHeaderDeserialization, file_label_, entry_name(),
-                  "header nests deeper than the safetensors schema allows");
+                  "header JSON nests deeper than " + std::to_string(kMaxHeaderNesting + 1) +
+                      " levels (the reference reader's limit)");
     }
     ++depth_;
   }
@@ -112,7 +114,7 @@ json parse_header_json(std::string_view text, const std::string& file_label) {
   }
   HeaderChecker checker(file_label);
   json::sax_parse(text.begin(), text.end(), &checker);
-  // Checked: well-formed, shallow, no duplicate key. The plain DOM parse cannot fail now
+  // Checked: well-formed, at most 127 levels deep, no duplicate key. The plain DOM parse cannot fail now
   // (a json::exception here would be a disagreement between the two passes).
   try {
     return json::parse(text.begin(), text.end());

@@ -1,6 +1,6 @@
 // header_json.hpp — internal to the header parser: JSON text -> nlohmann::json, rejecting
 // duplicate keys (the JSON library would silently keep the last) and nesting deeper than
-// the safetensors schema, before any of it is built.
+// the reference reader accepts, before any of it is built.
 #pragma once
 
 #include <string>
@@ -10,9 +10,11 @@
 
 namespace qfp8::detail {
 
-/// Deepest container the schema needs: header object (0) -> tensor entry or `__metadata__`
-/// (1) -> shape / data_offsets array (2).
-inline constexpr int kMaxHeaderNesting = 2;
+/// Deepest container accepted, counted from the header object (0): an entry (1), its shape
+/// (2), and unknown entry fields, which the reference reader skips whatever they hold, down
+/// to serde_json's recursion limit: 127 open containers in all, so depth 126. One more is
+/// its "recursion limit exceeded" (checked against it by tests/python).
+inline constexpr int kMaxHeaderNesting = 126;
 
 /// Parses `text` strictly. Throws InvalidHeaderDeserialization (syntax, nesting) or
 /// DuplicateKey, naming `file_label` and, inside an entry, the tensor.

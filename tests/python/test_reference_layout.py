@@ -10,7 +10,8 @@ Usage: test_reference_layout.py <qfp8-cuda binary> <scratch dir>
    space padding to 8.
 2. `qfp8-cuda inspect --json --tensors` reads that file exactly as the reference does.
 3. Files the reference reader rejects, qfp8-cuda rejects too (exit 2), and vice versa for
-   valid variants.
+   valid variants; and what the format rules forbid but the reference lets through
+   (duplicate keys, leading whitespace), qfp8-cuda rejects.
 Prints 'N passed, N failed' and exits non-zero on any failure.
 """
 import json
@@ -182,6 +183,33 @@ def variants():
         ("shape 1e0", image('{"a":{"dtype":"U8","shape":[1e0],"data_offsets":[0,1]}}', b"x"), False),
         ("length too large", struct.pack("<Q", 1 << 40) + b"{}", False),
         ("too small", b"\x02\x00\x00", False),
+        # Unknown entry fields are skipped whatever they hold, down to serde_json's
+        # recursion limit (127 open containers: header, entry and 125 more).
+        ("unknown field, 125 arrays deep", image(unknown_field("[" * 125 + "]" * 125), b"x"), True),
+        ("unknown field, 126 arrays deep", image(unknown_field("[" * 126 + "]" * 126), b"x"), False),
+        ("unknown field, objects", image(unknown_field('{"b":[{"c":{"d":[1,"e",null]}}]}'), b"x"), True),
+        ("metadata value nested", image('{"__metadata__":{"k":[["v"]]}}', b""), False),
+    ]
+
+
+def unknown_field(value):
+    return '{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1],"x":%s}}' % value
+
+
+def stricter_variants():
+    """(label, file bytes): what the safetensors format rules forbid (spec: "duplicate JSON
+    keys are not allowed", "the header should start with {") but the reference reader lets
+    through (0.8: the last duplicate wins; leading whitespace is skipped). We refuse them,
+    deliberately: a duplicated tensor name is ambiguous."""
+    def image(header, data):
+        return struct.pack("<Q", len(header)) + header.encode() + data
+    entry = '"dtype":"U8","shape":[1],"data_offsets":[0,1]'
+    return [
+        ("duplicate tensor", image('{"a":{%s},"a":{%s}}' % (entry, entry), b"x")),
+        ("duplicate metadata key", image('{"__metadata__":{"k":"1","k":"2"},"a":{%s}}' % entry, b"x")),
+        ("duplicate unknown field", image('{"a":{%s,"x":1,"x":2}}' % entry, b"x")),
+        ("duplicate key in an unknown field", image('{"a":{%s,"x":{"b":1,"b":2}}}' % entry, b"x")),
+        ("leading whitespace", image(' {"a":{%s}}' % entry, b"x")),
     ]
 
 
@@ -195,6 +223,15 @@ def check_rejections(binary, tmp):
         want = 0 if valid else 2
         check(result.returncode == want, "%s: inspect exit %d, expected %d (%s)"
               % (label, result.returncode, want, result.stderr.strip()))
+    for label, data in stricter_variants():
+        path = os.path.join(tmp, "variant.safetensors")
+        with open(path, "wb") as f:
+            f.write(data)
+        result = run_inspect(binary, path)
+        print("stricter than the reference (which %s it): %s" %
+              ("accepts" if reference_accepts(path) else "also rejects", label))
+        check(result.returncode == 2, "%s: inspect exit %d, expected 2 (%s)"
+              % (label, result.returncode, result.stderr.strip()))
 
 
 def main():
