@@ -84,6 +84,20 @@ std::vector<std::vector<uint8_t>> take_all(StagingReader& reader, const Ring& ri
   return received;
 }
 
+/// Takes up to `count` chunks into `held`, appending their bytes to `received`; false once
+/// the reader has no chunk left.
+bool take_some(StagingReader& reader, const Ring& ring, std::size_t count,
+               std::vector<StagedChunk>& held, std::vector<std::vector<uint8_t>>& received) {
+  while (held.size() < count) {
+    const auto chunk = reader.take();
+    if (!chunk) return false;
+    const uint8_t* data = ring.slots[chunk->slot];
+    received[chunk->job].insert(received[chunk->job].end(), data, data + chunk->size);
+    held.push_back(*chunk);
+  }
+  return true;
+}
+
 }  // namespace
 
 TEST_CASE("staging reader delivers every byte of every job in order", "[staging]") {
@@ -263,19 +277,10 @@ TEST_CASE("staging reader: a caller may hold every slot and release them in any 
     Ring ring(4, 64);
     StagingReader reader(ring.slots, 64, sources.jobs, [](std::size_t) {}, threads);
     std::vector<std::vector<uint8_t>> received(sources.jobs.size());
-    bool done = false;
-    while (!done) {
+    bool more = true;
+    while (more) {
       std::vector<StagedChunk> held;  // up to all 4 slots, then released last-first
-      while (held.size() < 4) {
-        const auto chunk = reader.take();
-        if (!chunk) {
-          done = true;
-          break;
-        }
-        const uint8_t* data = ring.slots[chunk->slot];
-        received[chunk->job].insert(received[chunk->job].end(), data, data + chunk->size);
-        held.push_back(*chunk);
-      }
+      more = take_some(reader, ring, 4, held, received);
       for (auto chunk = held.rbegin(); chunk != held.rend(); ++chunk) reader.release(chunk->slot);
     }
     for (std::size_t j = 0; j < sources.jobs.size(); ++j) CHECK(received[j] == sources.bytes[j]);
@@ -370,21 +375,13 @@ TEST_CASE("staging reader stays right under random rings and callers with failur
           static_cast<unsigned>(uniform(1, 5)));
       int taken = 0;
       try {
-        bool done = false;
-        while (!done && taken != stop_after) {
+        bool more = true;
+        while (more && taken != stop_after) {
           std::vector<StagedChunk> held;
-          const auto hold = static_cast<std::size_t>(uniform(1, static_cast<int>(slot_count)));
-          while (held.size() < hold && taken != stop_after) {
-            const auto chunk = reader.take();
-            if (!chunk) {
-              done = true;
-              break;
-            }
-            const uint8_t* data = ring.slots[chunk->slot];
-            received[chunk->job].insert(received[chunk->job].end(), data, data + chunk->size);
-            held.push_back(*chunk);
-            ++taken;
-          }
+          int hold = uniform(1, static_cast<int>(slot_count));
+          if (stop_after >= 0) hold = std::min(hold, stop_after - taken);
+          more = take_some(reader, ring, static_cast<std::size_t>(hold), held, received);
+          taken += static_cast<int>(held.size());
           std::shuffle(held.begin(), held.end(), random);
           for (const StagedChunk& chunk : held) {
             {
@@ -404,10 +401,14 @@ TEST_CASE("staging reader stays right under random rings and callers with failur
     // A failed wait was for a chunk the caller goes on to need: its take() throws.
     if (stop_after < 0) CHECK(failed == (failing_wait > 0 && waits >= failing_wait));
     if (failed || stop_after >= 0) continue;  // a partial run: nothing more to compare
+    uint64_t chunks = 0;
     for (std::size_t j = 0; j < sources.jobs.size(); ++j) {
-      const bool staged = qfp8::staged_bytes(sources.jobs[j]) > 0;
-      CHECK(received[j] == (staged ? sources.bytes[j] : std::vector<uint8_t>{}));
+      const uint64_t staged = qfp8::staged_bytes(sources.jobs[j]);
+      chunks += (staged + slot_bytes - 1) / slot_bytes;
+      CHECK(received[j] == (staged > 0 ? sources.bytes[j] : std::vector<uint8_t>{}));
     }
+    // Every refill, and only a refill, waited for its slot.
+    CHECK(static_cast<uint64_t>(waits) == (chunks > slot_count ? chunks - slot_count : 0));
   }
 }
 
