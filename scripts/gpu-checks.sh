@@ -2,19 +2,24 @@
 # gpu-checks.sh — the CUDA issue's acceptance checks in one run, for a lent GPU machine
 # (estimated 4-6 minutes on an H100; 9 at most, as each step has a time limit). Uses the
 # binaries packed by scripts/device-kit.sh, so the machine needs only the NVIDIA driver
-# (and compute-sanitizer for step 6). Every step runs whatever the previous ones did; the
-# summary table comes last.
-#   1. qfp8_cuda_tests: every GPU test, the > 2^31-element one included
-#   2. qfp8-cuda selftest --device cuda: the 2^32-float cast sweep, all BF16 x scales, pipeline
-#   3. a >= 2 GB synthetic Qwen-Image checkpoint: convert --device cuda (default reader
-#      threads and --threads 1) and --device cpu must give the same SHA-256; the CUDA
-#      output verified against its source
-#   4. bench_cuda_kernels: kernel GB/s against a device copy and the card's peak;
-#      bench_staging_reader: GB/s of 1..6 staging reader threads out of a mapped file
-#   5. bench/run_benchmarks.sh on the kit's binary (1 and 4 GB, cp baseline, cpu, cuda)
-#   6. compute-sanitizer memcheck: the GPU tests (but the 2^32 sweep and > 2^31 elements,
-#      hours under memcheck) and a whole convert --device cuda
+# (and compute-sanitizer for memcheck). Every step runs whatever the previous ones did; the
+# summary table comes last. The steps, by the name that selects them:
+#   tests     qfp8_cuda_tests: every GPU test, the > 2^31-element one included
+#   selftest  qfp8-cuda selftest --device cuda: the 2^32-float cast sweep, all BF16 x
+#             scales, pipeline
+#   sha       a >= 2 GB synthetic Qwen-Image checkpoint: convert --device cuda (default
+#             reader threads and --threads 1) and --device cpu must give the same SHA-256;
+#             the CUDA output verified against its source
+#   kernels   bench_cuda_kernels: kernel GB/s against a device copy and the card's peak
+#   readers   bench_staging_reader: GB/s of 1..6 staging reader threads out of a mapped file
+#   bench     bench/run_benchmarks.sh on the kit's binary (1 and 4 GB, cp baseline, cpu, cuda)
+#   memcheck  compute-sanitizer memcheck: the GPU tests (but the 2^32 sweep and > 2^31
+#             elements, hours under memcheck) and a whole convert --device cuda. Reported
+#             UNAVAILABLE, not FAIL, where the sanitizer refuses the device (it does under
+#             gVisor: "Device not supported"), as that says nothing about our code.
 # Each step has a time limit, so the summary always comes back inside one 10-minute call.
+# A session has 15 minutes of device time, machine start included: after a first full run,
+# rerun only what failed, e.g. `bash scripts/gpu-checks.sh sha memcheck` (no names: all).
 # $OUT (default build/gpu-checks) receives three files, as the device tool returns at most
 # eight: summary.md (machine, results), benchmarks-table.md (for docs/benchmarks.md) and
 # logs.tar.gz (every step's full log). $QFP8_BENCH_ARGS adds
@@ -36,10 +41,21 @@ export qfp8="$kit/qfp8-cuda"
 export QFP8_BINARY="$qfp8"  # the GPU tests that run the binary look for it here
 [ -x "$qfp8" ] || { echo "gpu-checks: $qfp8 is missing: run scripts/device-kit.sh first" >&2; exit 1; }
 
+all_steps=(tests selftest sha kernels readers bench memcheck)
+for name in "$@"; do
+  [[ " ${all_steps[*]} " == *" $name "* ]] ||
+      { echo "gpu-checks: no step '$name' (steps: ${all_steps[*]})" >&2; exit 1; }
+done
+selected=("$@")
+[ $# -gt 0 ] || selected=("${all_steps[@]}")
+# wanted NAME: whether the command line selected step NAME (none named: every step).
+wanted() { [[ " ${selected[*]} " == *" $1 "* ]]; }
+
 results=()
 # step NAME LOG SECONDS COMMAND...: runs the command (a program or an exported function)
 # for at most SECONDS with its output in $out/LOG; records PASS / SKIPPED (exit 77: no
-# GPU) / TIMEOUT / FAIL with the exit code, and the seconds it took.
+# GPU) / UNAVAILABLE (exit 78: a tool refused this machine) / TIMEOUT / FAIL with the exit
+# code, and the seconds it took.
 step() {
   local name="$1" log="$2" limit="$3"; shift 3
   local start=$SECONDS rc=0
@@ -50,6 +66,7 @@ step() {
   case "$rc" in
     0) verdict=PASS ;;
     77) verdict="SKIPPED (no GPU)" ;;
+    78) verdict="UNAVAILABLE (see the log)" ;;
     124|137) verdict="TIMEOUT after ${limit} s" ;;
     *) verdict="FAIL (exit $rc)" ;;
   esac
@@ -65,9 +82,9 @@ step() {
 cat "$out/machine.txt"
 
 # The 2^32 sweep test ([long]) is what step 2 runs anyway.
-step "GPU tests" cuda-tests.log 90 "$kit/qfp8_cuda_tests" "~[long]" --durations yes
+wanted tests && step "GPU tests" cuda-tests.log 90 "$kit/qfp8_cuda_tests" "~[long]" --durations yes
 
-step "selftest (full)" selftest.log 60 "$qfp8" selftest --device cuda
+wanted selftest && step "selftest (full)" selftest.log 60 "$qfp8" selftest --device cuda
 
 same_sha() {
   local input="$data/synth-2gb.safetensors"
@@ -89,29 +106,37 @@ same_sha() {
   rm -f "$data/cpu.safetensors" "$data/cuda.safetensors" "$data/cuda-1.safetensors" "$input"
 }
 export -f same_sha
-step "cuda vs cpu SHA-256 (2 GB)" sha256.log 110 same_sha
+wanted sha && step "cuda vs cpu SHA-256 (2 GB)" sha256.log 110 same_sha
 
-step "kernel bandwidth" kernels.log 30 "$kit/bench_cuda_kernels"
+wanted kernels && step "kernel bandwidth" kernels.log 30 "$kit/bench_cuda_kernels"
 
 # The host's share of an upload: copy rate of 1..6 staging reader threads (no GPU involved).
-step "staging readers" staging-readers.log 30 "$kit/bench_staging_reader" 2048 6
+wanted readers && step "staging readers" staging-readers.log 30 "$kit/bench_staging_reader" 2048 6
 
-step "end-to-end benchmarks" benchmarks.log 140 env QFP8_BIN="$qfp8" QFP8_TIME="$kit/time" \
+wanted bench && step "end-to-end benchmarks" benchmarks.log 140 env QFP8_BIN="$qfp8" QFP8_TIME="$kit/time" \
     QFP8_COMMIT="$(tr '\n' ' ' < "$kit/commit")" \
     QFP8_BENCH_REPORT="$results_dir/benchmarks-table.md" QFP8_BENCH_DIR="$data/bench" \
     bash bench/run_benchmarks.sh --no-build ${QFP8_BENCH_ARGS:-}
 
-memcheck() {
-  command -v compute-sanitizer > /dev/null || { echo "compute-sanitizer not found"; return 1; }
-  # One test spec: within it a space means AND ([large]: > 2^31 elements, [long]: 2^32 sweep).
-  compute-sanitizer --tool memcheck --error-exitcode 9 "$kit/qfp8_cuda_tests" \
-      "~[large] ~[long]" || return 1
-  "$qfp8" synth --model qwen-image --blocks 1 --width-div 8 -q "$data/small.safetensors" || return 1
-  compute-sanitizer --tool memcheck --error-exitcode 9 \
-      "$qfp8" convert -q --device cuda -i "$data/small.safetensors" -o "$data/small-fp8.safetensors" --force
+# sanitize COMMAND...: runs it under memcheck; 78 when the sanitizer refuses the device.
+sanitize() {
+  local rc=0
+  compute-sanitizer --tool memcheck --error-exitcode 9 "$@" > "$data/sanitizer.txt" 2>&1 || rc=$?
+  cat "$data/sanitizer.txt"
+  if [ "$rc" -ne 0 ] && grep -q "Device not supported" "$data/sanitizer.txt"; then return 78; fi
+  return "$rc"
 }
+memcheck() {
+  command -v compute-sanitizer > /dev/null || { echo "compute-sanitizer not found"; return 78; }
+  # One test spec: within it a space means AND ([large]: > 2^31 elements, [long]: 2^32 sweep).
+  sanitize "$kit/qfp8_cuda_tests" "~[large] ~[long]" || return
+  "$qfp8" synth --model qwen-image --blocks 1 --width-div 8 -q "$data/small.safetensors" || return 1
+  sanitize "$qfp8" convert -q --device cuda -i "$data/small.safetensors" \
+      -o "$data/small-fp8.safetensors" --force
+}
+export -f sanitize
 export -f memcheck
-step "compute-sanitizer memcheck" memcheck.log 120 memcheck
+wanted memcheck && step "compute-sanitizer memcheck" memcheck.log 120 memcheck
 
 echo
 echo "| check | result | time | log |"
