@@ -88,6 +88,11 @@ class CudaBackend final : public QuantizeBackend {
     // afterwards: a thread that never chose one reads as device 0, and setting device 0
     // back would create a context on GPU 0 (hundreds of MiB) for a --gpu 1 conversion.
     QFP8_CUDA_CHECK(cudaSetDevice(device_));
+    // A launch is checked with cudaGetLastError(), which would also report a non-sticky
+    // error left on this thread by an unchecked call made before (a destructor's free):
+    // drop it here, so it is not blamed on our first kernel. A sticky one fails the next
+    // call anyway.
+    (void)cudaGetLastError();
     try {
       reserve_device_buffers(jobs);
       std::vector<uint8_t*> slots;
@@ -96,7 +101,9 @@ class CudaBackend final : public QuantizeBackend {
       // upload of an earlier run is in flight: each job's reduce() waited for its uploads,
       // and a failed run quiesce()d.
       StagingReader reader(slots, options_.staging_bytes, jobs, [this](std::size_t slot) {
-        // On a reader thread, whose current device is its own to set.
+        // On a reader thread, whose current device is its own to set. The main thread
+        // records upload_done_[slot] before it releases the slot and not again until this
+        // reader has refilled it, so a record never races this wait.
         QFP8_CUDA_CHECK(cudaSetDevice(device_));
         QFP8_CUDA_CHECK(cudaEventSynchronize(upload_done_[slot].get()));
       }, options_.reader_threads);
@@ -320,7 +327,8 @@ class CudaBackend final : public QuantizeBackend {
   }
 
   /// Waits for both streams; errors are dropped (this runs on error paths and in the
-  /// destructor) and cleared so they do not resurface as someone else's failure.
+  /// destructor) and a non-sticky one cleared so it does not resurface as someone else's
+  /// failure (a sticky one, a device fault, stays: the context is unusable).
   void quiesce() noexcept {
     (void)cudaSetDevice(device_);  // the destructor may run on another thread
     if (upload_stream_) (void)cudaStreamSynchronize(upload_stream_.get());

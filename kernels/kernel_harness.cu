@@ -3,6 +3,8 @@
 
 #include <cuda_runtime.h>
 
+#include <string>
+
 #include "absmax_kernel.cuh"
 #include "core/error.hpp"
 #include "cuda_check.cuh"
@@ -53,18 +55,39 @@ std::vector<uint8_t> cuda_quantize_with_scales(int device, Dtype dtype, const ui
   const DeviceBytes input = upload(source, numel * dtype_size(dtype), source_offset);
   const DeviceBytes device_scales =
       upload(reinterpret_cast<const uint8_t*>(scales.data()), scales.size() * sizeof(float), 0);
-  const DeviceBytes output = allocate_device_bytes(out_offset + numel);
+  // The output sits between two poisoned guard bands, [0, out_offset) and kGuardBytes after
+  // it: a stray write there stays inside the allocation, where memcheck cannot see it.
+  constexpr std::size_t kGuardBytes = 16;
+  constexpr uint8_t kPoison = 0xA5;
+  const uint64_t buffer_bytes = out_offset + numel + kGuardBytes;
+  const DeviceBytes output = allocate_device_bytes(buffer_bytes);
   const auto* scale_array = reinterpret_cast<const float*>(device_scales.get());
   std::vector<uint8_t> result(scales.size() * numel);
+  std::vector<uint8_t> guards(out_offset + kGuardBytes);
   for (std::size_t s = 0; s < scales.size(); ++s) {
-    // Poison the output so a byte the kernel fails to write cannot pass by luck.
-    QFP8_CUDA_CHECK(cudaMemset(output.get(), 0xA5, out_offset + numel));
+    // Poison the output too, so a byte the kernel fails to write cannot pass by luck.
+    QFP8_CUDA_CHECK(cudaMemset(output.get(), kPoison, buffer_bytes));
     launch_quantize(dtype, input.get() + source_offset, numel, scale_array + s,
                     output.get() + out_offset, nullptr);
     QFP8_CUDA_CHECK(cudaDeviceSynchronize());
     if (numel > 0) {
       QFP8_CUDA_CHECK(cudaMemcpy(result.data() + s * numel, output.get() + out_offset, numel,
                                  cudaMemcpyDeviceToHost));
+    }
+    if (out_offset > 0) {
+      QFP8_CUDA_CHECK(cudaMemcpy(guards.data(), output.get(), out_offset, cudaMemcpyDeviceToHost));
+    }
+    QFP8_CUDA_CHECK(cudaMemcpy(guards.data() + out_offset, output.get() + out_offset + numel,
+                               kGuardBytes, cudaMemcpyDeviceToHost));
+    for (std::size_t g = 0; g < guards.size(); ++g) {
+      if (guards[g] == kPoison) continue;
+      const bool before = g < out_offset;
+      // Not CudaFailure: the device works, its result is wrong (the selftest says FAIL).
+      throw Error(ErrorCode::VerificationFailed,
+                  "quantize kernel wrote outside its output: byte " +
+                      std::to_string(before ? out_offset - g : g - out_offset + 1) +
+                      (before ? " before its first" : " after its last") + " element (" +
+                      std::to_string(numel) + " " + std::string(dtype_name(dtype)) + " elements)");
     }
   }
   return result;

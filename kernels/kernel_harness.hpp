@@ -20,6 +20,7 @@ uint32_t cuda_absmax_magnitude(int device, Dtype dtype, const uint8_t* source, u
 /// The quantize kernel once per scale in `scales` (each placed in device memory as the
 /// pipeline does): result[s * numel + i] is element i cast with scales[s]. The source sits
 /// `source_offset` bytes and the output `out_offset` bytes into their device buffers.
+/// VerificationFailed if the kernel wrote any byte before or just after its output.
 std::vector<uint8_t> cuda_quantize_with_scales(int device, Dtype dtype, const uint8_t* source,
                                                uint64_t numel, const std::vector<float>& scales,
                                                std::size_t source_offset, std::size_t out_offset);

@@ -17,6 +17,8 @@
 #             elements, hours under memcheck) and a whole convert --device cuda. Reported
 #             UNAVAILABLE, not FAIL, where the sanitizer refuses the device (it does under
 #             gVisor: "Device not supported"), as that says nothing about our code.
+#   sync      compute-sanitizer racecheck and synccheck on an absmax kernel test (the one
+#             kernel with shared memory, barriers and warp shuffles)
 # Each step has a time limit, so the summary always comes back inside one 10-minute call.
 # A session has 15 minutes of device time, machine start included: after a first full run,
 # rerun only what failed, e.g. `bash scripts/gpu-checks.sh sha memcheck` (no names: all).
@@ -41,7 +43,7 @@ export qfp8="$kit/qfp8-cuda"
 export QFP8_BINARY="$qfp8"  # the GPU tests that run the binary look for it here
 [ -x "$qfp8" ] || { echo "gpu-checks: $qfp8 is missing: run scripts/device-kit.sh first" >&2; exit 1; }
 
-all_steps=(tests selftest sha kernels readers bench memcheck)
+all_steps=(tests selftest sha kernels readers bench memcheck sync)
 for name in "$@"; do
   [[ " ${all_steps[*]} " == *" $name "* ]] ||
       { echo "gpu-checks: no step '$name' (steps: ${all_steps[*]})" >&2; exit 1; }
@@ -113,15 +115,17 @@ wanted kernels && step "kernel bandwidth" kernels.log 30 "$kit/bench_cuda_kernel
 # The host's share of an upload: copy rate of 1..6 staging reader threads (no GPU involved).
 wanted readers && step "staging readers" staging-readers.log 30 "$kit/bench_staging_reader" 2048 6
 
-wanted bench && step "end-to-end benchmarks" benchmarks.log 140 env QFP8_BIN="$qfp8" QFP8_TIME="$kit/time" \
+wanted bench && step "end-to-end benchmarks" benchmarks.log 130 env QFP8_BIN="$qfp8" QFP8_TIME="$kit/time" \
     QFP8_COMMIT="$(tr '\n' ' ' < "$kit/commit")" \
     QFP8_BENCH_REPORT="$results_dir/benchmarks-table.md" QFP8_BENCH_DIR="$data/bench" \
     bash bench/run_benchmarks.sh --no-build ${QFP8_BENCH_ARGS:-}
 
-# sanitize COMMAND...: runs it under memcheck; 78 when the sanitizer refuses the device.
+# sanitize TOOL COMMAND...: runs it under compute-sanitizer's TOOL; 78 when the sanitizer
+# refuses the device.
 sanitize() {
-  local rc=0
-  compute-sanitizer --tool memcheck --error-exitcode 9 "$@" > "$data/sanitizer.txt" 2>&1 || rc=$?
+  local tool="$1" rc=0
+  shift
+  compute-sanitizer --tool "$tool" --error-exitcode 9 "$@" > "$data/sanitizer.txt" 2>&1 || rc=$?
   cat "$data/sanitizer.txt"
   if [ "$rc" -ne 0 ] && grep -q "Device not supported" "$data/sanitizer.txt"; then return 78; fi
   return "$rc"
@@ -129,14 +133,25 @@ sanitize() {
 memcheck() {
   command -v compute-sanitizer > /dev/null || { echo "compute-sanitizer not found"; return 78; }
   # One test spec: within it a space means AND ([large]: > 2^31 elements, [long]: 2^32 sweep).
-  sanitize "$kit/qfp8_cuda_tests" "~[large] ~[long]" || return
+  sanitize memcheck "$kit/qfp8_cuda_tests" "~[large] ~[long]" || return
   "$qfp8" synth --model qwen-image --blocks 1 --width-div 8 -q "$data/small.safetensors" || return 1
-  sanitize "$qfp8" convert -q --device cuda -i "$data/small.safetensors" \
+  sanitize memcheck "$qfp8" convert -q --device cuda -i "$data/small.safetensors" \
       -o "$data/small-fp8.safetensors" --force
+}
+# The absmax kernel's block reduction: shared memory between barriers (racecheck), warp
+# shuffle masks and barriers (synccheck). The other kernels use neither. Its control flow
+# does not depend on the data, so one test's few multi-warp launches cover it.
+reduction_checks() {
+  command -v compute-sanitizer > /dev/null || { echo "compute-sanitizer not found"; return 78; }
+  sanitize racecheck "$kit/qfp8_cuda_tests" "absmax kernel: empty*" || return
+  sanitize synccheck "$kit/qfp8_cuda_tests" "absmax kernel: empty*"
 }
 export -f sanitize
 export -f memcheck
-wanted memcheck && step "compute-sanitizer memcheck" memcheck.log 120 memcheck
+wanted memcheck && step "compute-sanitizer memcheck" memcheck.log 110 memcheck
+
+export -f reduction_checks
+wanted sync && step "compute-sanitizer racecheck, synccheck" sync.log 30 reduction_checks
 
 echo
 echo "| check | result | time | log |"

@@ -98,21 +98,61 @@ TEST_CASE("absmax kernel: empty, all-zero and non-finite tensors", "[cuda][absma
   CHECK(cuda_absmax_magnitude(kDevice, Dtype::BF16, with_nan.data(), 1000, 0) == 0x7FC1u);
 }
 
-TEST_CASE("absmax kernel indexes past 2^31 elements", "[cuda][absmax][large]") {
-  const uint64_t numel = (uint64_t{1} << 31) + 37;  // 4 GiB of BF16
+namespace {
+
+/// Whether the device has `bytes` free; the [large] tests skip (with a warning) if not.
+bool device_has_free(uint64_t bytes) {
   std::size_t free_bytes = 0;
   std::size_t total_bytes = 0;
   REQUIRE(cudaSetDevice(kDevice) == cudaSuccess);
   REQUIRE(cudaMemGetInfo(&free_bytes, &total_bytes) == cudaSuccess);
-  if (free_bytes < 6 * (uint64_t{1} << 30)) {
-    WARN("skipped: needs 6 GiB of free device memory");
-    return;
+  if (free_bytes >= bytes) return true;
+  WARN("skipped: needs " << (bytes >> 30) << " GiB of free device memory");
+  return false;
+}
+
+// 2^31 + 37 BF16 elements (4 GiB): 2^28 + 4 16-byte vectors, then a scalar tail of 5.
+constexpr uint64_t kPast31 = (uint64_t{1} << 31) + 37;
+
+}  // namespace
+
+TEST_CASE("absmax kernel indexes past 2^31 elements", "[cuda][absmax][large]") {
+  if (!device_has_free(6 * (uint64_t{1} << 30))) return;
+  std::vector<uint8_t> bytes(kPast31 * 2, 0);
+  test::store_element(Dtype::BF16, bytes, 3, 0x3F00u);  // 0.5
+  // Beyond 2^31, where a 32-bit index would never reach: in the vector body, then in the
+  // scalar tail.
+  for (uint64_t position : {kPast31 - 13, kPast31 - 5}) {
+    INFO("max at element " << position);
+    test::store_element(Dtype::BF16, bytes, position, 0x3F80u);  // 1.0
+    CHECK(cuda_absmax_magnitude(kDevice, Dtype::BF16, bytes.data(), kPast31, 0) == 0x3F80u);
+    test::store_element(Dtype::BF16, bytes, position, 0u);
   }
-  std::vector<uint8_t> bytes(numel * 2, 0);
-  const uint64_t position = numel - 5;  // beyond 2^31: a 32-bit index would never reach it
-  test::store_element(Dtype::BF16, bytes, position, 0x3F80u);  // 1.0
-  test::store_element(Dtype::BF16, bytes, 3, 0x3F00u);         // 0.5
-  CHECK(cuda_absmax_magnitude(kDevice, Dtype::BF16, bytes.data(), numel, 0) == 0x3F80u);
+}
+
+TEST_CASE("quantize kernel writes every element past 2^31", "[cuda][quantize][large]") {
+  if (!device_has_free(7 * (uint64_t{1} << 30))) return;
+  // Element i holds the BF16 pattern i mod 2^16, so the expected code of each element is
+  // one lookup in the reference's codes for all 65,536 patterns.
+  std::vector<uint8_t> bytes(kPast31 * 2);
+  for (uint64_t i = 0; i < kPast31; ++i) {
+    bytes[2 * i] = static_cast<uint8_t>(i & 0xFFu);
+    bytes[2 * i + 1] = static_cast<uint8_t>((i >> 8) & 0xFFu);
+  }
+  const float scale = 1.0f / 64.0f;
+  const std::vector<uint8_t> patterns = every_16bit_pattern();
+  std::vector<uint8_t> codes(65536);
+  quantize_reference(Dtype::BF16, patterns.data(), 65536, scale, codes.data());
+  const std::vector<uint8_t> got =
+      cuda_quantize_with_scales(kDevice, Dtype::BF16, bytes.data(), kPast31, {scale}, 0, 0);
+  REQUIRE(got.size() == kPast31);
+  uint64_t mismatches = 0;
+  uint64_t first_mismatch = 0;
+  for (uint64_t i = 0; i < kPast31; ++i) {
+    if (got[i] != codes[i & 0xFFFFu] && mismatches++ == 0) first_mismatch = i;
+  }
+  INFO("first mismatch at element " << first_mismatch);
+  CHECK(mismatches == 0);
 }
 
 TEST_CASE("scale kernel equals the host scale for every finite BF16 and F16 amax",
@@ -174,7 +214,7 @@ TEST_CASE("quantize kernel equals the reference for random F32 bit patterns", "[
 
 TEST_CASE("quantize kernel handles every source and output misalignment", "[cuda][quantize]") {
   const std::vector<float> scales = test_scales(6);
-  for (Dtype dtype : {Dtype::BF16, Dtype::F32}) {
+  for (Dtype dtype : {Dtype::BF16, Dtype::F16, Dtype::F32}) {
     const std::size_t size = element_size(dtype);
     for (uint64_t numel : {1u, 7u, 8u, 9u, 4099u}) {
       const std::vector<uint8_t> bytes = test::random_weights(dtype, numel, 9);
