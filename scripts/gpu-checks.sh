@@ -13,7 +13,7 @@
 #   kernels   bench_cuda_kernels: kernel GB/s against a device copy and the card's peak
 #   readers   bench_staging_reader: GB/s of 1..6 staging reader threads out of a mapped file
 #   bench     bench/run_benchmarks.sh on the kit's binary (1 and 4 GB, cp baseline, cpu, cuda)
-#   memcheck  compute-sanitizer memcheck: the GPU tests (but the 2^32 sweep and > 2^31
+#   memcheck  compute-sanitizer memcheck: the GPU tests (but the value sweeps and > 2^31
 #             elements, hours under memcheck) and a whole convert --device cuda. Reported
 #             UNAVAILABLE, not FAIL, where the sanitizer refuses the device (it does under
 #             gVisor: "Device not supported"), as that says nothing about our code.
@@ -132,8 +132,9 @@ sanitize() {
 }
 memcheck() {
   command -v compute-sanitizer > /dev/null || { echo "compute-sanitizer not found"; return 78; }
-  # One test spec: within it a space means AND ([large]: > 2^31 elements, [long]: 2^32 sweep).
-  sanitize memcheck "$kit/qfp8_cuda_tests" "~[large] ~[long]" || return
+  # One test spec: within it a space means AND ([large]: > 2^31 elements, [long]: 2^32 sweep,
+  # [sweep]: every 16-bit value by many scales, one access pattern many times).
+  sanitize memcheck "$kit/qfp8_cuda_tests" "~[large] ~[long] ~[sweep]" || return
   "$qfp8" synth --model qwen-image --blocks 1 --width-div 8 -q "$data/small.safetensors" || return 1
   sanitize memcheck "$qfp8" convert -q --device cuda -i "$data/small.safetensors" \
       -o "$data/small-fp8.safetensors" --force
