@@ -115,8 +115,8 @@ wanted kernels && step "kernel bandwidth" kernels.log 30 "$kit/bench_cuda_kernel
 # The host's share of an upload: copy rate of 1..6 staging reader threads (no GPU involved).
 wanted readers && step "staging readers" staging-readers.log 30 "$kit/bench_staging_reader" 2048 6
 
-wanted bench && step "end-to-end benchmarks" benchmarks.log 130 env QFP8_BIN="$qfp8" QFP8_TIME="$kit/time" \
-    QFP8_COMMIT="$(tr '\n' ' ' < "$kit/commit")" \
+wanted bench && step "end-to-end benchmarks" benchmarks.log 130 \
+    env QFP8_BIN="$qfp8" QFP8_TIME="$kit/time" QFP8_COMMIT="$(tr '\n' ' ' < "$kit/commit")" \
     QFP8_BENCH_REPORT="$results_dir/benchmarks-table.md" QFP8_BENCH_DIR="$data/bench" \
     bash bench/run_benchmarks.sh --no-build ${QFP8_BENCH_ARGS:-}
 
