@@ -83,7 +83,7 @@ step() {
 } > "$out/machine.txt" 2>&1
 cat "$out/machine.txt"
 
-# The 2^32 sweep test ([long]) is what step 2 runs anyway.
+# The 2^32 sweep test ([long]) is what the selftest step runs anyway.
 wanted tests && step "GPU tests" cuda-tests.log 90 "$kit/qfp8_cuda_tests" "~[long]" --durations yes
 
 wanted selftest && step "selftest (full)" selftest.log 60 "$qfp8" selftest --device cuda

@@ -20,10 +20,10 @@ std::string without_exception_tag(const std::string& message) {
 
 // A SAX pass over the header that builds nothing: it tracks one key set per open object
 // and the key last seen at each depth (so a duplicate inside an entry can name its tensor),
-// and stops at the first duplicate, nesting past the reference's limit, or syntax error. It runs before
-// the DOM is built because nlohmann's callback parser scans the parent object on every
-// object end, which is quadratic in the number of tensors (a million-entry header would
-// take hours).
+// and stops at the first duplicate, nesting past the reference's limit, or syntax error.
+// It runs before the DOM is built because nlohmann's callback parser scans the parent
+// object on every object end, which is quadratic in the number of tensors (a million-entry
+// header would take hours).
 class HeaderChecker : public nlohmann::json_sax<json> {
  public:
   explicit HeaderChecker(const std::string& file_label) : file_label_(file_label) {}
@@ -114,8 +114,8 @@ json parse_header_json(std::string_view text, const std::string& file_label) {
   }
   HeaderChecker checker(file_label);
   json::sax_parse(text.begin(), text.end(), &checker);
-  // Checked: well-formed, at most 127 levels deep, no duplicate key. The plain DOM parse cannot fail now
-  // (a json::exception here would be a disagreement between the two passes).
+  // Checked: well-formed, at most 127 levels deep, no duplicate key. The plain DOM parse
+  // cannot fail now (a json::exception here would be a disagreement between the two passes).
   try {
     return json::parse(text.begin(), text.end());
   } catch (const json::exception& e) {
