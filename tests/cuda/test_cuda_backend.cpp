@@ -181,7 +181,10 @@ TEST_CASE("CudaBackend rejects a dtype it cannot quantize", "[cuda][backend]") {
   CHECK_FALSE(consumer.results[0].begun);
 }
 
-TEST_CASE("make_cuda_backend names the device and rejects a missing one", "[cuda][backend]") {
+// [api-error]: asks the runtime for a device that does not exist, on purpose, which
+// compute-sanitizer reports as an API error; scripts/gpu-checks.sh memchecks it apart.
+TEST_CASE("make_cuda_backend names the device and rejects a missing one",
+          "[cuda][backend][api-error]") {
   CHECK(make_cuda_backend(0)->description().rfind("cuda:0 ", 0) == 0);
   const int count = cuda_usable_device_count();
   try {
