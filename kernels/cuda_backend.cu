@@ -362,9 +362,9 @@ CudaBackendOptions resolved_cuda_options(CudaBackendOptions options, unsigned ha
   // Multiples of 16 keep every chunk's device offset 16-byte aligned for vector loads.
   options.staging_bytes = std::max<uint64_t>(16, options.staging_bytes / 16 * 16);
   // run()'s thread (transfers, kernels, the writer) needs a core of its own. At most three
-  // by default: one copies at about one core's memcpy rate (16 GB/s on the development
-  // VM), so three cover a PCIe 5 link, and more would only compete with the DMA and the
-  // writer for memory bandwidth (bench_staging_reader on a GPU machine checks this).
+  // by default: one copies at one core's memcpy rate (7 GB/s on the H200 host, 18 together
+  // with three), and on that host conversions were writer-bound with the readers idle, 6
+  // readers no faster than 3 (docs/benchmarks.md); more only add pinned memory.
   if (options.reader_threads == 0) {
     options.reader_threads = std::clamp(hardware_threads / 2, 1u, 3u);
   }
