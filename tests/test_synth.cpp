@@ -13,6 +13,7 @@
 #include "safetensors/header_parser.hpp"
 #include "synth/synth_checkpoint.hpp"
 #include "synth/synth_values.hpp"
+#include "support/counting_progress.hpp"
 
 namespace {
 
@@ -288,4 +289,20 @@ TEST_CASE("synth streams a full-width block in 2 MiB pieces", "[synth][slow]") {
   CHECK(summary.file_size == expected_size);
   CHECK(sink.overwrites == 0);
   CHECK(sink.largest_write <= uint64_t{2} << 20);
+}
+
+TEST_CASE("synth reports every tensor and every data byte to its progress meter", "[synth]") {
+  qfp8::SynthConfig config;
+  config.blocks = 2;
+  config.width_div = 32;
+  qfp8::MemorySink sink;
+  qfp8::test::CountingProgress progress;
+  const qfp8::SynthSummary written = qfp8::write_synth_checkpoint(config, sink, &progress);
+  const qfp8::Header header = parse(sink.bytes());
+  const qfp8::SynthSummary planned = qfp8::synth_summary(config);
+  CHECK(progress.tensors == header.tensors.size());
+  CHECK(progress.bytes == header.data_size);
+  CHECK(planned.tensors == written.tensors);
+  CHECK(planned.parameters == written.parameters);
+  CHECK(planned.file_size == sink.bytes().size());
 }

@@ -3,7 +3,6 @@
 //   qfp8-cuda convert IN1 IN2 ... --output-dir DIR [--input-list FILE]   (batch, one backend)
 // IN and OUT may also be given as positionals; IN may be a sharded checkpoint directory.
 // Only wiring lives here.
-#include <unistd.h>
 
 #include <iostream>
 #include <memory>
@@ -225,8 +224,7 @@ ConvertSummary convert_one(const std::string& input_path, const std::string& out
   spdlog::info("converting '{}' -> '{}': {} quantized, {} kept (preset {}) on {}", input_path,
                output, plan.quantized_count, plan.kept_count, preset_name(plan.applied_preset),
                backend->description());
-  Progress progress(progress_style_for(logging_is_quiet(), logging_is_json(), ::isatty(2) != 0),
-                    plan.decisions.size(), input.header().data_size);
+  Progress progress(progress_style(), plan.decisions.size(), input.header().data_size);
   const ConvertSummary summary =
       convert_to_file(input, plan, *backend, output, settings.output, &progress);
   spdlog::info("{}", format_summary(summary));

@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
+#include "cli/logging.hpp"
 #include "core/error.hpp"
 #include "safetensors/byte_sink.hpp"
 #include "synth/synth_checkpoint.hpp"
@@ -73,9 +74,11 @@ int run_synth(const Args& args) {
                config.width_div, config.seed, output);
 
   const auto start = std::chrono::steady_clock::now();
-  const SynthSummary summary = write_synth_checkpoint(config, sink, [](std::size_t done, std::size_t total) {
-    spdlog::debug("[{}/{}] tensors written", done, total);
-  });
+  const SynthSummary planned = synth_summary(config);
+  Progress progress(progress_style(),
+                    planned.tensors, planned.file_size);
+  const SynthSummary summary = write_synth_checkpoint(config, sink, &progress);
+  progress.finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("wrote %s: %zu tensors, %.3f B parameters, %.3f GB (BF16) in %.1f s (%.2f GB/s)\n",
               output.c_str(), summary.tensors, static_cast<double>(summary.parameters) / 1e9,

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <unistd.h>
 
 #include "core/error.hpp"
 
@@ -84,5 +85,9 @@ void set_up_logging(LogFormat format, bool quiet, bool verbose) {
 
 bool logging_is_json() { return g_json; }
 bool logging_is_quiet() { return g_quiet; }
+
+ProgressStyle progress_style() {
+  return progress_style_for(g_quiet, g_json, ::isatty(STDERR_FILENO) != 0);
+}
 
 }  // namespace qfp8::cli

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "convert/progress.hpp"
+
 namespace qfp8::cli {
 
 enum class LogFormat { Text, Json };
@@ -17,5 +19,9 @@ void set_up_logging(LogFormat format, bool quiet, bool verbose);
 /// Set by set_up_logging; progress output is suppressed in JSON mode and when quiet.
 bool logging_is_json();
 bool logging_is_quiet();
+
+/// The progress display the logging options ask for: none when quiet or logging JSON, a
+/// redrawn bar when stderr is a terminal, periodic lines otherwise.
+ProgressStyle progress_style();
 
 }  // namespace qfp8::cli

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <string>
 
+#include "core/progress_meter.hpp"
+
 namespace qfp8 {
 
 enum class ProgressStyle { Off, Bar, Lines };
@@ -16,7 +18,7 @@ ProgressStyle progress_style_for(bool quiet, bool json_logs, bool stderr_is_tty)
 
 /// Counts tensors and input bytes processed. Cheap to call per chunk: it redraws at most
 /// ~10 times a second (Bar) or prints every 5 s / 10 % (Lines).
-class Progress {
+class Progress final : public ProgressMeter {
  public:
   Progress(ProgressStyle style, std::size_t total_tensors, uint64_t total_bytes,
            std::FILE* out = stderr);
@@ -24,8 +26,8 @@ class Progress {
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 
-  void add_bytes(uint64_t bytes);
-  void tensor_done();
+  void add_bytes(uint64_t bytes) override;
+  void tensor_done() override;
   /// Clears the bar (a terminal line) so later log lines start clean. Idempotent.
   void finish();
 

@@ -45,8 +45,17 @@ SafetensorsLayout synth_layout(const std::vector<SynthTensor>& tensors) {
   return SafetensorsLayout(std::move(planned), {{"format", "pt"}});
 }
 
+SynthSummary synth_summary(const SynthConfig& config) {
+  const std::vector<SynthTensor> tensors = qwen_image_tensors(config);
+  SynthSummary summary;
+  summary.tensors = tensors.size();
+  summary.file_size = synth_layout(tensors).file_size();
+  for (const auto& tensor : tensors) summary.parameters += tensor.numel();
+  return summary;
+}
+
 SynthSummary write_synth_checkpoint(const SynthConfig& config, ByteSink& sink,
-                                    const SynthProgress& progress) {
+                                    ProgressMeter* progress) {
   const std::vector<SynthTensor> tensors = qwen_image_tensors(config);
   const SafetensorsLayout layout = synth_layout(tensors);
   std::unordered_map<std::string, const SynthTensor*> by_name;
@@ -58,12 +67,14 @@ SynthSummary write_synth_checkpoint(const SynthConfig& config, ByteSink& sink,
   std::vector<uint16_t> values(kChunkElements);
   std::vector<uint8_t> bytes(2 * kChunkElements);
   SafetensorsWriter writer(layout, sink);
-  std::size_t done = 0;
   for (const auto& info : layout.tensors()) {
     const SynthTensor& tensor = *by_name.at(info.name);
     write_tensor_values(tensor, config.seed, writer, values, bytes);
     summary.parameters += tensor.numel();
-    if (progress) progress(++done, tensors.size());
+    if (progress != nullptr) {
+      progress->add_bytes(2 * tensor.numel());
+      progress->tensor_done();
+    }
   }
   writer.finish();
   return summary;

@@ -3,9 +3,9 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <vector>
 
+#include "core/progress_meter.hpp"
 #include "safetensors/byte_sink.hpp"
 #include "safetensors/layout.hpp"
 #include "synth/qwen_image_shapes.hpp"
@@ -21,11 +21,12 @@ struct SynthSummary {
 /// The output layout: every tensor BF16, `__metadata__` {"format": "pt"} as diffusers writes.
 SafetensorsLayout synth_layout(const std::vector<SynthTensor>& tensors);
 
-/// Called after each tensor with (tensors done, total).
-using SynthProgress = std::function<void(std::size_t, std::size_t)>;
+/// What write_synth_checkpoint will write, known before a byte is (a progress display's totals).
+SynthSummary synth_summary(const SynthConfig& config);
 
-/// Generates and writes the whole checkpoint, then commits the sink.
+/// Generates and writes the whole checkpoint, then commits the sink. `progress` (may be null)
+/// is told each tensor's bytes as it is written.
 SynthSummary write_synth_checkpoint(const SynthConfig& config, ByteSink& sink,
-                                    const SynthProgress& progress = {});
+                                    ProgressMeter* progress = nullptr);
 
 }  // namespace qfp8
