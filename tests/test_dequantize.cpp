@@ -14,6 +14,7 @@
 #include "safetensors/reader.hpp"
 #include "support/child_process.hpp"
 #include "support/convert_checks.hpp"
+#include "support/counting_progress.hpp"
 #include "support/fp8_file_builder.hpp"
 #include "support/synthetic_model.hpp"
 #include "test_legacy_helpers.hpp"
@@ -192,4 +193,21 @@ TEST_CASE("convert refuses FP8 input pointing at dequantize and requantize is a 
       {"convert", dir + "/fp8.safetensors", dir + "/out.safetensors", "--requantize"}, dir);
   CHECK(requantize.exit_code == 1);
   CHECK(requantize.err.find("dequantize") != std::string::npos);
+}
+
+TEST_CASE("dequantize reports every written tensor and its input bytes to its progress meter",
+          "[dequantize]") {
+  const std::string dir = scratch_dir("dequantize_progress");
+  write_image(dir + "/fp8.safetensors",
+              quantize_image(small_source_model(), small_model_layers()));
+  const SafetensorsFile input(dir + "/fp8.safetensors");
+  const DequantizePlan plan = make_dequantize_plan(input, 1);
+  CountingProgress progress;
+  dequantize_to_file(input, plan, dir + "/out.safetensors", true, &progress);
+  uint64_t input_bytes = 0;
+  for (const auto& output : plan.outputs) input_bytes += input.find(output.name)->byte_size();
+  CHECK(progress.tensors == SafetensorsFile(dir + "/out.safetensors").header().tensors.size());
+  CHECK(progress.tensors == plan.outputs.size());
+  CHECK(progress.bytes == input_bytes);
+  CHECK(progress.bytes > 0);
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/progress_meter.hpp"
 #include "safetensors/byte_sink.hpp"
 #include "safetensors/layout.hpp"
 #include "safetensors/reader.hpp"
@@ -41,13 +42,16 @@ struct DequantizePlan {
 /// `threads` (0 = all cores) scans the FP8 codes for NaN.
 DequantizePlan make_dequantize_plan(const SafetensorsFile& input, unsigned threads);
 
-/// Streams the planned output into `sink` (bounded memory) and commits it.
-void execute_dequantize(const SafetensorsFile& input, const DequantizePlan& plan, ByteSink& sink);
+/// Streams the planned output into `sink` (bounded memory) and commits it. `progress` (may
+/// be null) is told each input tensor's bytes as it is done.
+void execute_dequantize(const SafetensorsFile& input, const DequantizePlan& plan, ByteSink& sink,
+                        ProgressMeter* progress = nullptr);
 
 /// execute_dequantize into `output_path` through an AtomicFileSink (`.partial`, renamed
 /// when complete; nothing appears on error or interrupt).
 void dequantize_to_file(const SafetensorsFile& input, const DequantizePlan& plan,
-                        const std::string& output_path, bool overwrite);
+                        const std::string& output_path, bool overwrite,
+                        ProgressMeter* progress = nullptr);
 
 /// The BF16 bits of one dequantized element: e4m3fn_to_f32(code) * scale in float32,
 /// rounded to nearest even.

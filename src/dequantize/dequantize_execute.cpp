@@ -56,7 +56,8 @@ uint16_t dequantized_bf16(uint8_t code, float scale) {
   return f32_to_bf16_rne(e4m3fn_to_f32(code) * scale);
 }
 
-void execute_dequantize(const SafetensorsFile& input, const DequantizePlan& plan, ByteSink& sink) {
+void execute_dequantize(const SafetensorsFile& input, const DequantizePlan& plan, ByteSink& sink,
+                        ProgressMeter* progress) {
   SafetensorsWriter writer(plan.layout, sink);
   for (const auto& output : plan.outputs) {
     const TensorInfo* tensor = input.find(output.name);
@@ -71,19 +72,24 @@ void execute_dequantize(const SafetensorsFile& input, const DequantizePlan& plan
       copy_tensor(input, *tensor, writer);
     }
     input.release(*tensor);
+    if (progress != nullptr) {
+      progress->add_bytes(tensor->byte_size());
+      progress->tensor_done();
+    }
   }
   writer.finish();
 }
 
 void dequantize_to_file(const SafetensorsFile& input, const DequantizePlan& plan,
-                        const std::string& output_path, bool overwrite) {
+                        const std::string& output_path, bool overwrite,
+                        ProgressMeter* progress) {
   // A file-size limit must surface as a failed write, not kill the process (as in convert).
   std::signal(SIGXFSZ, SIG_IGN);
   install_interrupt_cleanup();
   AtomicFileOptions options;
   options.overwrite = overwrite;
   AtomicFileSink sink(output_path, options);
-  execute_dequantize(input, plan, sink);
+  execute_dequantize(input, plan, sink, progress);
 }
 
 }  // namespace qfp8
