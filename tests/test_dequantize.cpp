@@ -211,3 +211,73 @@ TEST_CASE("dequantize reports every written tensor and its input bytes to its pr
   CHECK(progress.bytes == input_bytes);
   CHECK(progress.bytes > 0);
 }
+
+TEST_CASE("a file declared only by .comfy_quant tensors dequantizes like its full twin",
+          "[dequantize]") {
+  const std::string dir = scratch_dir("dequantize_comfy_only");
+  const FileImage full = quantize_image(small_source_model(), small_model_layers());
+  FileImage comfy_only = full;
+  comfy_only.metadata.erase("_quantization_metadata");
+  write_image(dir + "/full.safetensors", full);
+  write_image(dir + "/comfy_only.safetensors", comfy_only);
+  dequantize_file(dir + "/full.safetensors", dir + "/a.safetensors");
+  const DequantizePlan plan =
+      dequantize_file(dir + "/comfy_only.safetensors", dir + "/b.safetensors");
+  CHECK_FALSE(plan.legacy);
+  CHECK(plan.layers == 2);
+  CHECK(plan.dropped == 4);  // 2 weight_scale + 2 comfy_quant
+  CHECK(read_file(dir + "/a.safetensors") == read_file(dir + "/b.safetensors"));
+}
+
+TEST_CASE("convert's advice for an FP8 input is true: dequantize where it can restore it",
+          "[dequantize][cli]") {
+  const std::string dir = scratch_dir("dequantize_advice");
+  // 64 x 64 = 4096 elements: large enough for convert to quantize them again (spec §4).
+  FileImage source;
+  for (const auto& layer : small_model_layers()) {
+    source.tensors.push_back(bf16_tensor(layer + ".weight", {64, 64}, sample_weights(4096, 7)));
+    source.tensors.push_back(bf16_tensor(layer + ".bias", {64}, sample_weights(64, 8)));
+  }
+  FileImage comfy_only = quantize_image(source, small_model_layers());
+  comfy_only.metadata.erase("_quantization_metadata");
+  const std::vector<std::pair<std::string, FileImage>> restorable = {
+      {"comfy", quantize_image(source, small_model_layers())},
+      {"legacy", quantize_image_legacy(source, small_model_layers())},
+      {"comfy_only", comfy_only},
+  };
+  for (const auto& [name, image] : restorable) {
+    const std::string fp8 = write_image(dir + "/" + name + ".safetensors", image);
+    const std::string bf16 = dir + "/" + name + ".bf16.safetensors";
+    remove_path(bf16);
+    const ChildResult refused = run_binary({"convert", fp8, dir + "/out.safetensors"}, dir);
+    INFO(name << ": " << refused.err);
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find("already quantized") != std::string::npos);
+    CHECK(refused.err.find("; run 'qfp8-cuda dequantize IN OUT' first to get BF16 weights back") !=
+          std::string::npos);
+    // Following the advice works: dequantize, then convert the BF16 result.
+    const ChildResult restored = run_binary({"dequantize", fp8, bf16}, dir);
+    INFO(restored.err);
+    CHECK(restored.exit_code == 0);
+    const ChildResult again =
+        run_binary({"convert", bf16, dir + "/" + name + ".again.safetensors", "--force"}, dir);
+    INFO(again.err);
+    CHECK(again.exit_code == 0);
+  }
+
+  // FP8 weights and scales that nothing declares: no pointer at dequantize, which refuses it.
+  FileImage undeclared = quantize_image(source, small_model_layers(), false);
+  undeclared.metadata.erase("_quantization_metadata");
+  const std::string fp8 = write_image(dir + "/undeclared.safetensors", undeclared);
+  const ChildResult refused = run_binary({"convert", fp8, dir + "/out.safetensors"}, dir);
+  INFO(refused.err);
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("run 'qfp8-cuda dequantize") == std::string::npos);
+  CHECK(refused.err.find("cannot convert: input is already quantized (F8_E4M3 tensor); nothing "
+                         "declares its FP8 layers (no _quantization_metadata, scaled_fp8 marker "
+                         "or .comfy_quant tensor), so their scales are unknown and 'qfp8-cuda "
+                         "dequantize' cannot restore them: convert the original BF16/F16/F32 "
+                         "checkpoint instead") != std::string::npos);
+  CHECK(run_binary({"dequantize", fp8, dir + "/undeclared.bf16.safetensors"}, dir).exit_code == 2);
+  CHECK_FALSE(path_exists(dir + "/undeclared.bf16.safetensors"));
+}

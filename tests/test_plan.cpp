@@ -240,8 +240,42 @@ TEST_CASE("already-quantized input is refused", "[plan]") {
   } catch (const Error& error) {
     CHECK(std::string(error.what()) ==
           "in.safetensors: tensor 'a.weight': cannot convert: input is already quantized "
-          "(F8_E4M3 tensor); run 'qfp8-cuda dequantize IN OUT' first to get BF16 weights back");
+          "(F8_E4M3 tensor); nothing declares its FP8 layers (no _quantization_metadata, "
+          "scaled_fp8 marker or .comfy_quant tensor), so their scales are unknown and "
+          "'qfp8-cuda dequantize' cannot restore them: convert the original BF16/F16/F32 "
+          "checkpoint instead");
   }
+}
+
+TEST_CASE("already-quantized advice points at dequantize only for declared FP8 layers",
+          "[plan]") {
+  const auto message_of = [](const Header& header) {
+    try {
+      make_conversion_plan(header, {}, "in");
+    } catch (const Error& error) {
+      return std::string(error.what());
+    }
+    return std::string("no error");
+  };
+  const std::string dequantize = "; run 'qfp8-cuda dequantize IN OUT' first";
+  // Per-layer .comfy_quant tensors declare the layer (as ComfyUI reads them).
+  CHECK(message_of(make_header({{"a.weight", Dtype::F8_E4M3, {64, 64}},
+                                {"a.weight_scale", Dtype::F32, {}},
+                                {"a.comfy_quant", Dtype::U8, {27}}}))
+            .find(dequantize) != std::string::npos);
+  CHECK(message_of(make_header({{"a.weight", Dtype::F8_E4M3, {64, 64}},
+                                {"a.scale_weight", Dtype::F32, {}},
+                                {"scaled_fp8", Dtype::F8_E4M3, {0}}}))
+            .find(dequantize) != std::string::npos);
+  CHECK(message_of(make_header({{"a.weight", Dtype::F8_E4M3, {64, 64}}},
+                               {{"_quantization_metadata", "{}"}}))
+            .find(dequantize) != std::string::npos);
+  // Declared, but no FP8 weight: nothing for dequantize to do.
+  const std::string stale = message_of(make_header({{"a.weight", Dtype::BF16, {64, 64}}},
+                                                   {{"_quantization_metadata", "{}"}}));
+  CHECK(stale.find(dequantize) == std::string::npos);
+  CHECK(stale.find("; it declares FP8 layers but holds no FP8 weight to dequantize: convert the "
+                   "original BF16/F16/F32 checkpoint instead") != std::string::npos);
 }
 
 TEST_CASE("outputs, constants, metadata and layout order", "[plan]") {

@@ -176,3 +176,60 @@ TEST_CASE("verify --against accepts the legacy layout", "[verify]") {
   CHECK(result.legacy_layout);
   CHECK(result.quality.size() == 2);
 }
+
+TEST_CASE("verify --against finds a kept tensor's last byte changed", "[verify]") {
+  const FileImage source = small_source_model();
+  FileImage output = quantize_image(source, small_model_layers());
+  Bytes& bias = output.at(kQ + ".bias").data;  // 8 BF16 values: bytes 0..15
+  REQUIRE(bias.size() == 16);
+  bias[15] ^= 0x01;
+  const VerifyResult result = verify_pair("kept_last_byte", output, source);
+  INFO(verify::format_text_report(result));
+  CHECK_FALSE(result.passed());
+  const verify::Finding* finding = only_error(result, "KeptTensorChanged", kQ + ".bias");
+  REQUIRE(finding != nullptr);
+  CHECK(finding->message == "1 byte(s) differ from the source; first at byte 15");
+  CHECK(result.error_count() == 1);
+}
+
+TEST_CASE("verify --against finds a kept tensor reshaped with the same bytes", "[verify]") {
+  const FileImage source = small_source_model();
+  FileImage output = quantize_image(source, small_model_layers());
+  output.at(kQ + ".bias").shape = {2, 4};  // source [8]: same 16 bytes, another tensor
+  const VerifyResult result = verify_pair("kept_shape", output, source);
+  INFO(verify::format_text_report(result));
+  CHECK_FALSE(result.passed());
+  const verify::Finding* finding = only_error(result, "KeptTensorMismatch", kQ + ".bias");
+  REQUIRE(finding != nullptr);
+  CHECK(finding->message == "output is BF16 [2, 4], source is BF16 [8]");
+  CHECK(result.error_count() == 1);
+}
+
+TEST_CASE("verify --against finds a quantized weight transposed against its source",
+          "[verify]") {
+  const FileImage source = small_source_model();
+  FileImage output = quantize_image(source, small_model_layers());
+  output.at(kQ + ".weight").shape = {16, 8};  // source [8, 16]: same codes, wrong layout
+  const VerifyResult result = verify_pair("weight_shape", output, source);
+  INFO(verify::format_text_report(result));
+  CHECK_FALSE(result.passed());
+  const verify::Finding* finding = only_error(result, "SourceMismatch", kQ);
+  REQUIRE(finding != nullptr);
+  CHECK(finding->message ==
+        "source 'blocks.0.attn.to_q.weight' is BF16 [8, 16], output is F8_E4M3 [16, 8]");
+  CHECK(result.error_count() == 1);
+  CHECK(result.quality.size() == 1);  // the mismatched layer is not measured
+}
+
+TEST_CASE("verify --against re-derives layers declared only by .comfy_quant tensors",
+          "[verify]") {
+  const FileImage source = small_source_model();
+  FileImage output = quantize_image(source, small_model_layers());
+  output.metadata.erase("_quantization_metadata");
+  const VerifyResult result = verify_pair("comfy_only", output, source);
+  INFO(verify::format_text_report(result));
+  CHECK(result.passed());
+  CHECK(result.warning_count() == 1);
+  CHECK(result.quality.size() == 2);
+  CHECK(!result.with_id("Rederived").empty());
+}

@@ -5,11 +5,14 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
 #include "support/build_flavor.hpp"
 #include "support/child_process.hpp"
+#include "support/convert_checks.hpp"
 #include "support/fp8_file_builder.hpp"
 
 using namespace qfp8::test;
@@ -160,4 +163,137 @@ TEST_CASE("verify --against streams: peak memory far below the files' size", "[v
   }
   remove_path(source);
   remove_path(output);
+}
+
+TEST_CASE("verify binary checks every file given and never passes a missing one", "[verify]") {
+  const std::string good = good_file("many");
+  const std::string missing = temp_path("verify_cli_many_missing.safetensors");
+  FileImage broken = quantize_image(small_source_model(), small_model_layers());
+  broken.erase(kQ + ".weight_scale");
+  const std::string bad = write_image(temp_path("verify_cli_many_bad.safetensors"), broken);
+
+  const ChildResult two_good = run_verify({good, good});
+  INFO(two_good.out << two_good.err);
+  CHECK(two_good.exit_code == 0);
+  CHECK(two_good.out.find("== " + good + " ==\n[OK] ") == 0);
+  CHECK(std::count(two_good.out.begin(), two_good.out.end(), '=') == 8);  // two header lines
+  CHECK(two_good.out.find("2 files: 2 passed, 0 failed, 0 not readable\n") != std::string::npos);
+
+  const ChildResult with_bad = run_verify({good, bad});
+  INFO(with_bad.out << with_bad.err);
+  CHECK(with_bad.exit_code == 2);
+  CHECK(with_bad.out.find("== " + bad + " ==\n") != std::string::npos);
+  CHECK(with_bad.out.find("[ERR] MissingWeightScale '" + kQ + "': ") != std::string::npos);
+  CHECK(with_bad.out.find("2 files: 1 passed, 1 failed, 0 not readable\n") != std::string::npos);
+
+  // The file that cannot be opened is reported, the next one still checked; I/O wins (3).
+  const ChildResult with_missing = run_verify({good, missing, bad});
+  INFO(with_missing.out << with_missing.err);
+  CHECK(with_missing.exit_code == 3);
+  CHECK(with_missing.out.find("== " + missing + " ==\n[FAIL] not verified: ") != std::string::npos);
+  CHECK(with_missing.out.find("3 files: 1 passed, 1 failed, 1 not readable\n") != std::string::npos);
+  CHECK(run_verify({missing, good}).exit_code == 3);
+
+  const ChildResult json = run_verify({good, missing, "--json"});
+  INFO(json.out << json.err);
+  CHECK(json.exit_code == 3);
+  const auto reports = nlohmann::json::parse(json.out);
+  REQUIRE(reports.is_array());
+  REQUIRE(reports.size() == 2);
+  CHECK(reports[0]["file"] == good);
+  CHECK(reports[0]["passed"] == true);
+  CHECK(reports[1]["file"] == missing);
+  CHECK(reports[1]["passed"] == false);
+  CHECK(reports[1]["error"]["id"] == "OpenFailed");
+}
+
+TEST_CASE("verify binary: --against and --report take one file", "[verify]") {
+  const std::string good = good_file("one_only");
+  const ChildResult against = run_verify({good, good, "--against", source_file("one_only")});
+  CHECK(against.exit_code == 1);
+  CHECK(against.err.find("--against takes one FILE, got 2") != std::string::npos);
+  CHECK(against.out.empty());
+  const ChildResult report = run_verify({good, good, "--against", source_file("one_only"),
+                                         "--report", temp_path("verify_cli_one_only.csv")});
+  CHECK(report.exit_code == 1);
+  CHECK_FALSE(path_exists(temp_path("verify_cli_one_only.csv")));
+}
+
+TEST_CASE("every subcommand refuses an extra argument with exit 1", "[cli]") {
+  const std::string dir = scratch_dir("cli_extra_arguments");
+  const std::string out = dir + "/synth.safetensors";
+  const std::string fp8 = good_file("extra");
+  remove_path(out);
+  const std::vector<std::vector<std::string>> commands = {
+      {"synth", "--model", "qwen-image", "--blocks", "1", "--width-div", "32", out, "EXTRA"},
+      {"inspect", fp8, "EXTRA"},
+      {"dequantize", fp8, dir + "/bf16.safetensors", "EXTRA"},
+      {"selftest", "--device", "cpu", "--quick", "EXTRA"},
+      {"convert", fp8, dir + "/twice.safetensors", "EXTRA"},
+  };
+  for (auto command : commands) {
+    command.insert(command.begin(), QFP8_BINARY);
+    const ChildResult run = run_child(command, dir);
+    INFO(command[1] << ": " << run.out << run.err);
+    CHECK(run.exit_code == 1);
+    CHECK(run.err.find("unexpected argument 'EXTRA'") != std::string::npos);
+  }
+  CHECK_FALSE(path_exists(out));
+  CHECK_FALSE(path_exists(dir + "/bf16.safetensors"));
+}
+
+namespace {
+
+/// A conversion of `layers` small layers: its --report is about 230 bytes per layer (JSON),
+/// its text report on stdout under 2 KiB whatever the count (10 worst layers shown).
+std::pair<std::string, std::string> many_layer_pair(const std::string& name, int layers) {
+  FileImage source;
+  std::vector<std::string> names;
+  for (int i = 0; i < layers; ++i) {
+    names.push_back("blocks." + std::to_string(i) + ".proj");
+    source.tensors.push_back(
+        bf16_tensor(names.back() + ".weight", {4, 8}, sample_weights(32, static_cast<uint32_t>(i))));
+  }
+  return {write_image(temp_path("verify_cli_" + name + ".safetensors"), quantize_image(source, names)),
+          write_image(temp_path("verify_cli_" + name + ".src.safetensors"), source)};
+}
+
+}  // namespace
+
+TEST_CASE("verify --report on a full disk: exit 3 with no verdict and the old report kept", "[verify]") {
+  const auto [output, source] = many_layer_pair("full_disk", 64);
+  const std::string dir = scratch_dir("verify_cli_full_disk");
+  const std::string report = dir + "/quality.json";
+  write_file(report, Bytes{'o', 'l', 'd'});
+  // A file size limit of 8 blocks (4 KiB under dash, 8 KiB under bash) against a ~15 KB
+  // report: write() fails with EFBIG (the binary ignores SIGXFSZ), as on a full disk. The
+  // captured stdout and stderr are files too, and far smaller than the limit.
+  const ChildResult full = run_child({"/bin/sh", "-c", "ulimit -f 8; exec \"$0\" \"$@\"",
+                                      QFP8_BINARY, "verify", output, "--against", source,
+                                      "--report", report},
+                                     dir);
+  INFO(full.out << full.err);
+  CHECK(full.signal == 0);
+  CHECK(full.exit_code == 3);
+  CHECK(full.out.find("[PASS]") == std::string::npos);
+  CHECK(full.out.empty());
+  CHECK(read_file(report) == Bytes{'o', 'l', 'd'});  // the old report, untouched
+  std::size_t entries = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    INFO(entry.path().string());
+    const bool temporary = entry.path().filename().string().rfind("quality.json", 0) == 0 &&
+                           entry.path().string() != report;
+    CHECK_FALSE(temporary);  // no temporary left behind
+    ++entries;
+  }
+  CHECK(entries == 1);
+
+  // Room enough: the existing report is replaced by the full one.
+  const ChildResult room = run_verify({output, "--against", source, "--report", report});
+  INFO(room.out << room.err);
+  CHECK(room.exit_code == 0);
+  CHECK(room.out.find("[PASS] 64 layers verified") != std::string::npos);
+  const Bytes written = read_file(report);
+  CHECK(written.size() > 8192);
+  CHECK(nlohmann::json::parse(written.begin(), written.end())["layers"].size() == 64);
 }

@@ -140,7 +140,8 @@ TEST_CASE("verify rejects bad _quantization_metadata", "[verify]") {
   FileImage no_layers = good_output();
   no_layers.metadata["_quantization_metadata"] = R"({"format_version": "1.0", "layers": []})";
   require_fails_with("metadata_layers_array", no_layers, "InvalidQuantizationMetadata", "");
-  FileImage missing = good_output();
+  // Declared nowhere: no metadata entry and no .comfy_quant tensor.
+  FileImage missing = quantize_image(small_source_model(), small_model_layers(), false);
   missing.metadata.erase("_quantization_metadata");
   require_fails_with("no_metadata", missing, "MissingQuantizationMetadata", "");
   // One error, not one per FP8 weight and scale that became "undeclared".
@@ -233,4 +234,71 @@ TEST_CASE("verify recognises the legacy scaled_fp8 layout", "[verify]") {
   FileImage mixed = legacy;
   mixed.metadata["_quantization_metadata"] = quantization_metadata_text(small_model_layers());
   require_fails_with("legacy_mixed", mixed, "LegacyMixed", "");
+}
+
+namespace {
+
+/// A correct conversion whose layers are declared only by their `.comfy_quant` tensors
+/// (as convert-to-quant writes them): no `_quantization_metadata`.
+FileImage comfy_quant_only() {
+  FileImage image = good_output();
+  image.metadata.erase("_quantization_metadata");
+  return image;
+}
+
+}  // namespace
+
+TEST_CASE("verify accepts layers declared only by .comfy_quant tensors with a warning",
+          "[verify]") {
+  const VerifyResult result = verify_image("comfy_only", comfy_quant_only());
+  INFO(verify::format_text_report(result));
+  CHECK(result.passed());
+  CHECK(result.layers_verified == 2);
+  CHECK(result.warning_count() == 1);
+  REQUIRE(result.with_id("MissingQuantizationMetadata").size() == 1);
+  const verify::Finding& warning = *result.with_id("MissingQuantizationMetadata")[0];
+  CHECK(warning.severity == Severity::Warn);
+  CHECK(warning.message ==
+        "__metadata__ has no '_quantization_metadata': 2 layer(s) are declared only by their "
+        "'.comfy_quant' tensors, which ComfyUI reads, but the reference verifier requires the "
+        "header entry");
+  CHECK(has_finding(result, "Layers", "", Severity::Ok));
+  CHECK(verify::format_text_report(result).find("[PASS] 2 layers verified (1 warnings)\n") !=
+        std::string::npos);
+}
+
+TEST_CASE("verify checks .comfy_quant-only layers like declared ones", "[verify]") {
+  FileImage bad_json = comfy_quant_only();
+  bad_json.put(text_tensor(kQ + ".comfy_quant", R"({"format": )"));
+  require_fails_with("comfy_only_bad_json", bad_json, "ComfyQuantInvalid", kQ);
+  // Reported once: its weight is not also "undeclared".
+  CHECK(verify_image("comfy_only_bad_json", bad_json).error_count() == 1);
+
+  FileImage f32_marker = comfy_quant_only();
+  f32_marker.put(f32_tensor(kQ + ".comfy_quant", {1}, {1.0f}));
+  require_fails_with("comfy_only_f32", f32_marker, "ComfyQuantInvalid", kQ);
+
+  FileImage int8 = comfy_quant_only();
+  int8.put(text_tensor(kFc1 + ".comfy_quant", R"({"format": "int8"})"));
+  require_fails_with("comfy_only_int8", int8, "InvalidLayerConfig", kFc1);
+
+  FileImage u8_weight = comfy_quant_only();
+  u8_weight.at(kQ + ".weight").dtype = Dtype::U8;
+  require_fails_with("comfy_only_u8_weight", u8_weight, "WeightDtype", kQ);
+
+  FileImage no_scale = comfy_quant_only();
+  no_scale.erase(kFc1 + ".weight_scale");
+  require_fails_with("comfy_only_no_scale", no_scale, "MissingWeightScale", kFc1);
+
+  FileImage nan_scale = comfy_quant_only();
+  nan_scale.put(f32_tensor(kQ + ".weight_scale", {}, {std::numeric_limits<float>::quiet_NaN()}));
+  require_fails_with("comfy_only_nan_scale", nan_scale, "ScaleNotFinite", kQ);
+
+  // An FP8 weight without its .comfy_quant is declared nowhere: ComfyUI uses it unscaled.
+  FileImage undeclared = comfy_quant_only();
+  undeclared.erase(kFc1 + ".comfy_quant");
+  require_fails_with("comfy_only_undeclared", undeclared, "UndeclaredFp8Weight", kFc1);
+  const VerifyResult result = verify_image("comfy_only_undeclared", undeclared);
+  CHECK(has_finding(result, "StrayCompanion", kFc1));  // its weight_scale belongs to nothing
+  CHECK(result.layers_verified == 1);
 }

@@ -254,7 +254,8 @@ int run_convert(const Args& args_in) {
                            "Convert a BF16/F16/F32 safetensors checkpoint to ComfyUI FP8 E4M3FN scaled");
   add_common_options(options);
   add_convert_options(options);
-  const auto result = parse_or_throw(options, args);
+  // Positionals are the inputs (and output): select_inputs() assigns and checks them.
+  const auto result = parse_or_throw(options, args, ExtraArguments::Keep);
   if (wants_help(result)) {
     std::cout << options.help({"", "Convert", "Common"});
     return kExitOk;

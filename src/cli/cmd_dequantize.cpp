@@ -46,9 +46,6 @@ int run_dequantize(const Args& args) {
     std::cout << options.help({"", "Dequantize", "Common"});
     return kExitOk;
   }
-  if (!parsed.unmatched().empty()) {
-    throw Error(ErrorCode::Usage, "unexpected argument '" + parsed.unmatched().front() + "'");
-  }
   if (parsed.count("input") == 0 || parsed.count("output") == 0) {
     throw Error(ErrorCode::Usage, "missing IN or OUT (see qfp8-cuda dequantize --help)");
   }

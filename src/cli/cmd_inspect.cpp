@@ -31,9 +31,6 @@ int run_inspect(const Args& args) {
   if (result.count("file") == 0) {
     throw Error(ErrorCode::Usage, "missing FILE (see qfp8-cuda inspect --help)");
   }
-  if (!result.unmatched().empty()) {
-    throw Error(ErrorCode::Usage, "unexpected argument '" + result.unmatched().front() + "'");
-  }
   const SafetensorsFile file(result["file"].as<std::string>());
   const InspectSummary summary = summarize(file);
   const bool with_tensors = result.count("tensors") > 0;

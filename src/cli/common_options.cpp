@@ -16,7 +16,8 @@ void add_common_options(cxxopts::Options& options) {
       ("log-format", "Log format: text or json", cxxopts::value<std::string>()->default_value("text"));
 }
 
-cxxopts::ParseResult parse_or_throw(cxxopts::Options& options, const std::vector<std::string>& args) {
+cxxopts::ParseResult parse_or_throw(cxxopts::Options& options, const std::vector<std::string>& args,
+                                    ExtraArguments extra) {
   std::vector<const char*> argv;
   argv.reserve(args.size());
   for (const auto& arg : args) argv.push_back(arg.c_str());
@@ -24,6 +25,9 @@ cxxopts::ParseResult parse_or_throw(cxxopts::Options& options, const std::vector
     auto result = options.parse(static_cast<int>(argv.size()), argv.data());
     set_up_logging(log_format_from_name(result["log-format"].as<std::string>()),
                    result.count("quiet") > 0, result.count("verbose") > 0);
+    if (extra == ExtraArguments::Reject && !result.unmatched().empty()) {
+      throw Error(ErrorCode::Usage, "unexpected argument '" + result.unmatched().front() + "'");
+    }
     return result;
   } catch (const cxxopts::exceptions::exception& e) {
     throw Error(ErrorCode::Usage, e.what());

@@ -11,9 +11,18 @@ namespace qfp8::cli {
 /// Adds --help, --quiet, --verbose and --log-format to `options`.
 void add_common_options(cxxopts::Options& options);
 
+/// What to do with arguments that no option or declared positional takes.
+enum class ExtraArguments {
+  Reject,  // Error(Usage) "unexpected argument 'X'": what every subcommand does by default
+  Keep,    // left in ParseResult::unmatched() for the caller: convert's and verify's file lists
+};
+
 /// Parses `args` (args[0] = program name). Throws Error(Usage) with cxxopts' message on a
-/// bad command line. Sets up logging from the common options.
-cxxopts::ParseResult parse_or_throw(cxxopts::Options& options, const std::vector<std::string>& args);
+/// bad command line, and on a left-over argument unless `extra` is Keep: an ignored
+/// argument (`verify A B` checking only A) reads as success for something never done.
+/// Sets up logging from the common options.
+cxxopts::ParseResult parse_or_throw(cxxopts::Options& options, const std::vector<std::string>& args,
+                                    ExtraArguments extra = ExtraArguments::Reject);
 
 /// True when --help was given; the caller prints options.help() and returns 0.
 bool wants_help(const cxxopts::ParseResult& result);

@@ -100,24 +100,52 @@ class QuantizePredicate {
   bool qwen_image_;
 };
 
+/// True when the header declares FP8 layers the way ComfyUI (and `dequantize`) finds them:
+/// `_quantization_metadata`, a legacy `scaled_fp8` marker, or per-layer `.comfy_quant`.
+bool declares_fp8_layers(const Header& input) {
+  if (input.metadata.count(kQuantizationMetadataKey) > 0) return true;
+  return std::any_of(input.tensors.begin(), input.tensors.end(), [](const TensorInfo& tensor) {
+    return is_legacy_marker_name(tensor.name) || has_suffix(tensor.name, kComfyQuantSuffix);
+  });
+}
+
+/// What a user can do with an already quantized input; only true advice. `dequantize`
+/// restores a weight only from a declared layer's scale, so an FP8 file that declares
+/// nothing (its scales unknown) is pointed back at its original checkpoint.
+std::string already_quantized_advice(const Header& input) {
+  const bool fp8 = std::any_of(input.tensors.begin(), input.tensors.end(), [](const TensorInfo& t) {
+    return t.dtype == Dtype::F8_E4M3 && !is_legacy_marker_name(t.name);
+  });
+  if (!declares_fp8_layers(input)) {
+    return "; nothing declares its FP8 layers (no _quantization_metadata, scaled_fp8 marker or "
+           ".comfy_quant tensor), so their scales are unknown and 'qfp8-cuda dequantize' cannot "
+           "restore them: convert the original BF16/F16/F32 checkpoint instead";
+  }
+  if (!fp8) {
+    return "; it declares FP8 layers but holds no FP8 weight to dequantize: convert the "
+           "original BF16/F16/F32 checkpoint instead";
+  }
+  return "; run 'qfp8-cuda dequantize IN OUT' first to get BF16 weights back";
+}
+
 /// Refuses FP8 input: quantizing twice would square the error, and mixing the legacy
 /// `scaled_fp8` layout with ours breaks ComfyUI's loader (spec §2).
 void check_not_quantized(const Header& input, const std::string& file_label) {
-  static const std::string kHint =
-      "; run 'qfp8-cuda dequantize IN OUT' first to get BF16 weights back";
   if (input.metadata.count(kQuantizationMetadataKey) > 0) {
     throw Error(ErrorCode::AlreadyQuantized, file_label, {},
                 "cannot convert: input is already quantized (__metadata__ has "
-                "_quantization_metadata)" + kHint);
+                "_quantization_metadata)" + already_quantized_advice(input));
   }
   for (const auto& tensor : input.tensors) {
     if (tensor.dtype == Dtype::F8_E4M3) {
       throw Error(ErrorCode::AlreadyQuantized, file_label, tensor.name,
-                  "cannot convert: input is already quantized (F8_E4M3 tensor)" + kHint);
+                  "cannot convert: input is already quantized (F8_E4M3 tensor)" +
+                      already_quantized_advice(input));
     }
     if (is_legacy_marker_name(tensor.name)) {
       throw Error(ErrorCode::AlreadyQuantized, file_label, tensor.name,
-                  "cannot convert: input is already quantized (legacy scaled_fp8 marker)" + kHint);
+                  "cannot convert: input is already quantized (legacy scaled_fp8 marker)" +
+                      already_quantized_advice(input));
     }
   }
 }

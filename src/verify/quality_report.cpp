@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <limits>
 
 #include <nlohmann/json.hpp>
@@ -143,16 +142,12 @@ nlohmann::json quality_to_json(const std::vector<LayerQuality>& layers) {
           {"layers", rows}};
 }
 
-void write_quality_report(const std::string& path, const std::vector<LayerQuality>& layers) {
+std::string quality_report_text(const std::string& path, const std::vector<LayerQuality>& layers) {
   if (!is_report_path(path)) {
     throw Error(ErrorCode::Usage,
                 "cannot write report '" + path + "': name must end in .json or .csv");
   }
-  const std::string text = ends_with(path, ".json") ? report_json(layers) : report_csv(layers);
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  file << text;
-  file.flush();
-  if (!file) throw Error(ErrorCode::WriteFailed, path, "", "cannot write report");
+  return ends_with(path, ".json") ? report_json(layers) : report_csv(layers);
 }
 
 }  // namespace qfp8::verify

@@ -37,9 +37,9 @@ QualitySummary summarize_quality(const std::vector<LayerQuality>& layers);
 /// {"summary": {...}, "layers": [...]}: SNR of exact layers is null (JSON has no infinity).
 nlohmann::json quality_to_json(const std::vector<LayerQuality>& layers);
 
-/// Writes every layer to `path`: JSON when it ends in ".json", CSV when ".csv" (Usage
-/// error otherwise; WriteFailed when it cannot be written).
-void write_quality_report(const std::string& path, const std::vector<LayerQuality>& layers);
+/// The --report file for `path`, every layer: JSON when it ends in ".json", CSV when
+/// ".csv" (Usage error otherwise). The caller writes it atomically (AtomicFileSink).
+std::string quality_report_text(const std::string& path, const std::vector<LayerQuality>& layers);
 
 /// True for a --report name this tool can write.
 bool is_report_path(const std::string& path);

@@ -83,7 +83,7 @@ std::string format_text_report(const VerifyResult& result, std::size_t worst,
   return out + "\n";
 }
 
-std::string format_json_report(const VerifyResult& result) {
+nlohmann::json json_report(const VerifyResult& result) {
   nlohmann::json findings = nlohmann::json::array();
   for (const auto& f : result.findings) {
     findings.push_back({{"id", f.id},
@@ -103,8 +103,16 @@ std::string format_json_report(const VerifyResult& result) {
         {"warnings", result.warning_count()}}},
       {"findings", findings}};
   if (!result.source_path.empty()) root["quality"] = quality_to_json(result.quality);
+  return root;
+}
+
+std::string json_report_text(const nlohmann::json& value) {
   // Replace invalid UTF-8 (tensor names are validated, messages may quote raw bytes).
-  return root.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+std::string format_json_report(const VerifyResult& result) {
+  return json_report_text(json_report(result));
 }
 
 }  // namespace qfp8::verify

@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "verify/findings.hpp"
 
 namespace qfp8::verify {
@@ -15,6 +17,12 @@ std::string format_text_report(const VerifyResult& result, std::size_t worst = 1
                                std::size_t per_id_limit = 20);
 
 /// The --json report: file, source, layout, passed, summary, findings, quality.
+nlohmann::json json_report(const VerifyResult& result);
+
+/// json_report() as one line ending in '\n'; invalid UTF-8 in messages is replaced.
 std::string format_json_report(const VerifyResult& result);
+
+/// JSON text of `value` as format_json_report() writes it (one line, '\n', UTF-8 replaced).
+std::string json_report_text(const nlohmann::json& value);
 
 }  // namespace qfp8::verify
