@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "support/counting_progress.hpp"
 #include "support/fp8_file_builder.hpp"
 #include "verify/quality_report.hpp"
 #include "verify/verify.hpp"
@@ -232,4 +233,24 @@ TEST_CASE("verify --against re-derives layers declared only by .comfy_quant tens
   CHECK(result.warning_count() == 1);
   CHECK(result.quality.size() == 2);
   CHECK(!result.with_id("Rederived").empty());
+}
+
+TEST_CASE("verify --against reports each layer and kept tensor it reads to its progress meter",
+          "[verify]") {
+  const FileImage source = small_source_model();
+  const FileImage output = quantize_image(source, small_model_layers());
+  const std::string out_path = write_image(temp_path("verify_progress.safetensors"), output);
+  verify::VerifyOptions options;
+  options.source_path = write_image(temp_path("verify_progress.src.safetensors"), source);
+  CountingProgress progress;
+  options.progress = &progress;
+  const VerifyResult result = verify::verify_file(out_path, options);
+  REQUIRE(result.passed());
+  // Every source tensor is either a layer's weight or kept, so the whole source is read.
+  uint64_t source_bytes = 0;
+  for (const auto& tensor : source.tensors) source_bytes += tensor.data.size();
+  CHECK(progress.tensors == source.tensors.size());
+  CHECK(progress.total_tensors == source.tensors.size());
+  CHECK(progress.bytes == source_bytes);
+  CHECK(progress.total_bytes == source_bytes);
 }

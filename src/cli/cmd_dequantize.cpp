@@ -4,6 +4,7 @@
 //   (or -i/--input IN -o/--output OUT, as for convert)
 // Only wiring lives here; the work is in src/dequantize/.
 
+#include <chrono>
 #include <iostream>
 #include <string>
 
@@ -11,7 +12,9 @@
 
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
+#include "cli/logging.hpp"
 #include "core/error.hpp"
+#include "core/text_format.hpp"
 #include "dequantize/dequantize.hpp"
 #include "safetensors/reader.hpp"
 
@@ -54,10 +57,18 @@ int run_dequantize(const Args& args) {
   check_not_same_file(input_path, output_path);
   const SafetensorsFile input(input_path);
   const DequantizePlan plan = make_dequantize_plan(input, parsed["threads"].as<unsigned>());
-  dequantize_to_file(input, plan, output_path, parsed.count("force") > 0);
-  spdlog::info("dequantized '{}' ({} layout) -> '{}': {} layers to BF16, {} tensors copied, "
+  uint64_t input_bytes = 0;  // of the tensors written: the dropped companions are not read
+  for (const auto& output : plan.outputs) input_bytes += input.find(output.name)->byte_size();
+  const auto start = std::chrono::steady_clock::now();
+  Progress progress(progress_style(), plan.outputs.size(), input_bytes);
+  dequantize_to_file(input, plan, output_path, parsed.count("force") > 0, &progress);
+  progress.finish();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  spdlog::info("dequantized '{}' ({} layout) -> '{}': {}, {} layers to BF16, {} tensors copied, "
                "{} companions dropped",
-               input_path, plan.legacy ? "legacy" : "comfy", output_path, plan.layers,
+               input_path, plan.legacy ? "legacy" : "comfy", output_path,
+               transfer_text(input_bytes, plan.layout.file_size(), seconds), plan.layers,
                plan.copied, plan.dropped);
   return kExitOk;
 }

@@ -3,6 +3,7 @@
 // Exit 0 when every file passed (warnings allowed), 3 when any could not be read (I/O),
 // else 2 when any failed.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -13,7 +14,9 @@
 
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
+#include "cli/logging.hpp"
 #include "core/error.hpp"
+#include "core/text_format.hpp"
 #include "safetensors/byte_sink.hpp"
 #include "verify/quality_report.hpp"
 #include "verify/verify.hpp"
@@ -99,7 +102,22 @@ int verify_single(const VerifyRequest& request) {
     sink_options.overwrite = true;  // a report is regenerated output: replace, atomically
     report.emplace(request.report, sink_options);
   }
-  const verify::VerifyResult result = verify::verify_file(request.files.front(), request.options);
+  // Re-deriving from a source reads the whole model (minutes for 40 GB): show progress and
+  // close with the same kind of line as convert. Format-only checks take seconds.
+  Progress progress(progress_style(), 0, 0);
+  verify::VerifyOptions options = request.options;
+  if (!options.source_path.empty()) options.progress = &progress;
+  const auto start = std::chrono::steady_clock::now();
+  const verify::VerifyResult result = verify::verify_file(request.files.front(), options);
+  progress.finish();
+  if (!options.source_path.empty()) {
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double gigabytes = static_cast<double>(progress.bytes_done()) / 1e9;
+    spdlog::info("re-derived {} layers from '{}': read {} in {:.1f} s ({:.2f} GB/s)",
+                 result.quality.size(), options.source_path, size_text(progress.bytes_done()),
+                 seconds, seconds > 0 ? gigabytes / seconds : 0.0);
+  }
   const std::string text = request.json ? verify::format_json_report(result)
                                         : verify::format_text_report(result);
   if (report) {

@@ -288,13 +288,9 @@ ConvertSummary convert_to_file(const SafetensorsFile& input, const ConversionPla
 }
 
 std::string format_summary(const ConvertSummary& summary) {
-  const double rate =
-      summary.seconds > 0 ? static_cast<double>(summary.input_bytes) / 1e9 / summary.seconds : 0.0;
-  char text[256];
-  std::snprintf(text, sizeof text, "%s -> %s in %.1f s (%.2f GB/s), %zu quantized, %zu kept",
-                size_text(summary.input_bytes).c_str(), size_text(summary.output_bytes).c_str(),
-                summary.seconds, rate, summary.quantized, summary.kept);
-  return std::string(text) + " on " + summary.backend;
+  return transfer_text(summary.input_bytes, summary.output_bytes, summary.seconds) + ", " +
+         std::to_string(summary.quantized) + " quantized, " + std::to_string(summary.kept) +
+         " kept on " + summary.backend;
 }
 
 }  // namespace qfp8

@@ -30,6 +30,11 @@ Progress::Progress(ProgressStyle style, std::size_t total_tensors, uint64_t tota
 
 Progress::~Progress() { finish(); }
 
+void Progress::set_totals(std::size_t tensors, uint64_t bytes) {
+  total_tensors_ = tensors;
+  total_bytes_ = bytes;
+}
+
 void Progress::add_bytes(uint64_t bytes) {
   bytes_done_ += bytes;
   maybe_report();

@@ -26,6 +26,7 @@ class Progress final : public ProgressMeter {
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 
+  void set_totals(std::size_t tensors, uint64_t bytes) override;
   void add_bytes(uint64_t bytes) override;
   void tensor_done() override;
   /// Clears the bar (a terminal line) so later log lines start clean. Idempotent.

@@ -3,6 +3,7 @@
 // report (convert, verify --against, dequantize, synth) only count.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace qfp8 {
@@ -10,6 +11,8 @@ namespace qfp8 {
 class ProgressMeter {
  public:
   virtual ~ProgressMeter() = default;
+  /// For jobs that learn their size only once they run (verify opens its files first).
+  virtual void set_totals(std::size_t tensors, uint64_t bytes) = 0;
   virtual void add_bytes(uint64_t bytes) = 0;
   virtual void tensor_done() = 0;
 };

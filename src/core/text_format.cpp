@@ -27,4 +27,12 @@ std::string size_text(uint64_t bytes) {
   return text;
 }
 
+std::string transfer_text(uint64_t input_bytes, uint64_t output_bytes, double seconds) {
+  const double rate = seconds > 0 ? static_cast<double>(input_bytes) / 1e9 / seconds : 0.0;
+  char text[128];
+  std::snprintf(text, sizeof text, "%s -> %s in %.1f s (%.2f GB/s)",
+                size_text(input_bytes).c_str(), size_text(output_bytes).c_str(), seconds, rate);
+  return text;
+}
+
 }  // namespace qfp8

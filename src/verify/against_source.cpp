@@ -96,12 +96,13 @@ const TensorInfo* source_weight(const SafetensorsFile& source, const std::string
   return src;
 }
 
-void check_layer(const SafetensorsFile& output, const SafetensorsFile& source,
-                 const std::string& layer, const std::string& scale_suffix, unsigned threads,
-                 FindingList& findings, std::vector<LayerQuality>& quality) {
+/// Returns the source bytes it read (0 when the layer has no usable source weight).
+uint64_t check_layer(const SafetensorsFile& output, const SafetensorsFile& source,
+                     const std::string& layer, const std::string& scale_suffix, unsigned threads,
+                     FindingList& findings, std::vector<LayerQuality>& quality) {
   const TensorInfo& weight = *output.find(layer + ".weight");
   const TensorInfo* src = source_weight(source, layer, weight, findings);
-  if (src == nullptr) return;
+  if (src == nullptr) return 0;
   source.prefetch(*src);
   output.prefetch(weight);
   const uint8_t* src_bytes = source.bytes(*src).data;
@@ -130,6 +131,7 @@ void check_layer(const SafetensorsFile& output, const SafetensorsFile& source,
   }
   source.release(*src);
   output.release(weight);
+  return src->byte_size();
 }
 
 /// A tensor that is not part of any layer: the source's, unchanged.
@@ -193,10 +195,24 @@ void check_lost_and_metadata(const SafetensorsFile& output, const SafetensorsFil
 
 void check_against_source(const SafetensorsFile& output, const SafetensorsFile& source,
                           const LayerInventory& inventory, unsigned threads, FindingList& findings,
-                          std::vector<LayerQuality>& quality) {
+                          std::vector<LayerQuality>& quality, ProgressMeter* progress) {
+  std::vector<const TensorInfo*> kept_tensors;
+  for (const auto& tensor : output.header().tensors) {
+    if (inventory.layer_tensors.count(tensor.name) == 0) kept_tensors.push_back(&tensor);
+  }
+  // The display's totals: every layer and kept tensor; the source's data is what is read.
+  if (progress != nullptr) {
+    progress->set_totals(inventory.usable.size() + kept_tensors.size(),
+                         source.header().data_size);
+  }
   std::size_t errors_before = findings.error_count();
   for (const auto& layer : inventory.usable) {
-    check_layer(output, source, layer, inventory.scale_suffix, threads, findings, quality);
+    const uint64_t read =
+        check_layer(output, source, layer, inventory.scale_suffix, threads, findings, quality);
+    if (progress != nullptr) {
+      progress->add_bytes(read);
+      progress->tensor_done();
+    }
   }
   if (findings.error_count() == errors_before) {
     findings.ok("Rederived", "",
@@ -205,9 +221,12 @@ void check_against_source(const SafetensorsFile& output, const SafetensorsFile& 
   }
   errors_before = findings.error_count();
   std::size_t kept = 0;
-  for (const auto& tensor : output.header().tensors) {
-    if (inventory.layer_tensors.count(tensor.name) == 0)
-      check_kept(output, source, tensor, findings, kept);
+  for (const TensorInfo* tensor : kept_tensors) {
+    check_kept(output, source, *tensor, findings, kept);
+    if (progress != nullptr) {
+      progress->add_bytes(tensor->byte_size());
+      progress->tensor_done();
+    }
   }
   if (findings.error_count() == errors_before) {
     findings.ok("KeptTensors", "",

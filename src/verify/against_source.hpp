@@ -6,6 +6,7 @@
 
 #include <vector>
 
+#include "core/progress_meter.hpp"
 #include "safetensors/reader.hpp"
 #include "verify/findings.hpp"
 #include "verify/format_checker.hpp"
@@ -14,6 +15,6 @@ namespace qfp8::verify {
 
 void check_against_source(const SafetensorsFile& output, const SafetensorsFile& source,
                           const LayerInventory& inventory, unsigned threads, FindingList& findings,
-                          std::vector<LayerQuality>& quality);
+                          std::vector<LayerQuality>& quality, ProgressMeter* progress = nullptr);
 
 }  // namespace qfp8::verify

@@ -35,7 +35,8 @@ VerifyResult verify_file(const std::string& path, const VerifyOptions& options) 
   result.layers_verified = inventory.layer_count;
   if (!options.source_path.empty()) {
     const SafetensorsFile source(options.source_path);
-    check_against_source(*output, source, inventory, threads, findings, result.quality);
+    check_against_source(*output, source, inventory, threads, findings, result.quality,
+                         options.progress);
   }
   result.findings = std::move(findings.items());
   return result;

@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "core/progress_meter.hpp"
 #include "verify/findings.hpp"
 
 namespace qfp8::verify {
@@ -12,6 +13,7 @@ namespace qfp8::verify {
 struct VerifyOptions {
   std::string source_path;  // --against: empty for a format-only check
   unsigned threads = 1;     // worker threads for the per-element scans; 0 = all cores
+  ProgressMeter* progress = nullptr;  // told what the re-derivation reads; may be null
 };
 
 /// Verifies the file at `path`, which need not be the final name (convert --verify passes
