@@ -4,7 +4,8 @@
 # the binaries packed by scripts/device-kit.sh, so the machine needs only the NVIDIA driver
 # (and compute-sanitizer for memcheck). Every step runs whatever the previous ones did; the
 # summary table comes last. The steps, by the name that selects them:
-#   tests     qfp8_cuda_tests: every GPU test, the > 2^31-element one included
+#   tests     qfp8_cuda_tests: every GPU test, then the > 2^31-element ones ([large]) apart
+#             (they exit 77 where the device has too little free memory for them)
 #   selftest  qfp8-cuda selftest --device cuda: the 2^32-float cast sweep, all BF16 x
 #             scales, pipeline
 #   sha       a >= 2 GB synthetic Qwen-Image checkpoint: convert --device cuda (default
@@ -24,6 +25,9 @@
 # Each step has a time limit, so the summary always comes back inside one 10-minute call.
 # A session has 15 minutes of device time, machine start included: after a first full run,
 # rerun only what failed, e.g. `bash scripts/gpu-checks.sh sha memcheck` (no names: all).
+# A step that did not run (SKIPPED: exit 77, UNAVAILABLE: exit 78) is no pass: the summary
+# lists it under "not run", and the script exits 0 only when every step passed, 1 when one
+# failed or timed out, 77 when none failed but some did not run.
 # $OUT (default build/gpu-checks) receives three files, as the device tool returns at most
 # eight: summary.md (machine, results), benchmarks-table.md (for docs/benchmarks.md) and
 # logs.tar.gz (every step's full log). $QFP8_BENCH_ARGS adds
@@ -69,7 +73,7 @@ step() {
   local verdict
   case "$rc" in
     0) verdict=PASS ;;
-    77) verdict="SKIPPED (no GPU)" ;;
+    77) verdict="SKIPPED (exit 77: no GPU, or too little device memory; see the log)" ;;
     78) verdict="UNAVAILABLE (see the log)" ;;
     124|137) verdict="TIMEOUT after ${limit} s" ;;
     *) verdict="FAIL (exit $rc)" ;;
@@ -86,7 +90,11 @@ step() {
 cat "$out/machine.txt"
 
 # The 2^32 sweep test ([long]) is what the selftest step runs anyway.
-wanted tests && step "GPU tests" cuda-tests.log 90 "$kit/qfp8_cuda_tests" "~[long]" --durations yes
+wanted tests && step "GPU tests" cuda-tests.log 90 "$kit/qfp8_cuda_tests" "~[long] ~[large]" \
+    -w NoAssertions --durations yes
+# Apart, so that a device without the 7 GiB they need shows them as not run, not passed.
+wanted tests && step "GPU tests > 2^31 elements" cuda-tests-large.log 60 \
+    "$kit/qfp8_cuda_tests" "[large]" -w NoAssertions -w NoTests --durations yes
 
 wanted selftest && step "selftest (full)" selftest.log 60 "$qfp8" selftest --device cuda
 
@@ -159,13 +167,37 @@ wanted memcheck && step "compute-sanitizer memcheck" memcheck.log 110 memcheck
 export -f reduction_checks
 wanted sync && step "compute-sanitizer racecheck, synccheck" sync.log 30 reduction_checks
 
+printf '%s\n' "${results[@]}" > "$out/results.md"
+# The verdict line: passed, not run (SKIPPED, UNAVAILABLE) and failed (FAIL, TIMEOUT) counted
+# apart, and the steps that did not run named, so a partial run never reads as all good.
+passed=0 failed=0 not_run_names=()
+for row in "${results[@]}"; do
+  IFS='|' read -r _ name result _ <<< "$row"
+  name="${name# }" name="${name% }" result="${result# }"
+  case "$result" in
+    PASS*) passed=$((passed + 1)) ;;
+    SKIPPED*|UNAVAILABLE*) not_run_names+=("$name") ;;
+    *) failed=$((failed + 1)) ;;
+  esac
+done
+not_run=${#not_run_names[@]}
+verdict="$passed passed, $not_run not run, $failed failed"
+if [ "$not_run" -gt 0 ]; then
+  verdict="$verdict (not run: $(printf '%s; ' "${not_run_names[@]}" | sed 's/; $//'))"
+fi
+
 echo
 echo "| check | result | time | log |"
 echo "|---|---|---:|---|"
-printf '%s\n' "${results[@]}" | tee "$out/results.md"
+cat "$out/results.md"
+echo
+echo "gpu-checks: $verdict"
 { cat "$out/machine.txt"; echo; echo "| check | result | time | log |"; echo "|---|---|---:|---|";
-  cat "$out/results.md"; echo; echo "Where convert --device cuda waited (2 GB; default readers, then --threads 1):";
+  cat "$out/results.md"; echo; echo "gpu-checks: $verdict"; echo;
+  echo "Where convert --device cuda waited (2 GB; default readers, then --threads 1):";
   grep -h ' in the writer' "$out/cuda-convert.log" 2>/dev/null; echo;
   cat "$out/staging-readers.log" 2>/dev/null; } > "$results_dir/summary.md"
 tar czf "$results_dir/logs.tar.gz" -C "$out" .
-! grep -q -e FAIL -e TIMEOUT "$out/results.md"
+[ "$failed" -eq 0 ] || exit 1
+[ "$not_run" -eq 0 ] || exit 77
+exit 0

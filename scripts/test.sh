@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh — the README's test command: installs what is missing, builds (with the CUDA
 # backend whenever nvcc is present, warnings as errors) and runs the whole test suite.
-# GPU tests report "skipped" when no device is usable. `--sanitizers` also builds and runs
+# GPU tests report "skipped" without a GPU (no device, or no driver), and fail on a broken
+# one (a driver too old for the runtime). `--sanitizers` also builds and runs
 # the suite under ASan + UBSan (CPU-only build).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -138,7 +138,7 @@ int verify_many(const VerifyRequest& request) {
   std::size_t unreadable = 0;
   nlohmann::json reports = nlohmann::json::array();
   for (const std::string& path : request.files) {
-    if (!request.json) print("== " + path + " ==\n");
+    if (!request.json) print("== " + printable(path) + " ==\n");
     try {
       const verify::VerifyResult result = verify::verify_file(path, request.options);
       worst = std::max(worst, result.passed() ? kExitOk : kExitInvalid);
@@ -157,7 +157,7 @@ int verify_many(const VerifyRequest& request) {
                            {"passed", false},
                            {"error", {{"id", error_code_name(error.code())}, {"message", error.what()}}}});
       } else {
-        print(std::string("[FAIL] not verified: ") + error.what() + "\n");
+        print("[FAIL] not verified: " + printable(error.what()) + "\n");
       }
     }
   }

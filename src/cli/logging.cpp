@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/error.hpp"
+#include "core/text_format.hpp"
 
 namespace qfp8::cli {
 namespace {
@@ -59,6 +60,29 @@ class JsonLineFormatter final : public spdlog::formatter {
   }
 };
 
+/// "level: message" with the message made printable(): errors, warnings and -v lines quote
+/// tensor, metadata and file names from untrusted input, and a raw ESC, CR or LF in one
+/// could rewrite the screen or forge a line such as "[PASS] 99 layers verified". Our own
+/// messages are single lines, so escaping the whole message loses nothing.
+class TextLineFormatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const std::string text = printable(std::string_view(msg.payload.data(), msg.payload.size()));
+    spdlog::details::log_msg escaped = msg;
+    escaped.payload = spdlog::string_view_t(text.data(), text.size());
+    pattern_.format(escaped, dest);
+    // The colour sink reads the level's colour range back from the message it passed in.
+    msg.color_range_start = escaped.color_range_start;
+    msg.color_range_end = escaped.color_range_end;
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<TextLineFormatter>();
+  }
+
+ private:
+  spdlog::pattern_formatter pattern_{"%^%l%$: %v"};
+};
+
 }  // namespace
 
 LogFormat log_format_from_name(const std::string& name) {
@@ -77,7 +101,7 @@ void set_up_logging(LogFormat format, bool quiet, bool verbose) {
   if (g_json) {
     logger->set_formatter(std::make_unique<JsonLineFormatter>());
   } else {
-    logger->set_formatter(std::make_unique<spdlog::pattern_formatter>("%^%l%$: %v"));
+    logger->set_formatter(std::make_unique<TextLineFormatter>());
   }
   logger->set_level(quiet ? spdlog::level::warn
                           : (verbose ? spdlog::level::debug : spdlog::level::info));

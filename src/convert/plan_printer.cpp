@@ -36,14 +36,15 @@ void print_plan(std::ostream& out, const Header& input, const ConversionPlan& pl
     const auto found = by_name.find(decision.name);
     if (found == by_name.end()) continue;
     const TensorInfo* tensor = found->second;
-    out << (decision.quantize ? "quantize " : "keep     ") << decision.name << " "
+    // Names come from the file: printable() keeps each plan line one line (no raw ESC/CR/LF).
+    out << (decision.quantize ? "quantize " : "keep     ") << printable(decision.name) << " "
         << shape_text(tensor->shape) << " " << dtype_name(tensor->dtype);
     if (decision.quantize) out << " -> F8_E4M3";
     if (rounded_to_bf16.count(decision.name) != 0) out << " -> BF16";
     if (!decision.output_name.empty() && decision.output_name != decision.name) {
-      out << " as " << decision.output_name;
+      out << " as " << printable(decision.output_name);
     }
-    out << "  (" << decision.reason << ")\n";
+    out << "  (" << printable(decision.reason) << ")\n";
   }
   const uint64_t input_bytes = input.data_offset() + input.data_size;
   out << plan.decisions.size() << " tensors: " << plan.quantized_count << " quantized, "

@@ -29,22 +29,6 @@ json tensor_json(const TensorInfo& tensor) {
           {"data_offsets", {tensor.begin, tensor.end}}};
 }
 
-// Control characters and DEL as \xNN, so a hostile name cannot drive the terminal.
-std::string printable(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20u || byte == 0x7Fu) {
-      char escaped[5];
-      std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
 std::string human_bytes(uint64_t bytes) {
   static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double value = static_cast<double>(bytes);
@@ -84,7 +68,7 @@ void append_markers(std::string& out, const InspectSummary& summary) {
         out += line("  %-28s %" PRIu64, printable(format).c_str(), count);
       }
     } else {
-      out += line("quantization: _quantization_metadata %s", q.problem.c_str());
+      out += line("quantization: _quantization_metadata %s", printable(q.problem).c_str());
     }
   }
   if (summary.legacy_scaled_fp8) {

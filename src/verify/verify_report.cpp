@@ -7,20 +7,24 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/text_format.hpp"
 #include "verify/quality_report.hpp"
 
 namespace qfp8::verify {
 namespace {
 
+// Subjects, messages and layer names quote tensor and metadata names from the file: the
+// text report shows them printable(), so none can forge a line such as "[PASS] ...". The
+// JSON report keeps the exact names (its own escaping).
 std::string finding_line(const Finding& finding) {
   std::string line = std::string("[") + severity_name(finding.severity) + "] ";
   // OK lines read as a sentence; problems lead with the rule's name.
   if (finding.severity != Severity::Ok) {
     line += finding.id;
-    if (!finding.subject.empty()) line += " '" + finding.subject + "'";
+    if (!finding.subject.empty()) line += " '" + printable(finding.subject) + "'";
     line += ": ";
   }
-  return line + finding.message + "\n";
+  return line + printable(finding.message) + "\n";
 }
 
 std::string findings_text(const VerifyResult& result, std::size_t per_id_limit) {
@@ -58,12 +62,12 @@ std::string quality_text(const std::vector<LayerQuality>& quality, std::size_t w
     std::snprintf(line, sizeof line, "%10s  %8.2e  %11.3e  %7.4f%%  %8.4f%%  ",
                   db_text(q.snr_db).c_str(), q.relative_l2, q.max_abs_error,
                   100.0 * q.flushed_fraction, 100.0 * q.saturated_fraction);
-    out += line + q.layer + "\n";
+    out += line + printable(q.layer) + "\n";
   }
   const QualitySummary summary = summarize_quality(quality);
   out += "quality: " + std::to_string(summary.layers) + " layers, mean SNR " +
          db_text(summary.mean_snr_db) + ", min " + db_text(summary.min_snr_db);
-  if (!summary.min_snr_layer.empty()) out += " (" + summary.min_snr_layer + ")";
+  if (!summary.min_snr_layer.empty()) out += " (" + printable(summary.min_snr_layer) + ")";
   if (summary.exact_layers != 0) out += ", " + std::to_string(summary.exact_layers) + " exact";
   return out + "\n";
 }

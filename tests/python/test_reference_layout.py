@@ -24,8 +24,9 @@ import numpy as np
 
 try:
     import ml_dtypes
-except ImportError:  # the BF16 / F8 cases are skipped without it
-    ml_dtypes = None
+except ImportError:  # the BF16 / F8 cases need it: a missing oracle is a failure, not a skip
+    sys.exit("test_reference_layout: the Python module ml_dtypes is missing "
+             "(scripts/install-deps.sh installs it)")
 
 from safetensors import safe_open
 from safetensors.numpy import save_file
@@ -96,9 +97,8 @@ def sample_arrays():
         "tab\tand\x01quote\"": (np.zeros((0, 4), np.float32), "F32"),  # controls, 0 elements
         "u16": (np.arange(2, dtype=np.uint16), "U16"),
     }
-    if ml_dtypes is not None:
-        arrays["bf"] = (np.arange(6, dtype=np.float32).astype(ml_dtypes.bfloat16).reshape(3, 2), "BF16")
-        arrays["f8"] = (np.array([1.0, -2.0], np.float32).astype(ml_dtypes.float8_e4m3fn), "F8_E4M3")
+    arrays["bf"] = (np.arange(6, dtype=np.float32).astype(ml_dtypes.bfloat16).reshape(3, 2), "BF16")
+    arrays["f8"] = (np.array([1.0, -2.0], np.float32).astype(ml_dtypes.float8_e4m3fn), "F8_E4M3")
     return arrays
 
 
