@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# gpu-checks.sh — the CUDA issue's acceptance checks in one run, for a lent GPU machine
-# (172 s on an H200 in session 6; 9 minutes at most, as each step has a time limit). Uses
+# gpu-checks.sh — every GPU check of the CUDA backend in one run, on a machine with a GPU
+# (172 s on an H200; 9 minutes at most, as each step has a time limit). Uses
 # the binaries packed by scripts/device-kit.sh, so the machine needs only the NVIDIA driver
 # (and compute-sanitizer for memcheck). Every step runs whatever the previous ones did; the
 # summary table comes last. The steps, by the name that selects them:
@@ -23,8 +23,8 @@
 #   sync      compute-sanitizer racecheck and synccheck on an absmax kernel test (the one
 #             kernel with shared memory, barriers and warp shuffles)
 # Each step has a time limit, so the summary always comes back inside one 10-minute call.
-# A session has 15 minutes of device time, machine start included: after a first full run,
-# rerun only what failed, e.g. `bash scripts/gpu-checks.sh sha memcheck` (no names: all).
+# Where GPU time is short (a reservation of minutes): after a first full run, rerun only
+# what failed, e.g. `bash scripts/gpu-checks.sh sha memcheck` (no names: all).
 # A step that did not run (SKIPPED: exit 77, UNAVAILABLE: exit 78) is no pass: the summary
 # lists it under "not run", and the script exits 0 only when every step passed, 1 when one
 # failed or timed out, 77 when none failed but some did not run.
