@@ -29,7 +29,7 @@ cxxopts::Options dequantize_options() {
       ("o,output", "BF16 checkpoint to write, atomically (or the second positional)",
        cxxopts::value<std::string>())
       ("force", "Replace an existing output file")
-      ("threads", "Threads for the input's NaN-code scan (0 = all cores)",
+      ("threads", "Threads for the input's NaN-code scan " + threads_range_help(),
        cxxopts::value<unsigned>()->default_value("0"));
   // clang-format on
   options.parse_positional({"input", "output"});
@@ -56,7 +56,7 @@ int run_dequantize(const Args& args) {
   const std::string output_path = parsed["output"].as<std::string>();
   check_not_same_file(input_path, output_path);
   const SafetensorsFile input(input_path);
-  const DequantizePlan plan = make_dequantize_plan(input, parsed["threads"].as<unsigned>());
+  const DequantizePlan plan = make_dequantize_plan(input, threads_option(parsed));
   dequantize_to_file(input, plan, output_path, parsed.count("force") > 0);
   spdlog::info("dequantized '{}' ({} layout) -> '{}': {} layers to BF16, {} tensors copied, "
                "{} companions dropped",

@@ -26,7 +26,7 @@ cxxopts::Options verify_options() {
        cxxopts::value<std::string>())
       ("report", "Write every layer's quality to FILE.json or FILE.csv (needs --against)",
        cxxopts::value<std::string>())
-      ("threads", "Worker threads for the scans (0 = all cores)",
+      ("threads", "Worker threads for the scans " + threads_range_help(),
        cxxopts::value<unsigned>()->default_value("0"));
   // clang-format on
   options.parse_positional({"file"});
@@ -46,7 +46,7 @@ int run_verify(const Args& args) {
   if (parsed.count("file") == 0)
     throw Error(ErrorCode::Usage, "missing OUT.safetensors (see verify --help)");
   verify::VerifyOptions verify_options;
-  verify_options.threads = parsed["threads"].as<unsigned>();
+  verify_options.threads = threads_option(parsed);
   if (parsed.count("against") != 0)
     verify_options.source_path = parsed["against"].as<std::string>();
   std::string report;
