@@ -94,7 +94,8 @@ HostCompare compare_on_host(uint64_t first, const uint8_t* codes, uint64_t count
     for (auto& worker : workers) worker.join();
     throw;
   }
-  for (unsigned t = started; t < threads; ++t) compare_part(t);  // parts 0..started-1 run
+  // The helpers run parts 0 .. started - 1; this thread runs the rest.
+  for (unsigned t = started; t < threads; ++t) compare_part(t);
   for (auto& worker : workers) worker.join();
   HostCompare total;
   for (auto& part : parts) {
