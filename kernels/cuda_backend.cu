@@ -23,13 +23,13 @@
 #include <cstring>
 #include <optional>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "absmax_kernel.cuh"
 #include "convert/quantize_reference.hpp"
 #include "convert/staging_reader.hpp"
+#include "core/cpu_count.hpp"
 #include "core/error.hpp"
 #include "core/scoped_timer.hpp"
 #include "core/text_format.hpp"
@@ -55,7 +55,7 @@ class CudaBackend final : public QuantizeBackend {
  public:
   CudaBackend(int device, const CudaBackendOptions& options)
       : device_(select_device(device)),
-        options_(resolved_cuda_options(options, std::thread::hardware_concurrency())),
+        options_(resolved_cuda_options(options, default_thread_count())),
         description_("cuda:" + std::to_string(device) + " " + cuda_device_description(device)),
         upload_stream_(create_stream()),
         compute_stream_(create_stream()),

@@ -22,11 +22,12 @@ std::string cuda_device_description(int device);
 struct CudaBackendOptions {
   uint64_t staging_bytes = uint64_t{32} << 20;  // rounded down to a multiple of 16, min 16
   unsigned slots = 2;           // 2..8, and at least reader_threads + 1 (one is uploading)
-  unsigned reader_threads = 0;  // 1..7; 0: half the hardware threads, 1 to 3
+  unsigned reader_threads = 0;  // 1..7; 0: half the usable CPUs, 1 to 3
 };
 
 /// `options` as the backend uses them: the limits above applied, 0 reader threads resolved
-/// for a machine with `hardware_threads` (std::thread::hardware_concurrency()).
+/// for a process that may use `hardware_threads` CPUs (default_thread_count(): affinity
+/// mask and cgroup quota).
 CudaBackendOptions resolved_cuda_options(CudaBackendOptions options, unsigned hardware_threads);
 
 /// Backend on device `device`. Throws CudaUnavailable / CudaFailure.

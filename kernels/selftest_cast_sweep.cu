@@ -10,7 +10,9 @@
 #include <cstdio>
 #include <thread>
 
+#include "core/cpu_count.hpp"
 #include "core/fp8_e4m3fn.hpp"
+#include "core/thread_start.hpp"
 #include "cuda_check.cuh"
 #include "cuda_resources.cuh"
 #include "launch_config.cuh"
@@ -60,28 +62,40 @@ struct HostCompare {
   std::vector<std::string> details;
 };
 
-/// Compares device codes for [first, first + count) with the host cast on all cores.
+/// Compares device codes for [first, first + count) with the host cast on all usable CPUs:
+/// part t of `threads` on helper thread t, or on this thread for those the system refused.
 HostCompare compare_on_host(uint64_t first, const uint8_t* codes, uint64_t count) {
-  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = default_thread_count();
   std::vector<HostCompare> parts(threads);
-  std::vector<std::thread> workers;
-  for (unsigned t = 0; t < threads; ++t) {
-    workers.emplace_back([&, t] {
-      const uint64_t begin = count * t / threads;
-      const uint64_t end = count * (t + 1) / threads;
-      for (uint64_t i = begin; i < end; ++i) {
-        const uint32_t bits = static_cast<uint32_t>(first + i);
-        const uint8_t host = e4m3fn_from_f32(float_from_bits(bits));
-        if (host == codes[i]) continue;
-        if (++parts[t].mismatches <= 4) {
-          char line[96];
-          std::snprintf(line, sizeof line, "float 0x%08X: device 0x%02X, host 0x%02X", bits,
-                        codes[i], host);
-          parts[t].details.emplace_back(line);
-        }
+  const auto compare_part = [&](unsigned t) {
+    const uint64_t begin = count * t / threads;
+    const uint64_t end = count * (t + 1) / threads;
+    for (uint64_t i = begin; i < end; ++i) {
+      const uint32_t bits = static_cast<uint32_t>(first + i);
+      const uint8_t host = e4m3fn_from_f32(float_from_bits(bits));
+      if (host == codes[i]) continue;
+      if (++parts[t].mismatches <= 4) {
+        char line[96];
+        std::snprintf(line, sizeof line, "float 0x%08X: device 0x%02X, host 0x%02X", bits,
+                      codes[i], host);
+        parts[t].details.emplace_back(line);
       }
-    });
+    }
+  };
+  std::vector<std::thread> workers;
+  unsigned started = 0;
+  try {
+    const StartedThreads result = start_threads(workers, threads - 1, compare_part, {});
+    started = result.started;
+    if (started < threads - 1) {
+      warn_fewer_threads("the host comparison", started + 1, threads, result.failure);
+    }
+  } catch (...) {
+    for (auto& worker : workers) worker.join();
+    throw;
   }
+  // The helpers run parts 0 .. started - 1; this thread runs the rest.
+  for (unsigned t = started; t < threads; ++t) compare_part(t);
   for (auto& worker : workers) worker.join();
   HostCompare total;
   for (auto& part : parts) {

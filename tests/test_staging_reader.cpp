@@ -2,28 +2,36 @@
 // transfer, with one reader thread and several: every byte of every job arrives once, in
 // order, in bounded chunks; a slot is refilled only after its wait-for-free, by one thread
 // at a time; several threads really work at once; chunks of a later job can be taken early
-// without blocking; errors of a thread reach the caller; stopping half-way never hangs.
+// without blocking; errors of a thread reach the caller; stopping half-way never hangs;
+// threads the system refuses leave fewer readers (none at all: ThreadStartFailed).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 #include "convert/staging_reader.hpp"
 #include "core/error.hpp"
+#include "support/forked_check.hpp"
+#include "support/refused_threads.hpp"
 
 using qfp8::Dtype;
 using qfp8::QuantizeJob;
 using qfp8::StagedChunk;
 using qfp8::StagingReader;
+using qfp8::test::refuse_after;
 
 namespace {
 
@@ -471,4 +479,61 @@ TEST_CASE("staging reader totals: bytes copied, and time spent waiting for free 
   CHECK(totals.slot_wait_seconds >= 6 * 0.020);
   CHECK(totals.copy_seconds >= 0.0);
   CHECK(totals.copy_seconds < totals.slot_wait_seconds);
+}
+
+namespace {
+
+// In a child (no Catch there): 4 readers asked, `allowed` granted; every byte must arrive.
+// 0 = right, else which check failed.
+int stage_with_refused_threads(unsigned allowed) {
+  const Sources sources = make_sources({3000, 0, 777, 5000});
+  Ring ring(4, 256);
+  StagingReader reader(ring.slots, 256, sources.jobs, [](std::size_t) {}, 4,
+                       refuse_after(allowed));
+  if (reader.totals().threads != allowed) return 1;
+  std::vector<std::vector<uint8_t>> received(sources.jobs.size());
+  while (const auto chunk = reader.take()) {
+    const uint8_t* data = ring.slots[chunk->slot];
+    received[chunk->job].insert(received[chunk->job].end(), data, data + chunk->size);
+    reader.release(chunk->slot);
+  }
+  for (std::size_t j = 0; j < sources.jobs.size(); ++j) {
+    if (received[j] != sources.bytes[j]) return 2;
+  }
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("staging reader: refused threads leave fewer readers that stage every byte",
+          "[staging][threads]") {
+  for (const unsigned allowed : {1u, 2u, 3u}) {
+    INFO(allowed << " of 4 readers allowed");
+    CHECK(qfp8::test::run_forked([allowed] { return stage_with_refused_threads(allowed); }, 5) ==
+          0);
+  }
+}
+
+TEST_CASE("staging reader: no reader thread at all is ThreadStartFailed, exit 3",
+          "[staging][threads]") {
+  // In a child with a time bound: a wrong error path may hang.
+  const int status = qfp8::test::run_forked(
+      [] {
+        const Sources sources = make_sources({3000});
+        Ring ring(2, 256);
+        try {
+          StagingReader reader(ring.slots, 256, sources.jobs, [](std::size_t) {}, 2,
+                               refuse_after(0));
+        } catch (const qfp8::Error& error) {
+          const std::string text = error.what();
+          const bool named = text.find("cannot start a staging reader thread") == 0;
+          return error.code() == qfp8::ErrorCode::ThreadStartFailed &&
+                         qfp8::exit_code_for(error.code()) == 3 && named
+                     ? 0
+                     : 1;
+        }
+        return 2;  // no error at all
+      },
+      5);
+  CHECK(status == 0);
 }

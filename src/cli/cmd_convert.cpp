@@ -37,7 +37,8 @@ void add_convert_options(cxxopts::Options& options) {
       ("input-list", "Batch: read more inputs from FILE, one path per line", cxxopts::value<std::string>())
       ("d,device", "Compute device: cuda, cpu or auto", cxxopts::value<std::string>()->default_value("auto"))
       ("gpu", "CUDA device index", cxxopts::value<int>()->default_value("0"))
-      ("threads", "Host threads: CPU cast workers, or CUDA staging readers (0 = automatic)",
+      ("threads", "Host threads: CPU cast workers, or CUDA staging readers " +
+       threads_range_help(),
        cxxopts::value<unsigned>()->default_value("0"))
       ("preset", "Layer preset: auto, none or qwen-image", cxxopts::value<std::string>()->default_value("auto"))
       ("include", "Also quantize tensors matching REGEX (repeatable; .weight, float, 2-D only)",
@@ -177,7 +178,7 @@ BackendRequest backend_request(const cxxopts::ParseResult& result) {
   BackendRequest request;
   request.device = device_choice_from_name(result["device"].as<std::string>());
   request.gpu = result["gpu"].as<int>();
-  request.threads = result["threads"].as<unsigned>();
+  request.threads = threads_option(result);
   return request;
 }
 

@@ -32,7 +32,7 @@ cxxopts::Options dequantize_options() {
       ("o,output", "BF16 checkpoint to write, atomically (or the second positional)",
        cxxopts::value<std::string>())
       ("force", "Replace an existing output file")
-      ("threads", "Threads for the input's NaN-code scan (0 = all cores)",
+      ("threads", "Threads for the input's NaN-code scan " + threads_range_help(),
        cxxopts::value<unsigned>()->default_value("0"));
   // clang-format on
   options.parse_positional({"input", "output"});
@@ -56,7 +56,7 @@ int run_dequantize(const Args& args) {
   const std::string output_path = parsed["output"].as<std::string>();
   check_not_same_file(input_path, output_path);
   const SafetensorsFile input(input_path);
-  const DequantizePlan plan = make_dequantize_plan(input, parsed["threads"].as<unsigned>());
+  const DequantizePlan plan = make_dequantize_plan(input, threads_option(parsed));
   uint64_t input_bytes = 0;  // of the tensors written: the dropped companions are not read
   for (const auto& output : plan.outputs) input_bytes += input.find(output.name)->byte_size();
   const auto start = std::chrono::steady_clock::now();

@@ -40,7 +40,7 @@ cxxopts::Options verify_options() {
       ("report", "Write every layer's quality to FILE.json or FILE.csv (needs --against); "
                  "replaces an existing report, atomically",
        cxxopts::value<std::string>())
-      ("threads", "Worker threads for the scans (0 = all cores)",
+      ("threads", "Worker threads for the scans " + threads_range_help(),
        cxxopts::value<unsigned>()->default_value("0"));
   // clang-format on
   add_common_options(options);
@@ -71,7 +71,7 @@ VerifyRequest request_from(const cxxopts::ParseResult& parsed) {
   if (request.files.empty())
     throw Error(ErrorCode::Usage, "missing FILE.safetensors (see verify --help)");
   request.json = parsed.count("json") != 0;
-  request.options.threads = parsed["threads"].as<unsigned>();
+  request.options.threads = threads_option(parsed);
   if (parsed.count("against") != 0) {
     request.options.source_path = parsed["against"].as<std::string>();
     if (request.files.size() > 1) {

@@ -3,7 +3,10 @@
 
 #include <sys/stat.h>
 
+#include <spdlog/spdlog.h>
+
 #include "cli/logging.hpp"
+#include "core/cpu_count.hpp"
 #include "core/error.hpp"
 
 namespace qfp8::cli {
@@ -32,6 +35,26 @@ cxxopts::ParseResult parse_or_throw(cxxopts::Options& options, const std::vector
   } catch (const cxxopts::exceptions::exception& e) {
     throw Error(ErrorCode::Usage, e.what());
   }
+}
+
+std::string threads_range_help() {
+  return "(0 = automatic: the CPUs this process may use; at most " +
+         std::to_string(kMaxThreads) + ")";
+}
+
+unsigned threads_option(const cxxopts::ParseResult& result) {
+  const unsigned threads = result["threads"].as<unsigned>();
+  if (threads > kMaxThreads) {
+    throw Error(ErrorCode::Usage, "--threads " + std::to_string(threads) +
+                                      " is out of range (0 to " + std::to_string(kMaxThreads) +
+                                      ")");
+  }
+  if (threads == 0) {
+    spdlog::debug("--threads 0: automatic, {}", describe_default_threads());
+  } else {
+    spdlog::debug("--threads {}", threads);
+  }
+  return threads;
 }
 
 bool wants_help(const cxxopts::ParseResult& result) { return result.count("help") > 0; }

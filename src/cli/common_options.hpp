@@ -24,6 +24,14 @@ enum class ExtraArguments {
 cxxopts::ParseResult parse_or_throw(cxxopts::Options& options, const std::vector<std::string>& args,
                                     ExtraArguments extra = ExtraArguments::Reject);
 
+/// The help text's range of --threads: "(0 = automatic: the CPUs this process may use; at
+/// most 256)".
+std::string threads_range_help();
+
+/// The --threads value, 0 = automatic. Throws Error(Usage) above kMaxThreads
+/// ("--threads 100000 is out of range (0 to 256)"); logs the thread count at debug level.
+unsigned threads_option(const cxxopts::ParseResult& result);
+
 /// True when --help was given; the caller prints options.help() and returns 0.
 bool wants_help(const cxxopts::ParseResult& result);
 

@@ -6,7 +6,6 @@
 // are the same for any thread count and any slicing.
 #include <algorithm>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "convert/backend_cpu.hpp"
@@ -14,6 +13,7 @@
 #include "convert/cpu_cast.hpp"
 #include "convert/cpu_thread_pool.hpp"
 #include "convert/quantize_reference.hpp"
+#include "core/cpu_count.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
 
@@ -25,17 +25,11 @@ constexpr uint64_t kMinElementsPerTask = uint64_t{1} << 16;
 // Task boundaries on multiples of 64 elements keep each output cache line in one task.
 constexpr uint64_t kTaskAlignment = 64;
 
-unsigned resolve_threads(unsigned threads) {
-  if (threads != 0) return threads;
-  const unsigned cores = std::thread::hardware_concurrency();
-  return cores == 0 ? 1 : cores;
-}
-
 class CpuBackend final : public QuantizeBackend {
  public:
   explicit CpuBackend(const CpuBackendOptions& options)
       : options_(options),
-        pool_(resolve_threads(options.threads)),
+        pool_(resolve_thread_count(options.threads), options.thread_starter),
         table_(kCodeTableSize) {
     if (options_.max_chunk_bytes == 0) options_.max_chunk_bytes = 1;
   }

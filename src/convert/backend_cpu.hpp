@@ -8,7 +8,8 @@
 
 namespace qfp8 {
 
-/// threads == 0 means all cores (std::thread::hardware_concurrency()).
+/// threads == 0 means the CPUs this process may use: affinity mask and cgroup quota
+/// (default_thread_count()).
 std::unique_ptr<QuantizeBackend> make_cpu_backend(unsigned threads);
 
 }  // namespace qfp8

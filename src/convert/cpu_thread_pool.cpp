@@ -4,13 +4,26 @@
 
 namespace qfp8 {
 
-CpuThreadPool::CpuThreadPool(unsigned threads) {
+CpuThreadPool::CpuThreadPool(unsigned threads, const ThreadStarter& starter) {
   const unsigned extra = threads > 1 ? threads - 1 : 0;
-  workers_.reserve(extra);
-  for (unsigned i = 0; i < extra; ++i) workers_.emplace_back([this] { worker_loop(); });
+  // A constructor that throws runs no destructor: the started workers must be stopped
+  // here, or destroying the condition variables they wait on hangs (glibc waits for the
+  // waiters) and a joinable std::thread aborts.
+  try {
+    const StartedThreads started =
+        start_threads(workers_, extra, [this](unsigned) { worker_loop(); }, starter);
+    if (started.started < extra) {
+      warn_fewer_threads("the CPU cast", size(), threads, started.failure);
+    }
+  } catch (...) {
+    stop_and_join();
+    throw;
+  }
 }
 
-CpuThreadPool::~CpuThreadPool() {
+CpuThreadPool::~CpuThreadPool() { stop_and_join(); }
+
+void CpuThreadPool::stop_and_join() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;

@@ -1,5 +1,6 @@
 // cpu_thread_pool.hpp — a small persistent pool for the CPU backend: threads are created
-// once per backend, not per tensor, and the calling thread works too.
+// once per backend, not per tensor, and the calling thread works too. When the system
+// refuses some threads (a process or PID limit) the pool runs with those it got.
 #pragma once
 
 #include <condition_variable>
@@ -9,12 +10,16 @@
 #include <thread>
 #include <vector>
 
+#include "core/thread_start.hpp"
+
 namespace qfp8 {
 
 class CpuThreadPool {
  public:
   /// `threads` workers in all, the caller included (so threads - 1 are started); >= 1.
-  explicit CpuThreadPool(unsigned threads);
+  /// Threads the system refuses (std::system_error from `starter`) are left out with a
+  /// warning: with none started, the caller runs every task.
+  explicit CpuThreadPool(unsigned threads, const ThreadStarter& starter = {});
   ~CpuThreadPool();
   CpuThreadPool(const CpuThreadPool&) = delete;
   CpuThreadPool& operator=(const CpuThreadPool&) = delete;
@@ -27,6 +32,7 @@ class CpuThreadPool {
   void parallel_for(unsigned tasks, const std::function<void(unsigned)>& task);
 
  private:
+  void stop_and_join();
   void worker_loop();
   // Claims and runs tasks until none is left; `lock` is held on entry and on return.
   void run_claimed_tasks(std::unique_lock<std::mutex>& lock);

@@ -19,7 +19,7 @@ uint64_t staged_bytes(const QuantizeJob& job) {
 
 StagingReader::StagingReader(const std::vector<uint8_t*>& slots, uint64_t slot_bytes,
                              const std::vector<QuantizeJob>& jobs, WaitSlotFree wait_slot_free,
-                             unsigned threads)
+                             unsigned threads, const ThreadStarter& starter)
     : buffers_(slots),
       slot_bytes_(slot_bytes),
       jobs_(jobs),
@@ -36,15 +36,34 @@ StagingReader::StagingReader(const std::vector<uint8_t*>& slots, uint64_t slot_b
   }
   for (std::size_t index = 0; index < slots_.size(); ++index) slots_[index].next_chunk = index;
   // More threads than slots would only wait: chunk k can go nowhere but slot k % slots.
-  totals_.threads = std::clamp<unsigned>(threads, 1, static_cast<unsigned>(slots_.size()));
-  readers_running_ = totals_.threads;
+  start_readers(std::clamp<unsigned>(threads, 1, static_cast<unsigned>(slots_.size())), starter);
+}
+
+void StagingReader::start_readers(unsigned wanted, const ThreadStarter& starter) {
+  StartedThreads started;
+  {
+    // Counted before they start: a reader that finishes at once decrements the count.
+    const std::lock_guard<std::mutex> lock(mutex_);
+    readers_running_ = wanted;
+  }
   try {
-    for (unsigned thread = 0; thread < totals_.threads; ++thread) {
-      threads_.emplace_back([this] { read_chunks(); });
-    }
-  } catch (...) {  // could not start them all: stop those that run
+    started = start_threads(threads_, wanted, [this](unsigned) { read_chunks(); }, starter);
+  } catch (...) {  // not a refused thread: stop those that run (no destructor will)
     stop_and_join();
     throw;
+  }
+  if (started.started == 0) {
+    throw Error(ErrorCode::ThreadStartFailed,
+                "cannot start a staging reader thread: " + started.failure +
+                    " (a process or PID limit: ulimit -u, or a container's pids.max?)");
+  }
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    readers_running_ -= wanted - started.started;
+    totals_.threads = started.started;
+  }
+  if (started.started < wanted) {
+    warn_fewer_threads("the staging readers", started.started, wanted, started.failure);
   }
 }
 

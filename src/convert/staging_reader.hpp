@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "convert/backend.hpp"
+#include "core/thread_start.hpp"
 
 namespace qfp8 {
 
@@ -41,17 +42,19 @@ class StagingReader {
   /// slot is filled again; may throw (the error reaches the caller's next take()).
   using WaitSlotFree = std::function<void(std::size_t slot)>;
 
-  /// Starts `threads` reader threads (clamped to 1..slots). `slots` buffers of `slot_bytes`
+  /// Starts `threads` reader threads (clamped to 1..slots); when the system refuses some
+  /// (std::system_error from `starter`, empty = std::thread) it runs with those it got and
+  /// warns, and throws ThreadStartFailed if it got none. `slots` buffers of `slot_bytes`
   /// each stay owned by the caller and must outlive this object; `jobs` too. Jobs of 0
   /// staged_bytes() have no chunks. WaitSlotFree may be called on several threads at once,
   /// never twice at once for the same slot.
   StagingReader(const std::vector<uint8_t*>& slots, uint64_t slot_bytes,
                 const std::vector<QuantizeJob>& jobs, WaitSlotFree wait_slot_free,
-                unsigned threads = 1);
+                unsigned threads = 1, const ThreadStarter& starter = {});
   // The jobs are read by the threads after the constructor returns: no temporaries.
   StagingReader(const std::vector<uint8_t*>& slots, uint64_t slot_bytes,
                 std::vector<QuantizeJob>&& jobs, WaitSlotFree wait_slot_free,
-                unsigned threads = 1) = delete;
+                unsigned threads = 1, const ThreadStarter& starter = {}) = delete;
   /// Stops the threads and waits for them (after their current copy or wait, never longer).
   ~StagingReader();
   StagingReader(const StagingReader&) = delete;
@@ -95,6 +98,7 @@ class StagingReader {
     StagedChunk chunk;
   };
 
+  void start_readers(unsigned wanted, const ThreadStarter& starter);
   void stop_and_join();
   void read_chunks();
   // Claims the next chunk in order and waits until its slot may take it; nullopt when

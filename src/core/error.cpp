@@ -34,6 +34,7 @@ const char* error_code_name(ErrorCode code) noexcept {
     case ErrorCode::Interrupted: return "Interrupted";
     case ErrorCode::CudaFailure: return "CudaFailure";
     case ErrorCode::CudaUnavailable: return "CudaUnavailable";
+    case ErrorCode::ThreadStartFailed: return "ThreadStartFailed";
   }
   return "Unknown";
 }
@@ -49,6 +50,7 @@ int exit_code_for(ErrorCode code) noexcept {
     case ErrorCode::Interrupted:
     case ErrorCode::CudaFailure:
     case ErrorCode::CudaUnavailable:
+    case ErrorCode::ThreadStartFailed:
       return kExitIo;
     default:
       return kExitInvalid;

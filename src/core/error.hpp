@@ -40,6 +40,7 @@ enum class ErrorCode {
   Interrupted,
   CudaFailure,
   CudaUnavailable,
+  ThreadStartFailed,           // the system refused every thread a stage needs (PID limit)
 };
 
 /// Short, stable name of a code, as printed in messages and JSON logs.

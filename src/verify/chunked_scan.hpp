@@ -1,6 +1,7 @@
 // chunked_scan.hpp — runs a per-chunk function over [0, numel) on a few threads with a
 // FIXED chunking (independent of the thread count), so per-chunk partial results combined
-// in chunk order give the same doubles whatever --threads says.
+// in chunk order give the same doubles whatever --threads says, and whatever number of
+// threads the system lets it start (the calling thread scans too, so none is needed).
 #pragma once
 
 #include <algorithm>
@@ -9,22 +10,24 @@
 #include <thread>
 #include <vector>
 
+#include "core/cpu_count.hpp"
+#include "core/thread_start.hpp"
+
 namespace qfp8::verify {
 
 // 64 Ki elements: large enough that thread hand-off is negligible, small enough that a
 // 3072x3072 layer still splits into 144 chunks for the workers to share.
 inline constexpr uint64_t kScanChunk = uint64_t{1} << 16;
 
-/// Number of worker threads for a request (0 = hardware concurrency, at least 1).
-inline unsigned resolve_threads(unsigned requested) {
-  if (requested != 0) return requested;
-  return std::max(1u, std::thread::hardware_concurrency());
-}
+/// Number of worker threads for a request (0 = the CPUs this process may use).
+inline unsigned resolve_threads(unsigned requested) { return resolve_thread_count(requested); }
 
 /// Calls scan(begin, end) for every chunk and returns the partial results in chunk order.
-/// `scan` must not throw and must only read shared state.
+/// `scan` must not throw and must only read shared state. `starter` creates the helper
+/// threads (empty: std::thread); those the system refuses are left out, with a warning.
 template <typename Partial, typename Scan>
-std::vector<Partial> scan_chunks(uint64_t numel, unsigned threads, Scan scan) {
+std::vector<Partial> scan_chunks(uint64_t numel, unsigned threads, Scan scan,
+                                 const ThreadStarter& starter = {}) {
   const uint64_t chunk_count = (numel + kScanChunk - 1) / kScanChunk;
   std::vector<Partial> partials(static_cast<std::size_t>(chunk_count));
   std::atomic<uint64_t> next{0};
@@ -37,7 +40,16 @@ std::vector<Partial> scan_chunks(uint64_t numel, unsigned threads, Scan scan) {
   const unsigned helpers =
       static_cast<unsigned>(std::min<uint64_t>(resolve_threads(threads), chunk_count));
   std::vector<std::thread> pool;
-  for (unsigned i = 1; i < helpers; ++i) pool.emplace_back(worker);
+  try {
+    const unsigned extra = helpers > 1 ? helpers - 1 : 0;
+    const StartedThreads started = start_threads(pool, extra, [&](unsigned) { worker(); }, starter);
+    if (started.started < extra) {
+      warn_fewer_threads("the scans", started.started + 1, helpers, started.failure);
+    }
+  } catch (...) {  // not a refused thread (that is no error): the started ones finish alone
+    for (auto& thread : pool) thread.join();
+    throw;
+  }
   worker();
   for (auto& thread : pool) thread.join();
   return partials;
