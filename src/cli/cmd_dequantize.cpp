@@ -12,6 +12,7 @@
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
 #include "core/error.hpp"
+#include "safetensors/output_target.hpp"
 #include "dequantize/dequantize.hpp"
 #include "safetensors/reader.hpp"
 
@@ -55,6 +56,7 @@ int run_dequantize(const Args& args) {
   const std::string input_path = parsed["input"].as<std::string>();
   const std::string output_path = parsed["output"].as<std::string>();
   check_not_same_file(input_path, output_path);
+  check_output_target(output_path, parsed.count("force") > 0);  // before reading the input
   const SafetensorsFile input(input_path);
   const DequantizePlan plan = make_dequantize_plan(input, parsed["threads"].as<unsigned>());
   dequantize_to_file(input, plan, output_path, parsed.count("force") > 0);
