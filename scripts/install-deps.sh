@@ -4,8 +4,9 @@
 # test oracles (the reference `safetensors` reader, numpy, ml_dtypes).
 set -euo pipefail
 
+# strace: the test that the output is fsynced before a name leads to it reads its trace.
 debian_packages=(cmake g++ make nlohmann-json3-dev libcxxopts-dev libspdlog-dev catch2
-                 python3 python3-pip time)
+                 python3 python3-pip time strace)
 # --fuzz: clang and its runtime libraries (libFuzzer, sanitizers) for scripts/fuzz.sh.
 [ "${1:-}" = "--fuzz" ] && debian_packages+=(clang libclang-rt-dev)
 missing=()

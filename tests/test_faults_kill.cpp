@@ -1,14 +1,16 @@
 // test_faults_kill.cpp — the real binary disturbed mid-write: SIGKILL (no cleanup possible:
-// the final name must not exist, a stale `.partial` may, and the next run must replace it),
-// SIGTERM and SIGINT (no `.partial`, no output), a pre-existing output under --force (left
-// intact by every kind of kill), and the input truncated under the running converter (exit
-// 2 or 3, no output). The input is a 692 MB `synth` model that takes 0.4 s (idle machine)
-// to 3 s (loaded) to convert on one thread; the signals land 20 ms after the `.partial`
-// appears, mid-write. Should a conversion still finish first, the case is skipped with a
-// warning rather than failed: a race the test lost proves nothing either way.
+// the final name must not exist, the unnamed output vanishes with the process, a stale lock
+// file may stay, and the next run must succeed and remove it), SIGTERM and SIGINT (nothing
+// left), a pre-existing output under --force (left intact by every kind of kill), and the
+// input truncated under the running converter (exit 2 or 3, no output). The input is a
+// 692 MB `synth` model. Each conversion is held mid-write by a stderr pipe the test stops
+// reading (StalledChild, with -v: a line per tensor), so the disturbance always lands
+// while the output is open and unfinished; a converter that ignores it fails the test.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,7 +28,7 @@ using namespace qfp8::test;
 namespace {
 
 constexpr unsigned kChildTimeoutS = 300;
-constexpr useconds_t kMidWriteDelayUs = 20'000;
+constexpr int kWaitMs = 60'000;  // a loaded machine; a pass takes well under a second
 const Bytes kPreviousOutput = {'p', 'r', 'e', 'v', 'i', 'o', 'u', 's'};
 
 // The shared input, synthesized once. CTest may run these tests in parallel processes:
@@ -47,52 +49,70 @@ std::string big_input() {
 }
 
 std::vector<std::string> convert_args(const std::string& input, const std::string& output,
-                                      bool force) {
+                                      bool force, bool verbose = false) {
   std::vector<std::string> args = {QFP8_BINARY, "convert", "-i", input, "-o", output,
-                                   "--device", "cpu", "--threads", "1", "-q"};
+                                   "--device", "cpu", "--threads", "1", verbose ? "-v" : "-q"};
   if (force) args.push_back("--force");
   return args;
 }
 
-// Starts a conversion, waits for its `.partial`, lets it write for 20 ms, then sends
-// `signal_number`. False when the conversion ended before the signal could land; when it
-// landed, the process must have died of that signal (SIGTERM/SIGINT are re-raised after
-// the cleanup so the shell sees the usual status).
-bool convert_and_signal(const std::string& input, const std::string& output, bool force,
-                        int signal_number, const std::string& dir, BoundedResult& result) {
-  RunningChild child(convert_args(input, output, force), dir, kChildTimeoutS);
-  REQUIRE(wait_for_path(output + ".partial", 60'000));
-  ::usleep(kMidWriteDelayUs);
-  const bool in_time = child.running();
+std::string directory_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
+
+// Starts a conversion and holds it mid-write: it has its output open and blocks on its
+// stderr pipe a few dozen tensors in, unable to finish.
+void start_stalled(StalledChild& child, const std::string& output) {
+  REQUIRE(child.read_until("\n", kWaitMs));
+  REQUIRE(wait_for_open_output(child.pid(), directory_of(output), kWaitMs));
+}
+
+// Holds a conversion mid-write and sends `signal_number`: the process must die of that
+// signal (SIGTERM/SIGINT are re-raised after the cleanup so the shell sees the usual
+// status). A binary that ignores it stays blocked, and the REQUIRE fails.
+void convert_and_signal(const std::string& input, const std::string& output, bool force,
+                        int signal_number) {
+  StalledChild child(convert_args(input, output, force, true), kChildTimeoutS);
+  start_stalled(child, output);
   child.signal(signal_number);
-  result = child.wait();
-  if (!in_time || result.exit_code == 0) return false;
-  INFO(result.err);
-  CHECK(result.signal == signal_number);
+  int status = 0;
+  REQUIRE(child.wait_for(kWaitMs, status));
+  CHECK(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == signal_number);
+}
+
+// Whether the directory takes unnamed files (O_TMPFILE): then a killed run leaves no data
+// file at all; elsewhere the named `.partial` stays until the next run.
+bool takes_unnamed_files(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) return false;
+  ::close(fd);
   return true;
+}
+
+std::string lock_of(const std::string& output) {
+  const auto slash = output.rfind('/');
+  return output.substr(0, slash + 1) + "." + output.substr(slash + 1) + ".lock";
 }
 
 }  // namespace
 
-TEST_CASE("faults: SIGKILL mid-write leaves no output and the next run replaces the .partial",
+TEST_CASE("faults: SIGKILL mid-write leaves no output and the next run cleans up",
           "[fault][slow]") {
   const std::string input = big_input();
   const std::string dir = scratch_dir("faults_sigkill");
   const std::string output = dir + "/out.safetensors";
   remove_path(output);
   remove_path(output + ".partial");
-  BoundedResult killed;
-  if (!convert_and_signal(input, output, false, SIGKILL, dir, killed)) {
-    WARN("conversion finished before SIGKILL; nothing to check");
-    return;
-  }
+  convert_and_signal(input, output, false, SIGKILL);
   CHECK_FALSE(path_exists(output));
-  CHECK(path_exists(output + ".partial"));  // nobody could clean up: expected for SIGKILL
+  // Nothing could run on SIGKILL: an unnamed output vanished with the process; the lock
+  // file (which the kernel unlocked) and, without O_TMPFILE, the `.partial` stay.
+  if (takes_unnamed_files(dir)) CHECK_FALSE(path_exists(output + ".partial"));
 
   const auto rerun = run_bounded(convert_args(input, output, false), dir, kChildTimeoutS);
   INFO(rerun.err);
   REQUIRE(rerun.exit_code == 0);
   CHECK_FALSE(path_exists(output + ".partial"));
+  CHECK_FALSE(path_exists(lock_of(output)));
   // The result equals an undisturbed conversion into a fresh directory.
   const std::string clean = scratch_dir("faults_sigkill_clean") + "/out.safetensors";
   remove_path(clean);
@@ -111,18 +131,18 @@ TEST_CASE("faults: a kill of any kind under --force keeps the previous output in
     INFO("signal " << signal_number);
     write_file(output, kPreviousOutput);
     remove_path(output + ".partial");
-    BoundedResult killed;
-    if (!convert_and_signal(input, output, true, signal_number, dir, killed)) {
-      WARN("conversion finished before signal " << signal_number << "; nothing to check");
-      continue;
-    }
+    convert_and_signal(input, output, true, signal_number);
     CHECK((read_file(output) == kPreviousOutput));  // as a bool: never print the bytes
-    // SIGTERM and SIGINT are caught: the handler unlinks the temporary file, then dies of
-    // the same signal (the exit status a shell expects).
-    if (signal_number != SIGKILL) CHECK_FALSE(path_exists(output + ".partial"));
+    // SIGTERM and SIGINT are caught: the handler unlinks the temporary and lock files, then
+    // dies of the same signal (the exit status a shell expects).
+    if (signal_number != SIGKILL) {
+      CHECK_FALSE(path_exists(output + ".partial"));
+      CHECK_FALSE(path_exists(lock_of(output)));
+    }
   }
   remove_path(output);
   remove_path(output + ".partial");
+  remove_path(lock_of(output));
 }
 
 TEST_CASE("faults: SIGTERM and SIGINT mid-write leave neither output nor .partial",
@@ -133,13 +153,10 @@ TEST_CASE("faults: SIGTERM and SIGINT mid-write leave neither output nor .partia
   for (const int signal_number : {SIGTERM, SIGINT}) {
     INFO("signal " << signal_number);
     remove_path(output);
-    BoundedResult killed;
-    if (!convert_and_signal(input, output, false, signal_number, dir, killed)) {
-      WARN("conversion finished before signal " << signal_number << "; nothing to check");
-      continue;
-    }
+    convert_and_signal(input, output, false, signal_number);
     CHECK_FALSE(path_exists(output));
     CHECK_FALSE(path_exists(output + ".partial"));
+    CHECK_FALSE(path_exists(lock_of(output)));
   }
 }
 
@@ -147,7 +164,8 @@ TEST_CASE("faults: the input truncated under the running converter is exit 2, no
           "[fault][slow]") {
   const std::string dir = scratch_dir("faults_truncate");
   const std::string input = dir + "/in.safetensors";
-  const std::string output = dir + "/out.safetensors";
+  // Apart from the input: the test looks for the file the converter has open beside OUT.
+  const std::string output = scratch_dir("faults_truncate_out") + "/out.safetensors";
   const std::string source = big_input();
   const auto copy_source = [&] {
     std::ifstream in(source, std::ios::binary);
@@ -161,22 +179,22 @@ TEST_CASE("faults: the input truncated under the running converter is exit 2, no
     const off_t input_size = copy_source();
     remove_path(output);
     if (force) write_file(output, kPreviousOutput);
-    RunningChild child(convert_args(input, output, force), dir, kChildTimeoutS);
-    REQUIRE(wait_for_path(output + ".partial", 60'000));
-    ::usleep(kMidWriteDelayUs);
-    const bool in_time = child.running();
+    StalledChild child(convert_args(input, output, force, true), kChildTimeoutS);
+    start_stalled(child, output);
     // Keep the header and a tenth of the data: validated offsets now point past the end.
     REQUIRE(::truncate(input.c_str(), input_size / 10) == 0);
-    const auto result = child.wait();
-    if (!in_time || result.exit_code == 0) {
-      WARN("conversion finished before the truncation (running " << in_time << ", exit "
-           << result.exit_code << "); nothing to check");
-      continue;
-    }
+    child.drain(kWaitMs);  // let it go on, into the missing data
+    int status = 0;
+    REQUIRE(child.wait_for(kWaitMs, status));
+    BoundedResult result;
+    if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+    result.err = child.output();
     INFO(result.err);
     CHECK(result.signal == 0);  // SIGBUS is caught: a message and exit 2, not a crash
     CHECK((result.exit_code == 2 || result.exit_code == 3));
     CHECK_FALSE(path_exists(output + ".partial"));
+    CHECK_FALSE(path_exists(lock_of(output)));
     if (force) {
       CHECK((read_file(output) == kPreviousOutput));  // as a bool: never print the bytes
     } else {

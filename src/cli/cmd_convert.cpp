@@ -22,6 +22,7 @@
 #include "core/error.hpp"
 #include "input/tensor_source.hpp"
 #include "plan/conversion_plan.hpp"
+#include "safetensors/output_target.hpp"
 #include "safetensors/reader.hpp"
 
 namespace qfp8::cli {
@@ -208,6 +209,12 @@ class LazyBackend {
 /// the output is written.
 ConvertSummary convert_one(const std::string& input_path, const std::string& output,
                            const ConvertSettings& settings, LazyBackend& lazy_backend) {
+  if (!settings.dry_run) {
+    // An output that can never be written (it exists without --force, or it is a device,
+    // FIFO, socket or directory) is refused before the input is even opened.
+    check_not_same_file(input_path, output);
+    check_output_target(output, settings.output.overwrite);
+  }
   const TensorSource input = TensorSource::open(input_path);
   const ConversionPlan plan = make_conversion_plan(input.header(), settings.plan, input_path);
   if (settings.dry_run) print_plan(std::cout, input.header(), plan);

@@ -15,6 +15,7 @@
 #include "cli/logging.hpp"
 #include "core/error.hpp"
 #include "core/text_format.hpp"
+#include "safetensors/output_target.hpp"
 #include "dequantize/dequantize.hpp"
 #include "safetensors/reader.hpp"
 
@@ -55,6 +56,7 @@ int run_dequantize(const Args& args) {
   const std::string input_path = parsed["input"].as<std::string>();
   const std::string output_path = parsed["output"].as<std::string>();
   check_not_same_file(input_path, output_path);
+  check_output_target(output_path, parsed.count("force") > 0);  // before reading the input
   const SafetensorsFile input(input_path);
   const DequantizePlan plan = make_dequantize_plan(input, threads_option(parsed));
   uint64_t input_bytes = 0;  // of the tensors written: the dropped companions are not read

@@ -66,7 +66,6 @@ int run_synth(const Args& args) {
   const SynthConfig config = config_from(result);
   const std::string output = result["output"].as<std::string>();
 
-  install_interrupt_cleanup();
   AtomicFileOptions sink_options;
   sink_options.overwrite = result.count("force") > 0;
   AtomicFileSink sink(output, sink_options);

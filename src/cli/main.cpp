@@ -73,11 +73,15 @@ int dispatch(const std::vector<std::string>& argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // A file-size limit (ulimit -f) must surface as a clean EFBIG write error that removes the
-  // partial output, not as a SIGXFSZ kill that leaves it behind.
+  // Process-wide signal set-up, once, here. A file-size limit (ulimit -f) must surface as a
+  // clean EFBIG write error that removes the temporary output, not as a SIGXFSZ kill.
   std::signal(SIGXFSZ, SIG_IGN);
-  // SIGINT/SIGTERM remove partial outputs; SIGBUS (input truncated under its memory map)
-  // becomes a clean exit 2.
+  // A closed stdout/stderr pipe (`qfp8-cuda convert ... -v 2>&1 | head -3`) must not kill a
+  // conversion mid-write: writes to it fail with EPIPE instead, which printing and logging
+  // ignore, and the output is still completed.
+  std::signal(SIGPIPE, SIG_IGN);
+  // Every other ending signal removes temporary outputs first; SIGBUS (input truncated
+  // under its memory map) becomes a clean exit 2.
   qfp8::install_interrupt_cleanup();
   std::vector<std::string> args(argv, argv + argc);
   // Text logging on stderr until a subcommand parses its own --log-format.

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <map>
 #include <vector>
@@ -256,10 +255,6 @@ ConvertSummary execute_plan(const SafetensorsFile& input, const ConversionPlan& 
 ConvertSummary convert_to_file(const TensorSource& input, const ConversionPlan& plan,
                                QuantizeBackend& backend, const std::string& output_path,
                                const OutputOptions& output, Progress* progress) {
-  // A file-size limit (ulimit -f) must surface as a failed write (EFBIG -> WriteFailed,
-  // temp file removed), not kill the process with SIGXFSZ and leave `.partial` behind.
-  std::signal(SIGXFSZ, SIG_IGN);
-  install_interrupt_cleanup();
   AtomicFileOptions options;
   options.overwrite = output.overwrite;
   AtomicFileSink sink(output_path, options);

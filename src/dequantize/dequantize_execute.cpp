@@ -3,7 +3,6 @@
 // memory stays bounded whatever the model's size.
 #include <algorithm>
 #include <array>
-#include <csignal>
 #include <vector>
 
 #include "core/bf16.hpp"
@@ -83,9 +82,6 @@ void execute_dequantize(const SafetensorsFile& input, const DequantizePlan& plan
 void dequantize_to_file(const SafetensorsFile& input, const DequantizePlan& plan,
                         const std::string& output_path, bool overwrite,
                         ProgressMeter* progress) {
-  // A file-size limit must surface as a failed write, not kill the process (as in convert).
-  std::signal(SIGXFSZ, SIG_IGN);
-  install_interrupt_cleanup();
   AtomicFileOptions options;
   options.overwrite = overwrite;
   AtomicFileSink sink(output_path, options);

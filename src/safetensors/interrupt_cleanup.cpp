@@ -1,6 +1,6 @@
-// interrupt_cleanup.cpp — unlinks live `.partial` files when SIGINT/SIGTERM arrives. The
-// handler may only use async-signal-safe calls, so the paths live in a fixed table of
-// char arrays (no allocation), each guarded by a lock-free atomic "in use" flag.
+// interrupt_cleanup.cpp — unlinks live `.partial` and lock files when a signal ends the
+// process. The handler may only use async-signal-safe calls, so the paths live in a fixed
+// table of char arrays (no allocation), each guarded by a lock-free atomic "in use" flag.
 #include "safetensors/byte_sink.hpp"
 #include "safetensors/interrupt_cleanup.hpp"
 
@@ -13,7 +13,8 @@
 namespace qfp8 {
 namespace {
 
-constexpr std::size_t kMaxLiveSinks = 16;  // a conversion has one output; tests a few
+constexpr std::size_t kMaxLiveSinks = 16;  // a sink has a lock file and at most one
+                                           // `.partial`; a conversion has one sink
 constexpr std::size_t kMaxPathBytes = 4096;  // PATH_MAX on Linux, NUL included
 
 struct Slot {
@@ -86,17 +87,47 @@ void unregister_temp_path(const std::string& path) noexcept {
 
 }  // namespace detail
 
+namespace {
+
+// Every signal whose default action ends the process and that a handler can catch: the
+// ones a user or the system sends (terminal hang-up, Ctrl-C, Ctrl-\, kill, timers, CPU
+// limits) and the crashes (abort, a bad access or instruction). Not SIGKILL/SIGSTOP (cannot
+// be caught), SIGPIPE/SIGXFSZ (main ignores them: they become EPIPE/EFBIG errors), SIGBUS
+// (its own handler below). The real-time signals are added at run time (SIGRTMIN is not a
+// constant).
+constexpr int kEndingSignals[] = {SIGHUP,  SIGINT,    SIGQUIT,  SIGTERM,   SIGUSR1,
+                                  SIGUSR2, SIGALRM,   SIGXCPU,  SIGVTALRM, SIGPROF,
+                                  SIGPOLL, SIGPWR,    SIGSTKFLT, SIGSYS,   SIGTRAP,
+                                  SIGABRT, SIGSEGV,   SIGILL,   SIGFPE};
+
+// Installs `handler` for `signal_number` unless the process started with the signal
+// ignored: `nohup` (SIGHUP) and `cmd &` in a script (SIGINT, SIGQUIT) mean "do not die of
+// it", and the conversion must then go on.
+void catch_unless_ignored(int signal_number, void (*handler)(int), const sigset_t& mask) {
+  struct sigaction previous {};
+  if (::sigaction(signal_number, nullptr, &previous) != 0) return;
+  if (previous.sa_handler == SIG_IGN) return;
+  struct sigaction action {};
+  action.sa_handler = handler;
+  action.sa_mask = mask;
+  ::sigaction(signal_number, &action, nullptr);
+}
+
+}  // namespace
+
 void install_interrupt_cleanup() {
   static std::once_flag installed;
   std::call_once(installed, [] {
-    struct sigaction action {};
-    action.sa_handler = unlink_temp_files_and_die;
-    sigemptyset(&action.sa_mask);
-    // Either signal blocks the other while the handler runs, so files are unlinked once.
-    sigaddset(&action.sa_mask, SIGINT);
-    sigaddset(&action.sa_mask, SIGTERM);
-    ::sigaction(SIGINT, &action, nullptr);
-    ::sigaction(SIGTERM, &action, nullptr);
+    // Every signal stays blocked while a handler runs, so the files are unlinked once and a
+    // second signal cannot interrupt the cleanup.
+    sigset_t mask;
+    sigfillset(&mask);
+    for (const int signal_number : kEndingSignals) {
+      catch_unless_ignored(signal_number, unlink_temp_files_and_die, mask);
+    }
+    for (int signal_number = SIGRTMIN; signal_number <= SIGRTMAX; ++signal_number) {
+      catch_unless_ignored(signal_number, unlink_temp_files_and_die, mask);
+    }
     struct sigaction fault {};
     fault.sa_handler = report_input_fault_and_exit;
     sigemptyset(&fault.sa_mask);
