@@ -52,6 +52,14 @@ namespace detail {
   ::_exit(127);
 }
 
+/// A child the test no longer waits for properly: killed and reaped, never left a zombie.
+inline void kill_and_reap(pid_t pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+}
+
 }  // namespace detail
 
 /// Runs argv (no shell) for at most `timeout_s` seconds and waits for it.
@@ -90,13 +98,7 @@ class RunningChild {
   }
   RunningChild(const RunningChild&) = delete;
   RunningChild& operator=(const RunningChild&) = delete;
-  ~RunningChild() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
-  }
+  ~RunningChild() { detail::kill_and_reap(pid_); }
 
   void signal(int number) const { ::kill(pid_, number); }
 
@@ -163,11 +165,7 @@ class StalledChild {
   StalledChild(const StalledChild&) = delete;
   StalledChild& operator=(const StalledChild&) = delete;
   ~StalledChild() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
+    detail::kill_and_reap(pid_);
     close_pipe();
   }
 

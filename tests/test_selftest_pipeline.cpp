@@ -3,7 +3,6 @@
 // corrupts one code, and leaves nothing behind in $TMPDIR; `selftest --device cpu` runs it.
 #include <catch2/catch.hpp>
 
-#include <dirent.h>
 #include <stdlib.h>
 
 #include <string>
@@ -13,6 +12,7 @@
 #include "convert/backend_cpu.hpp"
 #include "support/child_process.hpp"
 #include "support/convert_checks.hpp"
+#include "test_limits_child.hpp"
 
 using namespace qfp8::test;
 
@@ -49,18 +49,6 @@ class CorruptingBackend final : public qfp8::QuantizeBackend {
   std::unique_ptr<qfp8::QuantizeBackend> inner_ = qfp8::make_cpu_backend(2u);
 };
 
-std::vector<std::string> entries_of(const std::string& dir) {
-  std::vector<std::string> names;
-  if (DIR* handle = ::opendir(dir.c_str())) {
-    while (const dirent* entry = ::readdir(handle)) {
-      const std::string name = entry->d_name;
-      if (name != "." && name != "..") names.push_back(name);
-    }
-    ::closedir(handle);
-  }
-  return names;
-}
-
 }  // namespace
 
 TEST_CASE("selftest pipeline check passes for the CPU backend, fails for a corrupt one",
@@ -80,7 +68,7 @@ TEST_CASE("selftest pipeline check passes for the CPU backend, fails for a corru
   REQUIRE(bad.details.size() == 1);
   CHECK(bad.details[0].find("first difference at byte") != std::string::npos);
   ::unsetenv("TMPDIR");
-  CHECK(entries_of(tmp).empty());  // the synthetic checkpoint and its directory are gone
+  CHECK(names_in_directory(tmp).empty());  // the synthetic checkpoint and its directory are gone
 }
 
 TEST_CASE("selftest --device cpu runs the pipeline check and passes", "[selftest][cli]") {
