@@ -11,6 +11,7 @@
 #include "core/error.hpp"
 #include "core/sort_by_index.hpp"
 #include "core/text_format.hpp"
+#include "safetensors/file_sniff.hpp"
 #include "safetensors/header_json.hpp"
 
 namespace qfp8 {
@@ -170,6 +171,13 @@ uint64_t validate_tiling(const std::vector<TensorInfo>& tensors, const std::stri
   return expected_begin;
 }
 
+// ": the file looks like a GGUF file ..." when an implausible header length comes from a
+// file of another kind, else nothing.
+std::string looks_like(const uint8_t* bytes, uint64_t size) {
+  const std::string kind = describe_file_start(bytes, size);
+  return kind.empty() ? kind : ": the file looks like " + kind;
+}
+
 void fill_numel(std::vector<TensorInfo>& tensors) {
   for (auto& tensor : tensors) {
     tensor.numel = 1;
@@ -223,12 +231,12 @@ Header parse_file_image(const uint8_t* bytes, uint64_t size, const std::string& 
   if (header_size > kMaxHeaderSize) {
     throw Error(ErrorCode::HeaderTooLarge, file_label, "",
                 "header length " + std::to_string(header_size) + " exceeds the limit of " +
-                    std::to_string(kMaxHeaderSize) + " bytes");
+                    std::to_string(kMaxHeaderSize) + " bytes" + looks_like(bytes, size));
   }
   if (header_size > size - 8) {
     throw Error(ErrorCode::InvalidHeaderLength, file_label, "",
                 "header length " + std::to_string(header_size) + " runs past the end of the " +
-                    std::to_string(size) + "-byte file");
+                    std::to_string(size) + "-byte file" + looks_like(bytes, size));
   }
   const std::string_view header_json(reinterpret_cast<const char*>(bytes + 8), header_size);
   return parse_header(header_json, size - 8 - header_size, file_label);
