@@ -23,6 +23,7 @@ cmake -S bench -B build/bench -DCMAKE_BUILD_TYPE=Release > /dev/null
 cmake --build build/bench -j2 2>&1 | grep -v '^\[ *[0-9]*%\] Building' || exit 1
 build/bench/bench_cpu_quantize 16 > /dev/null
 build/bench/bench_staging_reader 64 2 > /dev/null
+build/bench/bench_tiny_tensors 20000 > /dev/null
 echo "test.sh: bench/ micro-benchmarks build and pass their checks"
 
 if [ "${1:-}" = "--sanitizers" ]; then

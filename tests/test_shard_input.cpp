@@ -280,6 +280,56 @@ TEST_CASE("shard index parsing checks its structure", "[shards]") {
   CHECK(is_plain_file_name("diffusion_pytorch_model-00001-of-00009.safetensors"));
 }
 
+// The error parse_shard_index throws for `text`.
+Error shard_index_error(const std::string& text) {
+  try {
+    parse_shard_index(text, "i.json");
+  } catch (const Error& error) {
+    return error;
+  }
+  FAIL("accepted the index " << text);
+  throw;  // unreachable: FAIL throws
+}
+
+TEST_CASE("a name listed twice in the weight_map, or two weight_maps, is DuplicateKey",
+          "[shards]") {
+  const Error twice = shard_index_error(R"({"weight_map": {"a": "s1", "b": "s2", "a": "s2"}})");
+  CHECK(twice.code() == ErrorCode::DuplicateKey);
+  CHECK(twice.file() == "i.json");
+  CHECK(twice.tensor() == "a");
+  CHECK(twice.detail() == "cannot use the shard index: the tensor is listed twice in the weight_map");
+  const Error maps = shard_index_error(R"({"weight_map": {"a": "s1"}, "weight_map": {"b": "s2"}})");
+  CHECK(maps.code() == ErrorCode::DuplicateKey);
+  CHECK(maps.file() == "i.json");
+  CHECK(maps.detail() == "cannot use the shard index: \"weight_map\" appears twice");
+  // The same name in two objects is no duplicate; the index's own metadata is not used.
+  CHECK(parse_shard_index(R"({"metadata": {"a": 1, "a": 2}, "weight_map": {"a": "s1"}})", "i.json")
+            .weight_map.size() == 1);
+}
+
+TEST_CASE("the CLI refuses an index that lists a tensor twice, naming it (exit 2)", "[shards]") {
+  SyntheticModelOptions model;
+  model.blocks = 1;
+  const ShardMap shards = deal_into_shards(model, 2);
+  const std::string first = shards.begin()->second.front().name;
+  const nlohmann::json index = index_json(shards);
+  const std::string dir = write_sharded("listed-twice", shards, model, &index);
+  // nlohmann::json cannot write a duplicate: insert the second entry into the text.
+  std::string text = index.dump();
+  const std::string map_start = "\"weight_map\":{";
+  text.insert(text.find(map_start) + map_start.size(),
+              "\"" + first + "\":\"" + shards.rbegin()->first + "\",");
+  std::ofstream(dir + "/model.safetensors.index.json", std::ios::trunc) << text;
+  const std::string out = scratch_dir("shards") + "/listed-twice-out.safetensors";
+  remove_path(out);
+  const ChildResult run = run_binary({"convert", dir, out, "--device", "cpu", "-q"});
+  CHECK(run.exit_code == 2);
+  CHECK(run.err.find("model.safetensors.index.json") != std::string::npos);
+  CHECK(run.err.find("'" + first + "'") != std::string::npos);
+  CHECK(run.err.find("listed twice in the weight_map") != std::string::npos);
+  CHECK_FALSE(path_exists(out));
+}
+
 TEST_CASE("shards' __metadata__ is merged; the first shard wins a conflict", "[shards]") {
   SyntheticModelOptions model;
   model.blocks = 1;

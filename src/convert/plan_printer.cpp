@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -26,25 +27,34 @@ std::string mib_text(uint64_t bytes) {
 void print_plan(std::ostream& out, const Header& input, const ConversionPlan& plan) {
   out << "model: " << (plan.detected_model.empty() ? "generic" : plan.detected_model)
       << ", preset: " << preset_name(plan.applied_preset) << "\n";
-  std::unordered_map<std::string, const TensorInfo*> by_name;
-  for (const auto& tensor : input.tensors) by_name[tensor.name] = &tensor;
-  std::unordered_set<std::string> rounded_to_bf16;  // input names
+  // Views of the input's names, and each line built whole before it is written: copied
+  // keys and a stream call per field were most of a million-tensor dry run.
+  std::unordered_map<std::string_view, const TensorInfo*> by_name;
+  by_name.reserve(input.tensors.size());
+  for (const auto& tensor : input.tensors) by_name.emplace(tensor.name, &tensor);
+  std::unordered_set<std::string_view> rounded_to_bf16;  // input names
   for (const auto& output : plan.outputs) {
     if (output.source == OutputSource::ConvertedToBf16) rounded_to_bf16.insert(output.source_name);
   }
+  std::string line;
   for (const auto& decision : plan.decisions) {
     const auto found = by_name.find(decision.name);
     if (found == by_name.end()) continue;
     const TensorInfo* tensor = found->second;
+    line = decision.quantize ? "quantize " : "keep     ";
     // Names come from the file: printable() keeps each plan line one line (no raw ESC/CR/LF).
-    out << (decision.quantize ? "quantize " : "keep     ") << printable(decision.name) << " "
-        << shape_text(tensor->shape) << " " << dtype_name(tensor->dtype);
-    if (decision.quantize) out << " -> F8_E4M3";
-    if (rounded_to_bf16.count(decision.name) != 0) out << " -> BF16";
+    line += printable(decision.name);
+    line += ' ';
+    line += shape_text(tensor->shape);
+    line += ' ';
+    line += dtype_name(tensor->dtype);
+    if (decision.quantize) line += " -> F8_E4M3";
+    if (rounded_to_bf16.count(decision.name) != 0) line += " -> BF16";
     if (!decision.output_name.empty() && decision.output_name != decision.name) {
-      out << " as " << printable(decision.output_name);
+      line += " as " + printable(decision.output_name);
     }
-    out << "  (" << printable(decision.reason) << ")\n";
+    line += "  (" + printable(decision.reason) + ")\n";
+    out.write(line.data(), static_cast<std::streamsize>(line.size()));
   }
   const uint64_t input_bytes = input.data_offset() + input.data_size;
   out << plan.decisions.size() << " tensors: " << plan.quantized_count << " quantized, "

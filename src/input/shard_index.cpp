@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/json_key_set.hpp"
 
 namespace qfp8 {
 namespace {
@@ -35,6 +36,66 @@ std::string read_text(const std::string& path) {
   return text;
 }
 
+// A SAX pass before the DOM parse, which would keep the last of two equal keys silently:
+// refuses a second "weight_map", and a tensor listed twice in one (the header reader
+// refuses duplicate keys the same way). Syntax errors are left to the DOM parse, whose
+// message users already get. Other objects (the index's metadata) are not used.
+class DuplicateCheck final : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  explicit DuplicateCheck(const std::string& label) : label_(label) {}
+
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override {
+    ++depth_;
+    if (depth_ == 2 && in_weight_map_) tensors_.clear();
+    return true;
+  }
+  bool end_object() override {
+    --depth_;
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    ++depth_;
+    return true;
+  }
+  bool end_array() override {
+    --depth_;
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+  // Depth 1: the index's own keys; depth 2 inside "weight_map": tensor names.
+  bool key(string_t& key) override {
+    if (depth_ == 1) {
+      in_weight_map_ = key == "weight_map";
+      if (in_weight_map_ && seen_weight_map_) {
+        throw Error(ErrorCode::DuplicateKey, label_, {},
+                    "cannot use the shard index: \"weight_map\" appears twice");
+      }
+      seen_weight_map_ = seen_weight_map_ || in_weight_map_;
+    } else if (depth_ == 2 && in_weight_map_ && !tensors_.insert(key)) {
+      throw Error(ErrorCode::DuplicateKey, label_, key,
+                  "cannot use the shard index: the tensor is listed twice in the weight_map");
+    }
+    return true;
+  }
+
+ private:
+  const std::string& label_;
+  int depth_ = 0;
+  bool in_weight_map_ = false;
+  bool seen_weight_map_ = false;
+  JsonKeySet tensors_;
+};
+
 }  // namespace
 
 std::vector<std::string> ShardIndex::shard_names() const {
@@ -51,6 +112,8 @@ bool is_plain_file_name(const std::string& name) {
 }
 
 ShardIndex parse_shard_index(const std::string& text, const std::string& label) {
+  DuplicateCheck duplicates(label);
+  nlohmann::json::sax_parse(text, &duplicates);
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(text);

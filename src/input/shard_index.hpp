@@ -18,9 +18,10 @@ struct ShardIndex {
   std::vector<std::string> shard_names() const;
 };
 
-/// Reads and checks `path`: valid JSON, an object with a "weight_map" object of string
-/// values, every shard name a plain file name (no '/', '\\' or ".."). Throws
-/// Error(OpenFailed/ReadFailed) when it cannot be read, and
+/// Reads and checks `path`: valid JSON, an object with one "weight_map" object of string
+/// values, no tensor listed twice, every shard name a plain file name (no '/', '\\' or
+/// ".."). Throws Error(OpenFailed/ReadFailed) when it cannot be read, Error(DuplicateKey)
+/// for a second "weight_map" or a tensor listed twice (naming it), and
 /// Error(InvalidHeaderDeserialization) naming the index (and the entry) otherwise.
 ShardIndex read_shard_index(const std::string& path);
 

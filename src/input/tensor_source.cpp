@@ -71,10 +71,21 @@ void require_shards_exist(const ShardIndex& index, const std::string& dir) {
 
 }  // namespace
 
+// One shard is its own merged table: header() is its header, and its reader's name index
+// answers (index_of). Copying a million-tensor table and indexing it a second time cost
+// more than planning it. A second shard starts the merge, with the first shard's tensors.
 void TensorSource::add_shard(const SafetensorsFile& file) {
-  const std::size_t shard_index = shards_.size();
   shards_.push_back(&file);
   total_bytes_ += file.file_size();
+  if (shards_.size() == 1) return;
+  if (shards_.size() == 2) merge(0);
+  merge(shards_.size() - 1);
+}
+
+void TensorSource::merge(std::size_t shard_index) {
+  const SafetensorsFile& file = *shards_[shard_index];
+  header_.tensors.reserve(header_.tensors.size() + file.header().tensors.size());
+  tensor_index_.reserve(header_.tensors.capacity());
   for (const auto& tensor : file.header().tensors) {
     const auto [found, inserted] = tensor_index_.emplace(tensor.name, header_.tensors.size());
     if (!inserted) {
@@ -97,6 +108,7 @@ void TensorSource::add_shard(const SafetensorsFile& file) {
 }
 
 void TensorSource::finish_merge() {
+  if (shards_.size() == 1) return;
   for (const auto* shard : shards_) header_.data_size += shard->header().data_size;
   // data_offset() + data_size == total_bytes(), as for one file (inputs are sized by it).
   header_.header_size = total_bytes_ - 8 - header_.data_size;
@@ -106,7 +118,6 @@ TensorSource TensorSource::borrow(const SafetensorsFile& file) {
   TensorSource source;
   source.label_ = file.path();
   source.add_shard(file);
-  source.header_ = file.header();
   return source;
 }
 
@@ -188,7 +199,6 @@ TensorSource TensorSource::open(const std::string& path) {
     // One file (or a path that fails to open: SafetensorsFile reports it as before).
     source.owned_.push_back(std::make_unique<SafetensorsFile>(path));
     source.add_shard(*source.owned_.back());
-    source.header_ = source.owned_.back()->header();
     return source;
   }
   const ShardSelection selection =
@@ -204,17 +214,28 @@ TensorSource TensorSource::open(const std::string& path) {
   return source;
 }
 
+std::optional<std::size_t> TensorSource::index_of(const std::string& name) const {
+  if (shards_.size() == 1) {
+    const TensorInfo* found = shards_.front()->find(name);
+    if (found == nullptr) return std::nullopt;
+    return static_cast<std::size_t>(found - shards_.front()->header().tensors.data());
+  }
+  const auto found = tensor_index_.find(name);
+  if (found == tensor_index_.end()) return std::nullopt;
+  return found->second;
+}
+
 std::size_t TensorSource::shard_of(const TensorInfo& tensor) const {
-  const auto found = tensor_index_.find(tensor.name);
-  if (found == tensor_index_.end()) {
+  const auto index = index_of(tensor.name);
+  if (!index) {
     throw Error(ErrorCode::InvalidPlan, label_, tensor.name, "cannot find the tensor in the input");
   }
-  return tensor_shard_[found->second];
+  return shards_.size() == 1 ? 0 : tensor_shard_[*index];
 }
 
 const TensorInfo* TensorSource::find(const std::string& name) const {
-  const auto found = tensor_index_.find(name);
-  return found == tensor_index_.end() ? nullptr : &header_.tensors[found->second];
+  const auto index = index_of(name);
+  return index ? &header().tensors[*index] : nullptr;
 }
 
 }  // namespace qfp8

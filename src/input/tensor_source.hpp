@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -34,7 +35,9 @@ class TensorSource {
   /// The merged table: the single file's header unchanged, or all shards' tensors (shard
   /// by shard, each in file order), the union of their `__metadata__` (first shard wins a
   /// conflict, with a warning), and header_size/data_size summing to total_bytes().
-  const Header& header() const { return header_; }
+  const Header& header() const {
+    return shards_.size() == 1 ? shards_.front()->header() : header_;
+  }
   /// Bytes of all input files together.
   uint64_t total_bytes() const { return total_bytes_; }
 
@@ -57,12 +60,14 @@ class TensorSource {
  private:
   TensorSource() = default;
   void add_shard(const SafetensorsFile& file);
+  void merge(std::size_t shard_index);
   void finish_merge();
+  std::optional<std::size_t> index_of(const std::string& name) const;
 
   std::string label_;
   std::vector<std::unique_ptr<SafetensorsFile>> owned_;
   std::vector<const SafetensorsFile*> shards_;
-  Header header_;
+  Header header_;  // the merged table, with two shards or more
   uint64_t total_bytes_ = 0;
   std::unordered_map<std::string, std::size_t> tensor_index_;  // name -> header_.tensors
   std::vector<std::size_t> tensor_shard_;                      // per header_.tensors entry

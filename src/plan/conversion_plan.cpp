@@ -7,6 +7,8 @@
 #include <map>
 #include <optional>
 #include <regex>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -150,16 +152,34 @@ void check_not_quantized(const Header& input, const std::string& file_label) {
   }
 }
 
+/// The legacy layout adds a `scaled_fp8` marker: refuses an output that already has one,
+/// naming the byte-wise first.
+void check_no_legacy_marker(const std::vector<TensorDecision>& decisions,
+                            const std::string& file_label) {
+  const std::string* first = nullptr;
+  for (const auto& decision : decisions) {
+    if (is_legacy_marker_name(decision.output_name) &&
+        (first == nullptr || decision.output_name < *first)) {
+      first = &decision.output_name;
+    }
+  }
+  if (first == nullptr) return;
+  throw Error(ErrorCode::NameClash, file_label, *first,
+              "cannot write the legacy layout: the output already has '" + *first + "'");
+}
+
 /// Output names must be unique: two input names may not rename to one, and the names a
-/// quantized layer adds (in the chosen layout) must not be output names already.
+/// quantized layer adds (in the chosen layout) must not be output names already. Hashed
+/// views of the decisions' names: a sorted map of copies cost ~1 us per tensor.
 void check_name_clashes(const std::vector<TensorDecision>& decisions, const PlanOptions& options,
                         const std::string& file_label) {
-  std::map<std::string, std::string> input_of;  // output name -> input name
+  std::unordered_map<std::string_view, const std::string*> input_of;  // output -> input name
+  input_of.reserve(decisions.size());
   for (const auto& decision : decisions) {
-    const auto [it, inserted] = input_of.emplace(decision.output_name, decision.name);
+    const auto [it, inserted] = input_of.emplace(decision.output_name, &decision.name);
     if (!inserted) {
       throw Error(ErrorCode::NameClash, file_label, decision.output_name,
-                  "cannot rename '" + it->second + "' and '" + decision.name +
+                  "cannot rename '" + *it->second + "' and '" + decision.name +
                       "': both would be named '" + decision.output_name + "'");
     }
   }
@@ -175,13 +195,7 @@ void check_name_clashes(const std::vector<TensorDecision>& decisions, const Plan
       }
     }
   }
-  if (options.layout == OutputLayout::Legacy) {
-    for (const auto& entry : input_of) {
-      if (!is_legacy_marker_name(entry.first)) continue;
-      throw Error(ErrorCode::NameClash, file_label, entry.first,
-                  "cannot write the legacy layout: the output already has '" + entry.first + "'");
-    }
-  }
+  if (options.layout == OutputLayout::Legacy) check_no_legacy_marker(decisions, file_label);
 }
 
 /// A --strip-prefix that matches nothing is most likely a typo, but harmless: warn.
@@ -200,13 +214,28 @@ Preset resolve_preset(Preset requested, const Header& input) {
   return is_qwen_image(input) ? Preset::QwenImage : Preset::None;
 }
 
-/// Decisions on the input names (presets and regexes see them); output names from `rewrite`.
-std::vector<TensorDecision> decide_all(const Header& input, const QuantizePredicate& predicate,
+/// The input tensors in byte-wise name order (the decisions' order).
+std::vector<const TensorInfo*> by_name(const Header& input) {
+  std::vector<const TensorInfo*> sources;
+  sources.reserve(input.tensors.size());
+  for (const auto& tensor : input.tensors) sources.push_back(&tensor);
+  const auto less = [](const TensorInfo* a, const TensorInfo* b) { return a->name < b->name; };
+  if (!std::is_sorted(sources.begin(), sources.end(), less)) {
+    std::sort(sources.begin(), sources.end(), less);
+  }
+  return sources;
+}
+
+/// Decisions on the input names (presets and regexes see them), in the order of `sources`;
+/// output names from `rewrite`.
+std::vector<TensorDecision> decide_all(const std::vector<const TensorInfo*>& sources,
+                                       const QuantizePredicate& predicate,
                                        const PlanOptions& options) {
   const NameRewrite rewrite{options.strip_prefix, options.add_prefix};
   std::vector<TensorDecision> decisions;
-  decisions.reserve(input.tensors.size());
-  for (const auto& tensor : input.tensors) {
+  decisions.reserve(sources.size());
+  for (const TensorInfo* source : sources) {
+    const TensorInfo& tensor = *source;
     TensorDecision decision = predicate.decide(tensor);
     decision.output_name = rewrite.rename(tensor.name);
     if (!decision.quantize && options.keep_as_bf16 &&
@@ -215,9 +244,16 @@ std::vector<TensorDecision> decide_all(const Header& input, const QuantizePredic
     }
     decisions.push_back(std::move(decision));
   }
-  std::sort(decisions.begin(), decisions.end(),
-            [](const TensorDecision& a, const TensorDecision& b) { return a.name < b.name; });
   return decisions;
+}
+
+/// The outputs' plans in the layout's (= write) order.
+std::vector<OutputTensorPlan> in_layout_order(std::vector<PlannedOutput> outputs,
+                                              const SafetensorsLayout& layout) {
+  std::vector<OutputTensorPlan> plans;
+  plans.reserve(outputs.size());
+  for (const std::size_t i : layout.planned_order()) plans.push_back(std::move(outputs[i].plan));
+  return plans;
 }
 
 }  // namespace
@@ -260,7 +296,8 @@ ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& opti
   const QuantizePredicate predicate(options, applied);  // bad regexes fail first: usage
   check_not_quantized(input, file_label);
   warn_unused_strip(input, {options.strip_prefix, options.add_prefix}, file_label);
-  std::vector<TensorDecision> decisions = decide_all(input, predicate, options);
+  const std::vector<const TensorInfo*> sources = by_name(input);
+  std::vector<TensorDecision> decisions = decide_all(sources, predicate, options);
   check_name_clashes(decisions, options, file_label);
 
   // Layer names come from the OUTPUT names: metadata and tensors share one prefix (spec §2).
@@ -274,17 +311,12 @@ ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& opti
         quantization_metadata_json(quantized_names, options.full_precision_mm);
   }
 
-  auto outputs = plan_output_tensors(input, decisions, options);
+  auto outputs = plan_output_tensors(sources, decisions, options);
   std::vector<PlannedTensor> planned;
   planned.reserve(outputs.size());
-  for (const auto& output : outputs) planned.push_back(output.tensor);
+  for (auto& output : outputs) planned.push_back(std::move(output.tensor));
   ConversionPlan plan(SafetensorsLayout(std::move(planned), metadata, input.has_metadata));
-
-  std::map<std::string, std::size_t> by_name;
-  for (std::size_t i = 0; i < outputs.size(); ++i) by_name[outputs[i].plan.name] = i;
-  for (const auto& tensor : plan.layout.tensors()) {
-    plan.outputs.push_back(std::move(outputs[by_name.at(tensor.name)].plan));
-  }
+  plan.outputs = in_layout_order(std::move(outputs), plan.layout);
   plan.detected_model = is_qwen_image(input) ? "qwen-image" : "";
   plan.applied_preset = applied;
   plan.decisions = std::move(decisions);

@@ -1,7 +1,6 @@
 // output_tensors.cpp — per-layer output tensors of the comfy and legacy layouts (spec §2).
 #include "plan/output_tensors.hpp"
 
-#include <unordered_map>
 
 #include "plan/comfy_metadata.hpp"
 #include "plan/legacy_layout.hpp"
@@ -67,16 +66,15 @@ std::vector<std::string> companion_suffixes(OutputLayout layout) {
   return {kWeightScaleSuffix, kInputScaleSuffix, kComfyQuantSuffix};
 }
 
-std::vector<PlannedOutput> plan_output_tensors(const Header& input,
+std::vector<PlannedOutput> plan_output_tensors(const std::vector<const TensorInfo*>& sources,
                                                const std::vector<TensorDecision>& decisions,
                                                const PlanOptions& options) {
   std::vector<PlannedOutput> outputs;
-  // Header::find is a linear search; checkpoints have thousands of tensors.
-  std::unordered_map<std::string, const TensorInfo*> by_name;
-  for (const auto& tensor : input.tensors) by_name[tensor.name] = &tensor;
+  outputs.reserve(decisions.size());
   bool any_quantized = false;
-  for (const auto& decision : decisions) {
-    const TensorInfo& tensor = *by_name.at(decision.name);
+  for (std::size_t i = 0; i < decisions.size(); ++i) {
+    const TensorDecision& decision = decisions[i];
+    const TensorInfo& tensor = *sources[i];
     if (decision.quantize) {
       add_layer(tensor, decision.output_name, options, outputs);
       any_quantized = true;

@@ -18,9 +18,10 @@ struct PlannedOutput {
 /// The suffixes a quantized layer adds in `layout`: names the input must not hold already.
 std::vector<std::string> companion_suffixes(OutputLayout layout);
 
-/// The output tensors (unordered) for `decisions`, whose output names are already set;
-/// with `Legacy` and at least one quantized layer, the `scaled_fp8` marker too.
-std::vector<PlannedOutput> plan_output_tensors(const Header& input,
+/// The output tensors (unordered) for `decisions`, whose output names are already set and
+/// whose input tensors are `sources` (same order); with `Legacy` and at least one quantized
+/// layer, the `scaled_fp8` marker too.
+std::vector<PlannedOutput> plan_output_tensors(const std::vector<const TensorInfo*>& sources,
                                                const std::vector<TensorDecision>& decisions,
                                                const PlanOptions& options);
 

@@ -30,15 +30,20 @@ class SafetensorsLayout {
 
   /// Tensors in layout (= write) order, with begin/end/numel filled in.
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
+  /// For each of tensors(), its index in the vector the layout was made from.
+  const std::vector<std::size_t>& planned_order() const { return planned_order_; }
   /// The 8-byte little-endian length followed by the padded JSON header.
   const std::string& header_bytes() const { return header_bytes_; }
   uint64_t data_size() const { return data_size_; }
   uint64_t file_size() const { return header_bytes_.size() + data_size_; }
-  /// Index into tensors(), or throws InvalidPlan for an unknown name.
+  /// Index into tensors(), or throws InvalidPlan for an unknown name. O(dtypes * log n):
+  /// a binary search in each run of one dtype, which the layout order keeps name-sorted.
   std::size_t index_of(const std::string& name) const;
 
  private:
   std::vector<TensorInfo> tensors_;
+  std::vector<std::size_t> planned_order_;
+  std::vector<std::size_t> dtype_run_starts_;  // first index of each run of one dtype
   std::string header_bytes_;
   uint64_t data_size_ = 0;
 };

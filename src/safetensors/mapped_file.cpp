@@ -95,8 +95,10 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   return *this;
 }
 
+// An empty range touches no page: no system call (a file of a million 0-byte tensors
+// would make two per tensor).
 void MappedFile::prefetch(uint64_t offset, uint64_t length) const {
-  if (data_ == nullptr || offset >= size_) return;
+  if (data_ == nullptr || offset >= size_ || length == 0) return;
   const uint64_t start = round_down(offset, page_size());
   const uint64_t end = length > size_ - offset ? size_ : offset + length;
   ::madvise(const_cast<uint8_t*>(data_) + start, end - start, MADV_WILLNEED);
@@ -115,7 +117,7 @@ void MappedFile::release(uint64_t offset, uint64_t length) const {
 }
 
 void MappedFile::release_around(uint64_t offset, uint64_t length) const {
-  if (data_ == nullptr || offset >= size_) return;
+  if (data_ == nullptr || offset >= size_ || length == 0) return;
   const uint64_t granule = fault_granule();
   const uint64_t mapped_end = round_up(size_, page_size());
   const uint64_t start = round_down(offset, granule);

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "safetensors/mapped_file.hpp"
@@ -40,7 +41,9 @@ class SafetensorsFile {
  private:
   MappedFile file_;
   Header header_;
-  std::unordered_map<std::string, std::size_t> index_;
+  // Views of header_'s names (never changed after construction; a move keeps the
+  // vector's buffer): no second copy of every name.
+  std::unordered_map<std::string_view, std::size_t> index_;
 };
 
 }  // namespace qfp8
