@@ -129,7 +129,7 @@ class OneCpuCgroup {
 
 }  // namespace
 
-TEST_CASE("--threads beyond 256 is a usage error for convert, verify and dequantize",
+TEST_CASE("threads: --threads beyond 256 is a usage error for convert, verify and dequantize",
           "[threads][cli]") {
   const std::string dir = qfp8::test::scratch_dir("threads_bound");
   const std::string model = make_model(dir);
