@@ -37,6 +37,15 @@ struct BoundedResult {
 
 namespace detail {
 
+/// Replaces the (forked) process with argv[0]; exit 127 when that fails, as a shell does.
+[[noreturn]] inline void exec_argv(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  ::execv(args[0], args.data());
+  ::_exit(127);
+}
+
 [[noreturn]] inline void exec_child(const std::vector<std::string>& argv, const std::string& out,
                                     const std::string& err, unsigned timeout_s) {
   const int out_fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -45,11 +54,7 @@ namespace detail {
   ::dup2(out_fd, 1);
   ::dup2(err_fd, 2);
   if (timeout_s > 0) ::alarm(timeout_s);
-  std::vector<char*> args;
-  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  ::execv(args[0], args.data());
-  ::_exit(127);
+  exec_argv(argv);
 }
 
 /// A child the test no longer waits for properly: killed and reaped, never left a zombie.
@@ -222,11 +227,7 @@ class StalledChild {
     const rlimit no_core{0, 0};
     ::setrlimit(RLIMIT_CORE, &no_core);
     if (timeout_s > 0) ::alarm(timeout_s);
-    std::vector<char*> args;
-    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
+    detail::exec_argv(argv);
   }
 
   bool read_some(std::chrono::steady_clock::time_point deadline) {
