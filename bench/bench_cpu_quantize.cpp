@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "convert/backend_cpu.hpp"
-#include "convert/quantize_reference.hpp"
+#include "backends/cpu/backend_cpu.hpp"
+#include "core/quantize_reference.hpp"
 #include "core/fp8_e4m3fn.hpp"
 
 namespace {

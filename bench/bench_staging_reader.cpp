@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "convert/staging_reader.hpp"
+#include "backends/cuda/staging_reader.hpp"
 #include "safetensors/mapped_file.hpp"
 
 namespace {

@@ -16,7 +16,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "convert/backend_cpu.hpp"
+#include "backends/cpu/backend_cpu.hpp"
 #include "convert/pipeline.hpp"
 #include "core/error.hpp"
 #include "plan/conversion_plan.hpp"

@@ -1,11 +1,11 @@
 // absmax_kernel.cu — absmax as an integer max of magnitude bits (spec §3 step 1). The max
 // is order-independent, so any grid, block count or GPU gives the CPU reference's result.
 // Memory-bound: 2 bytes read per BF16 element, so the body uses 16-byte loads.
-#include "absmax_kernel.cuh"
+#include "kernels/absmax_kernel.cuh"
 
-#include "cuda_check.cuh"
-#include "element_traits.cuh"
-#include "launch_config.cuh"
+#include "kernels/cuda_check.hpp"
+#include "kernels/element_traits.cuh"
+#include "kernels/launch_config.cuh"
 
 namespace qfp8 {
 namespace {

@@ -2,11 +2,11 @@
 // scale and rounded by quantize_e4m3fn() from core/fp8_e4m3fn.hpp, the very function the
 // CPU runs (software cast on every architecture; built with IEEE division, see docs/numerics.md).
 // 3 bytes of traffic per BF16 element (2 read, 1 written): 16-byte loads, 8-byte stores.
-#include "quantize_kernel.cuh"
+#include "kernels/quantize_kernel.cuh"
 
-#include "cuda_check.cuh"
-#include "element_traits.cuh"
-#include "launch_config.cuh"
+#include "kernels/cuda_check.hpp"
+#include "kernels/element_traits.cuh"
+#include "kernels/launch_config.cuh"
 
 namespace qfp8 {
 namespace {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # device-kit.sh — packs what scripts/gpu-checks.sh needs on a GPU machine that has the CUDA
 # toolkit but none of our -dev packages and no network: the binaries of the `ci` preset
-# (CUDA backend for sm_75..sm_90 + PTX, Release, tests), the standalone kernel benchmark
-# and staging-reader benchmark,
+# (CUDA backend for sm_75..sm_90 + PTX, Release, tests, the kernel benchmark and the
+# staging-reader benchmark),
 # the shared libraries they link that a bare CUDA image lacks (spdlog, fmt), and GNU time
 # for bench/run_benchmarks.sh. Build here, carry `build/device-kit` (~30 MB) with the call.
 #
@@ -15,16 +15,12 @@ command -v nvcc >/dev/null || { echo "device-kit: nvcc not found" >&2; exit 1; }
 bash scripts/install-deps.sh
 cmake --preset ci > /dev/null
 cmake --build --preset ci 2>&1 | grep -v '^\[ *[0-9]*%\] Building' || exit 1
-cmake -S bench/cuda -B build/bench-cuda -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build build/bench-cuda -j2 2>&1 | grep -v '^\[ *[0-9]*%\] Building' || exit 1
-cmake -S bench -B build/bench -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build build/bench -j2 2>&1 | grep -v '^\[ *[0-9]*%\] Building' || exit 1
 
 kit=build/device-kit
 rm -rf "$kit"
 mkdir -p "$kit/lib"
-cp build/ci/src/qfp8-cuda build/ci/tests/qfp8_cuda_tests build/bench-cuda/bench_cuda_kernels \
-   build/bench/bench_staging_reader "$kit/"
+cp build/ci/src/qfp8-cuda build/ci/tests/qfp8_cuda_tests build/ci/bench/bench_cuda_kernels \
+   build/ci/bench/bench_staging_reader "$kit/"
 cp /usr/bin/time "$kit/time"
 # The libraries the binaries resolve outside glibc, libstdc++ and the CUDA driver.
 for binary in "$kit/qfp8-cuda" "$kit/qfp8_cuda_tests"; do

@@ -17,15 +17,6 @@ fi
 export PATH="$PATH:/usr/local/cuda/bin"
 cmake --workflow --preset "$preset" 2>&1 | grep -v '^\[ *[0-9]*%\] Building' || exit 1
 
-# The CPU micro-benchmarks (bench/): built and run small, so that they keep compiling and
-# their own checks (output against the reference, staged bytes against the source) pass.
-cmake -S bench -B build/bench -DCMAKE_BUILD_TYPE=Release > /dev/null
-cmake --build build/bench -j2 2>&1 | grep -v '^\[ *[0-9]*%\] Building' || exit 1
-build/bench/bench_cpu_quantize 16 > /dev/null
-build/bench/bench_staging_reader 64 2 > /dev/null
-build/bench/bench_tiny_tensors 20000 > /dev/null
-echo "test.sh: bench/ micro-benchmarks build and pass their checks"
-
 if [ "${1:-}" = "--sanitizers" ]; then
   cmake --workflow --preset sanitizers 2>&1 | grep -v '^\[ *[0-9]*%\] Building' || exit 1
 fi

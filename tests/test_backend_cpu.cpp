@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "convert/backend_cpu.hpp"
-#include "convert/cpu_backend_options.hpp"
-#include "convert/quantize_reference.hpp"
+#include "backends/cpu/backend_cpu.hpp"
+#include "backends/cpu/cpu_backend_options.hpp"
+#include "core/quantize_reference.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
 #include "test_numerics_oracle.hpp"

@@ -7,8 +7,8 @@
 #include <cstring>
 #include <vector>
 
-#include "convert/backend_select.hpp"
-#include "convert/cpu_cast.hpp"
+#include "backends/backend_select.hpp"
+#include "backends/cpu/cpu_cast.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
 #include "test_numerics_oracle.hpp"

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "convert/backend_cpu.hpp"
+#include "backends/cpu/backend_cpu.hpp"
 #include "convert/pipeline.hpp"
 #include "plan/conversion_plan.hpp"
 #include "safetensors/reader.hpp"

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "convert/pipeline.hpp"
-#include "convert/progress.hpp"
+#include "cli/progress.hpp"
 #include "core/error.hpp"
 #include "plan/conversion_plan.hpp"
 #include "safetensors/reader.hpp"

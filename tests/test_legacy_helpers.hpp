@@ -9,7 +9,7 @@
 #include <cstring>
 #include <string>
 
-#include "convert/backend_cpu.hpp"
+#include "backends/cpu/backend_cpu.hpp"
 #include "convert/pipeline.hpp"
 #include "core/fp8_e4m3fn.hpp"
 #include "plan/conversion_plan.hpp"

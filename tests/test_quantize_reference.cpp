@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "convert/quantize_reference.hpp"
+#include "core/quantize_reference.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
 #include "test_numerics_oracle.hpp"

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "cli/selftest_pipeline.hpp"
-#include "convert/backend_cpu.hpp"
+#include "selftest/pipeline_check.hpp"
+#include "backends/cpu/backend_cpu.hpp"
 #include "support/child_process.hpp"
 #include "support/convert_checks.hpp"
 #include "test_limits_child.hpp"
@@ -56,13 +56,13 @@ TEST_CASE("selftest pipeline check passes for the CPU backend, fails for a corru
   const std::string tmp = scratch_dir("selftest_pipeline_tmp");
   ::setenv("TMPDIR", tmp.c_str(), 1);
   auto cpu = qfp8::make_cpu_backend(3u);
-  const qfp8::SelftestCheck good = qfp8::cli::compare_pipeline(*cpu, "");
+  const qfp8::selftest::SelftestCheck good = qfp8::selftest::compare_pipeline(*cpu, "");
   INFO(good.summary);
   CHECK(good.passed);
   CHECK(good.summary.find("identical") != std::string::npos);
 
   CorruptingBackend corrupting;
-  const qfp8::SelftestCheck bad = qfp8::cli::compare_pipeline(corrupting, " (corrupt)");
+  const qfp8::selftest::SelftestCheck bad = qfp8::selftest::compare_pipeline(corrupting, " (corrupt)");
   CHECK_FALSE(bad.passed);
   CHECK(bad.name == "pipeline (corrupt)");
   REQUIRE(bad.details.size() == 1);

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "convert/backend_cpu.hpp"
+#include "backends/cpu/backend_cpu.hpp"
 #include "convert/pipeline.hpp"
 #include "core/error.hpp"
 #include "input/shard_index.hpp"

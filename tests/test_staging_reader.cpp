@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "convert/staging_reader.hpp"
+#include "backends/cuda/staging_reader.hpp"
 #include "core/error.hpp"
 #include "support/forked_check.hpp"
 #include "support/refused_threads.hpp"

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/batch_table.hpp"
 #include "convert/batch.hpp"
 #include "core/text_format.hpp"
 #include "support/convert_checks.hpp"
@@ -225,7 +226,7 @@ TEST_CASE("batch table: crafted paths and messages stay one row each", "[text][b
   converted.item = {"ok.safetensors", "out/" + kHostile};
   converted.ok = true;
   std::ostringstream out;
-  print_batch_table(out, {failed, converted});
+  cli::print_batch_table(out, {failed, converted});
   require_clean_lines(out.str(), {"input", "in" + kShown, "ok.safetensors", "1 of 2 converted"});
   CHECK(out.str().find("tensor '" + kWeightShown + "': contains Inf or NaN\n") !=
         std::string::npos);

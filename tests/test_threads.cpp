@@ -15,7 +15,7 @@
 #include <thread>
 #include <vector>
 
-#include "convert/cpu_thread_pool.hpp"
+#include "backends/cpu/cpu_thread_pool.hpp"
 #include "core/cpu_count.hpp"
 #include "core/thread_start.hpp"
 #include "support/forked_check.hpp"

@@ -9,13 +9,13 @@
 #include <random>
 #include <vector>
 
-#include "absmax_kernel.cuh"
-#include "convert/quantize_reference.hpp"
+#include "kernels/absmax_kernel.cuh"
+#include "core/quantize_reference.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
-#include "cuda_check.cuh"
-#include "cuda_resources.cuh"
-#include "quantize_kernel.cuh"
+#include "kernels/cuda_check.hpp"
+#include "backends/cuda/cuda_resources.hpp"
+#include "kernels/quantize_kernel.cuh"
 
 namespace {
 

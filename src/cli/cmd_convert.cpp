@@ -13,12 +13,14 @@
 
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
+#include "cli/batch_table.hpp"
+#include "cli/convert_verification.hpp"
 #include "cli/logging.hpp"
-#include "convert/backend_select.hpp"
+#include "backends/backend_select.hpp"
 #include "convert/batch.hpp"
 #include "convert/pipeline.hpp"
-#include "convert/plan_printer.hpp"
-#include "convert/progress.hpp"
+#include "cli/plan_printer.hpp"
+#include "cli/progress.hpp"
 #include "core/error.hpp"
 #include "input/tensor_source.hpp"
 #include "plan/conversion_plan.hpp"
@@ -186,7 +188,9 @@ BackendRequest backend_request(const cxxopts::ParseResult& result) {
 /// Everything one conversion needs besides its input and output.
 struct ConvertSettings {
   PlanOptions plan;
-  OutputOptions output;
+  bool overwrite = false;       // --force
+  bool verify = false;          // --verify: verify --against the input before it appears
+  unsigned verify_threads = 0;  // 0 = all cores
   bool dry_run = false;
 };
 
@@ -213,7 +217,7 @@ ConvertSummary convert_one(const std::string& input_path, const std::string& out
     // An output that can never be written (it exists without --force, or it is a device,
     // FIFO, socket or directory) is refused before the input is even opened.
     check_not_same_file(input_path, output);
-    check_output_target(output, settings.output.overwrite);
+    check_output_target(output, settings.overwrite);
   }
   const TensorSource input = TensorSource::open(input_path);
   const ConversionPlan plan = make_conversion_plan(input.header(), settings.plan, input_path);
@@ -233,8 +237,11 @@ ConvertSummary convert_one(const std::string& input_path, const std::string& out
                output, plan.quantized_count, plan.kept_count, preset_name(plan.applied_preset),
                backend->description());
   Progress progress(progress_style(), plan.decisions.size(), input.header().data_size);
-  const ConvertSummary summary =
-      convert_to_file(input, plan, *backend, output, settings.output, &progress);
+  // The output chain: the atomic file, and with --verify the verifying stage before it.
+  OutputOptions chain;
+  chain.overwrite = settings.overwrite;
+  if (settings.verify) chain.stage = verifying_stage(input, settings.verify_threads);
+  const ConvertSummary summary = convert_to_file(input, plan, *backend, output, chain, &progress);
   spdlog::info("{}", format_summary(summary));
   return summary;
 }
@@ -274,9 +281,9 @@ int run_convert(const Args& args_in) {
   settings.plan = plan_options(result, std::move(include), std::move(exclude));
   check_plan_options(settings.plan);
   const BackendRequest request = backend_request(result);
-  settings.output.overwrite = result.count("force") > 0;
-  settings.output.verify = result.count("verify") > 0;
-  settings.output.verify_threads = request.threads;
+  settings.overwrite = result.count("force") > 0;
+  settings.verify = result.count("verify") > 0;
+  settings.verify_threads = request.threads;
   if (!selection.output_dir.empty()) return convert_batch(selection, settings, request);
 
   LazyBackend backend(request);

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "convert/progress.hpp"
+#include "cli/progress.hpp"
 
 namespace qfp8::cli {
 

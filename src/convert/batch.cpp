@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <ostream>
 
 #include <spdlog/spdlog.h>
 
@@ -31,12 +30,6 @@ std::string trimmed(const std::string& text) {
   const auto first = text.find_first_not_of(" \t\r");
   if (first == std::string::npos) return {};
   return text.substr(first, text.find_last_not_of(" \t\r") - first + 1);
-}
-
-
-std::string padded(std::string text, std::size_t width) {
-  if (text.size() < width) text.append(width - text.size(), ' ');
-  return text;
 }
 
 }  // namespace
@@ -127,32 +120,6 @@ std::vector<BatchResult> run_batch(const std::vector<BatchItem>& items,
     results.push_back(std::move(result));
   }
   return results;
-}
-
-void print_batch_table(std::ostream& out, const std::vector<BatchResult>& results) {
-  std::size_t width = 5;
-  // Paths and messages (which quote tensor names) are shown printable(): one row per line.
-  for (const auto& result : results) {
-    width = std::max(width, printable(result.item.input).size());
-  }
-  out << padded("input", width) << "  result  input     output    time\n";
-  std::size_t failed = 0;
-  for (const auto& result : results) {
-    char time[32];
-    std::snprintf(time, sizeof time, "%.1f s", result.seconds);
-    out << padded(printable(result.item.input), width) << "  ";
-    if (result.ok) {
-      out << "ok      " << padded(size_text(result.summary.input_bytes), 10)
-          << padded(size_text(result.summary.output_bytes), 10) << padded(time, 8) << "  -> "
-          << printable(result.item.output) << "\n";
-    } else {
-      ++failed;
-      out << "error   " << padded("-", 10) << padded("-", 10) << padded(time, 8) << "  "
-          << printable(result.message) << "\n";
-    }
-  }
-  out << results.size() - failed << " of " << results.size() << " converted, " << failed
-      << " failed\n";
 }
 
 int batch_exit_code(const std::vector<BatchResult>& results) {

@@ -49,9 +49,6 @@ std::vector<std::string> read_input_list(const std::string& path);
 std::vector<BatchResult> run_batch(const std::vector<BatchItem>& items,
                                    const std::function<ConvertSummary(const BatchItem&)>& convert_one);
 
-/// The final table: one row per input with its result, sizes and time.
-void print_batch_table(std::ostream& out, const std::vector<BatchResult>& results);
-
 /// 0 when every input converted; else the highest exit code among the failures
 /// (3 I/O or device > 2 invalid input > 1 usage).
 int batch_exit_code(const std::vector<BatchResult>& results);

@@ -16,8 +16,6 @@
 #include "core/fp8_e4m3fn.hpp"
 #include "core/text_format.hpp"
 #include "safetensors/writer.hpp"
-#include "verify/quality_report.hpp"
-#include "verify/verifying_sink.hpp"
 
 namespace qfp8 {
 namespace {
@@ -32,7 +30,7 @@ double mebibytes(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 *
 class PlanExecutor {
  public:
   PlanExecutor(const TensorSource& input, const ConversionPlan& plan,
-               QuantizeBackend& backend, ByteSink& sink, Progress* progress)
+               QuantizeBackend& backend, ByteSink& sink, ProgressMeter* progress)
       : input_(input), plan_(plan), backend_(backend), writer_(plan.layout, sink),
         progress_(progress) {
     for (const auto& output : plan.outputs) {
@@ -159,7 +157,7 @@ class PlanExecutor {
   const ConversionPlan& plan_;
   QuantizeBackend& backend_;
   SafetensorsWriter writer_;
-  Progress* progress_;
+  ProgressMeter* progress_;
   std::map<std::string, std::string> scale_name_;  // weight name -> its scale's name
   std::vector<const TensorInfo*> run_tensors_;      // sources of the current backend run
   std::vector<const std::string*> run_outputs_;     // their output names
@@ -204,28 +202,10 @@ std::string file_of(const TensorSource& input, const std::string& tensor) {
   return found == nullptr ? input.label() : input.shard(input.shard_of(*found)).path();
 }
 
-/// convert --verify: one line for the user, whatever the outcome (failures are then thrown
-/// by the VerifyingSink with the first finding).
-void log_verification(const verify::VerifyResult& result, bool against_source) {
-  const verify::QualitySummary quality = verify::summarize_quality(result.quality);
-  if (!result.passed()) {
-    spdlog::error("verify: FAIL, {} error(s) in the converted file", result.error_count());
-    return;
-  }
-  if (!against_source) {
-    spdlog::info("verify: PASS, {} layers (format rules only)", result.layers_verified);
-    return;
-  }
-  spdlog::info("verify: PASS, {} layers identical to a re-derivation from the source; "
-               "SNR mean {:.1f} dB, min {:.1f} dB ({})",
-               result.layers_verified, quality.mean_snr_db, quality.min_snr_db,
-               quality.min_snr_layer);
-}
-
 }  // namespace
 
 ConvertSummary execute_plan(const TensorSource& input, const ConversionPlan& plan,
-                            QuantizeBackend& backend, ByteSink& sink, Progress* progress) {
+                            QuantizeBackend& backend, ByteSink& sink, ProgressMeter* progress) {
   const auto start = std::chrono::steady_clock::now();
   PlanExecutor executor(input, plan, backend, sink, progress);
   try {
@@ -248,36 +228,24 @@ ConvertSummary execute_plan(const TensorSource& input, const ConversionPlan& pla
 }
 
 ConvertSummary execute_plan(const SafetensorsFile& input, const ConversionPlan& plan,
-                            QuantizeBackend& backend, ByteSink& sink, Progress* progress) {
+                            QuantizeBackend& backend, ByteSink& sink, ProgressMeter* progress) {
   return execute_plan(TensorSource::borrow(input), plan, backend, sink, progress);
 }
 
 ConvertSummary convert_to_file(const TensorSource& input, const ConversionPlan& plan,
                                QuantizeBackend& backend, const std::string& output_path,
-                               const OutputOptions& output, Progress* progress) {
+                               const OutputOptions& output, ProgressMeter* progress) {
   AtomicFileOptions options;
   options.overwrite = output.overwrite;
   AtomicFileSink sink(output_path, options);
-  if (!output.verify) return execute_plan(input, plan, backend, sink, progress);
-  std::string against = input.shard(0).path();
-  if (input.shard_count() > 1) {
-    // verify --against re-derives from one source file; a sharded source gets the format
-    // rules only.
-    spdlog::warn("verify: '{}' has {} shards; checking the format rules only", input.label(),
-                 input.shard_count());
-    against.clear();
-  }
-  const bool against_source = !against.empty();
-  verify::VerifyingSink verified(sink, {against, output.verify_threads},
-                                 [against_source](const verify::VerifyResult& result) {
-                                   log_verification(result, against_source);
-                                 });
-  return execute_plan(input, plan, backend, verified, progress);
+  if (!output.stage) return execute_plan(input, plan, backend, sink, progress);
+  const std::unique_ptr<ByteSink> staged = output.stage(sink);
+  return execute_plan(input, plan, backend, *staged, progress);
 }
 
 ConvertSummary convert_to_file(const SafetensorsFile& input, const ConversionPlan& plan,
                                QuantizeBackend& backend, const std::string& output_path,
-                               const OutputOptions& output, Progress* progress) {
+                               const OutputOptions& output, ProgressMeter* progress) {
   return convert_to_file(TensorSource::borrow(input), plan, backend, output_path, output,
                          progress);
 }

@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 
-#include "convert/backend.hpp"
-#include "convert/progress.hpp"
+#include "backends/backend.hpp"
+#include "core/progress_meter.hpp"
 #include "input/tensor_source.hpp"
 #include "plan/conversion_plan.hpp"
 #include "safetensors/byte_sink.hpp"
@@ -29,28 +31,29 @@ struct ConvertSummary {
 /// Throws qfp8::Error (NonFiniteWeight, WriteFailed, ...); the sink is then left
 /// uncommitted. `progress` may be null.
 ConvertSummary execute_plan(const TensorSource& input, const ConversionPlan& plan,
-                            QuantizeBackend& backend, ByteSink& sink, Progress* progress);
+                            QuantizeBackend& backend, ByteSink& sink, ProgressMeter* progress);
 /// The same for one file.
 ConvertSummary execute_plan(const SafetensorsFile& input, const ConversionPlan& plan,
-                            QuantizeBackend& backend, ByteSink& sink, Progress* progress);
+                            QuantizeBackend& backend, ByteSink& sink, ProgressMeter* progress);
+
+/// Puts a stage between the pipeline and the atomic output file, e.g. a verifying sink
+/// that checks the finished bytes before they may appear (the CLI's convert --verify).
+using OutputStage = std::function<std::unique_ptr<ByteSink>(AtomicFileSink& file)>;
 
 struct OutputOptions {
-  bool overwrite = false;       // --force: replace an existing file
-  bool verify = false;          // --verify: check the finished file against the input first
-  unsigned verify_threads = 0;  // 0 = all cores
+  bool overwrite = false;  // --force: replace an existing file
+  OutputStage stage;       // empty: the pipeline writes to the file directly
 };
 
-/// execute_plan into `output_path`, written as `<output_path>.partial` and renamed into
-/// place only when complete (and, with `verify`, only once `verify --against` the input
-/// passes on the temporary file): on any error (or SIGINT/SIGTERM) no output appears.
-/// A sharded input is verified against the format rules only (verify re-derives from
-/// one source file).
+/// execute_plan into `output_path`, written to a temporary file and linked into place only
+/// when complete (and only once `output.stage`, if any, has committed): on any error (or
+/// SIGINT/SIGTERM) no output appears.
 ConvertSummary convert_to_file(const TensorSource& input, const ConversionPlan& plan,
                                QuantizeBackend& backend, const std::string& output_path,
-                               const OutputOptions& output, Progress* progress);
+                               const OutputOptions& output, ProgressMeter* progress);
 ConvertSummary convert_to_file(const SafetensorsFile& input, const ConversionPlan& plan,
                                QuantizeBackend& backend, const std::string& output_path,
-                               const OutputOptions& output, Progress* progress);
+                               const OutputOptions& output, ProgressMeter* progress);
 
 /// "40.9 GB -> 20.5 GB in 38.2 s (1.07 GB/s), 846 quantized, 1087 kept on cpu (2 threads)"
 std::string format_summary(const ConvertSummary& summary);

@@ -15,6 +15,8 @@ class ProgressMeter {
   virtual void set_totals(std::size_t tensors, uint64_t bytes) = 0;
   virtual void add_bytes(uint64_t bytes) = 0;
   virtual void tensor_done() = 0;
+  /// The job is over: a display may draw its final state.
+  virtual void finish() {}
 };
 
 }  // namespace qfp8

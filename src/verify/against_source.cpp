@@ -8,7 +8,7 @@
 #include <limits>
 #include <string>
 
-#include "convert/quantize_reference.hpp"
+#include "core/quantize_reference.hpp"
 #include "core/fp8_e4m3fn.hpp"
 #include "verify/chunked_scan.hpp"
 #include "verify/quality_report.hpp"

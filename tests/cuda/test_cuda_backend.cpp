@@ -17,11 +17,11 @@
 #include <vector>
 
 #include "backend_test_support.hpp"
-#include "convert/backend_cpu.hpp"
-#include "convert/quantize_reference.hpp"
+#include "backends/cpu/backend_cpu.hpp"
+#include "core/quantize_reference.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
-#include "cuda_backend.hpp"
+#include "backends/cuda/cuda_backend.hpp"
 #include "cuda_test_data.hpp"
 
 using namespace qfp8;

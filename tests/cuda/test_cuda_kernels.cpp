@@ -7,11 +7,11 @@
 #include <cstring>
 #include <string>
 
-#include "convert/quantize_reference.hpp"
+#include "core/quantize_reference.hpp"
 #include "core/fp8_e4m3fn.hpp"
 #include "cuda_test_data.hpp"
 #include "cuda_test_gate.hpp"
-#include "kernel_harness.hpp"
+#include "selftest/cuda/kernel_harness.hpp"
 
 using namespace qfp8;
 using qfp8::test::element_size;

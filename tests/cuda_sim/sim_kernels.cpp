@@ -5,14 +5,14 @@
 #include <algorithm>
 #include <string>
 
-#include "absmax_kernel.cuh"
-#include "convert/quantize_reference.hpp"
+#include "kernels/absmax_kernel.cuh"
+#include "core/quantize_reference.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
-#include "cuda_check.cuh"
+#include "kernels/cuda_check.hpp"
 #include "cuda_sim.hpp"
-#include "launch_config.cuh"
-#include "quantize_kernel.cuh"
+#include "kernels/launch_config.cuh"
+#include "kernels/quantize_kernel.cuh"
 
 namespace qfp8 {
 namespace {

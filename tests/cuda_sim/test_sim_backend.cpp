@@ -21,7 +21,7 @@
 
 #include "backend_test_support.hpp"
 #include "core/error.hpp"
-#include "cuda_backend.hpp"
+#include "backends/cuda/cuda_backend.hpp"
 #include "cuda_sim.hpp"
 
 using namespace qfp8;

@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "convert/backend_select.hpp"
+#include "backends/backend_select.hpp"
 #include "core/error.hpp"
 #include "cuda_sim.hpp"
 

@@ -8,10 +8,10 @@
 #include <cstdio>
 #include <string>
 
-#include "cli/selftest_pipeline.hpp"
+#include "selftest/pipeline_check.hpp"
 #include "convert/pipeline.hpp"
 #include "core/error.hpp"
-#include "cuda_backend.hpp"
+#include "backends/cuda/cuda_backend.hpp"
 #include "cuda_sim.hpp"
 #include "plan/conversion_plan.hpp"
 #include "safetensors/reader.hpp"
@@ -49,7 +49,7 @@ TEST_CASE("the whole pipeline on the CUDA backend writes the CPU backend's bytes
        {CudaBackendOptions{}, CudaBackendOptions{256 * 1024, 3}}) {
     INFO(options.staging_bytes << "-byte staging");
     auto backend = make_cuda_backend(0, options);
-    const SelftestCheck check = cli::compare_pipeline(*backend, " (simulated CUDA)");
+    const selftest::SelftestCheck check = selftest::compare_pipeline(*backend, " (simulated CUDA)");
     INFO(check.summary);
     for (const std::string& detail : check.details) UNSCOPED_INFO(detail);
     REQUIRE(check.passed);

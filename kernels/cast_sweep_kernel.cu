@@ -1,0 +1,46 @@
+// cast_sweep_kernel.cu — the selftest's cast sweep on the device (see the header).
+// Bytes moved per element: one FP8 code written (the input is the index itself); the
+// tally's atomics touch memory only on a mismatch.
+#include "kernels/cast_sweep_kernel.cuh"
+
+#include <cuda_fp8.h>
+
+#include "core/fp8_e4m3fn.hpp"
+#include "kernels/cuda_check.hpp"
+#include "kernels/launch_config.cuh"
+
+namespace qfp8 {
+namespace {
+
+__global__ void __launch_bounds__(kThreadsPerBlock)
+    cast_slice_kernel(uint64_t first, uint64_t count, uint8_t* codes, HardwareTally* tally) {
+  const uint64_t stride = uint64_t{gridDim.x} * blockDim.x;
+  for (uint64_t i = uint64_t{blockIdx.x} * blockDim.x + threadIdx.x; i < count; i += stride) {
+    const uint32_t bits = static_cast<uint32_t>(first + i);
+    const float value = float_from_bits(bits);
+    const uint8_t shared = e4m3fn_from_f32(value);
+    codes[i] = shared;
+    const auto pair = __nv_cvt_float2_to_fp8x2(make_float2(value, 0.0f), __NV_SATFINITE, __NV_E4M3);
+    const uint8_t hardware = static_cast<uint8_t>(pair & 0xFFu);  // low byte = .x
+    if (hardware != shared) {
+      atomicAdd(&tally->mismatches, 1ull);
+      const unsigned slot = atomicAdd(&tally->recorded, 1u);
+      if (slot < kCastSweepRecorded) {
+        tally->bits[slot] = bits;
+        tally->codes[slot] = (uint32_t{hardware} << 8) | shared;
+      }
+    }
+  }
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
+  if (blockIdx.x == 0 && threadIdx.x == 0) tally->hardware_cvt = 1;
+#endif
+}
+
+}  // namespace
+
+void launch_cast_slice(uint64_t first, uint64_t count, uint8_t* codes, HardwareTally* tally) {
+  cast_slice_kernel<<<blocks_for(count), kThreadsPerBlock>>>(first, count, codes, tally);
+  QFP8_CUDA_CHECK_LAUNCH("cast_slice_kernel");
+}
+
+}  // namespace qfp8

@@ -1,0 +1,28 @@
+// backend_select.hpp — turns --device cpu|cuda|auto (and --gpu N, --threads N) into a
+// backend, saying which one was chosen and why.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "backends/backend.hpp"
+
+namespace qfp8 {
+
+enum class DeviceChoice { Auto, Cpu, Cuda };
+
+/// Throws Error(Usage) for anything but "auto", "cpu", "cuda".
+DeviceChoice device_choice_from_name(const std::string& name);
+
+struct BackendRequest {
+  DeviceChoice device = DeviceChoice::Auto;
+  int gpu = 0;           // --gpu N
+  unsigned threads = 0;  // --threads N: CPU workers (0 = all cores) or CUDA staging readers
+                         // (0 = automatic, see resolved_cuda_options())
+};
+
+/// Auto: CUDA when built with it and a device is usable, else the CPU (logged either way).
+/// Cuda without a usable device, or in a CPU-only build: Error(CudaUnavailable), exit 3.
+std::unique_ptr<QuantizeBackend> select_backend(const BackendRequest& request);
+
+}  // namespace qfp8

@@ -1,0 +1,67 @@
+// plan_printer.cpp — dry-run text: what the converter would do to each tensor, and why:
+// "quantize NAME SHAPE DTYPE -> F8_E4M3 [as OUTPUT_NAME]  (reason)" or
+// "keep     NAME SHAPE DTYPE [-> BF16] [as OUTPUT_NAME]  (reason)"; the output name only
+// when --strip-prefix/--add-prefix change it, the BF16 rounding only with --keep-dtype bf16.
+#include "cli/plan_printer.hpp"
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/text_format.hpp"
+
+namespace qfp8 {
+namespace {
+
+/// Plan lines size tensors in MiB, as the per-tensor progress lines do.
+std::string mib_text(uint64_t bytes) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+  return text;
+}
+
+}  // namespace
+
+void print_plan(std::ostream& out, const Header& input, const ConversionPlan& plan) {
+  out << "model: " << (plan.detected_model.empty() ? "generic" : plan.detected_model)
+      << ", preset: " << preset_name(plan.applied_preset) << "\n";
+  // Views of the input's names, and each line built whole before it is written: copied
+  // keys and a stream call per field were most of a million-tensor dry run.
+  std::unordered_map<std::string_view, const TensorInfo*> by_name;
+  by_name.reserve(input.tensors.size());
+  for (const auto& tensor : input.tensors) by_name.emplace(tensor.name, &tensor);
+  std::unordered_set<std::string_view> rounded_to_bf16;  // input names
+  for (const auto& output : plan.outputs) {
+    if (output.source == OutputSource::ConvertedToBf16) rounded_to_bf16.insert(output.source_name);
+  }
+  std::string line;
+  for (const auto& decision : plan.decisions) {
+    const auto found = by_name.find(decision.name);
+    if (found == by_name.end()) continue;
+    const TensorInfo* tensor = found->second;
+    line = decision.quantize ? "quantize " : "keep     ";
+    // Names come from the file: printable() keeps each plan line one line (no raw ESC/CR/LF).
+    line += printable(decision.name);
+    line += ' ';
+    line += shape_text(tensor->shape);
+    line += ' ';
+    line += dtype_name(tensor->dtype);
+    if (decision.quantize) line += " -> F8_E4M3";
+    if (rounded_to_bf16.count(decision.name) != 0) line += " -> BF16";
+    if (!decision.output_name.empty() && decision.output_name != decision.name) {
+      line += " as " + printable(decision.output_name);
+    }
+    line += "  (" + printable(decision.reason) + ")\n";
+    out.write(line.data(), static_cast<std::streamsize>(line.size()));
+  }
+  const uint64_t input_bytes = input.data_offset() + input.data_size;
+  out << plan.decisions.size() << " tensors: " << plan.quantized_count << " quantized, "
+      << plan.kept_count << " kept\n";
+  out << "output: " << plan.layout.tensors().size() << " tensors, "
+      << plan.layout.file_size() << " bytes (" << mib_text(plan.layout.file_size())
+      << "), input " << input_bytes << " bytes (" << mib_text(input_bytes) << ")\n";
+}
+
+}  // namespace qfp8
