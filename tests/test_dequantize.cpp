@@ -18,15 +18,21 @@
 #include "support/fp8_file_builder.hpp"
 #include "support/synthetic_model.hpp"
 #include "test_legacy_helpers.hpp"
+#include "verify/verify.hpp"
 
 using namespace qfp8;
 using namespace qfp8::test;
 
 namespace {
 
+/// The input checked by the format rules, then planned (as `qfp8-cuda dequantize` does).
+DequantizePlan plan_of(const SafetensorsFile& input) {
+  return make_dequantize_plan(input, verify::require_valid_format(input, 1, "dequantize"));
+}
+
 DequantizePlan dequantize_file(const std::string& in, const std::string& out) {
   const SafetensorsFile input(in);
-  DequantizePlan plan = make_dequantize_plan(input, 1);
+  DequantizePlan plan = plan_of(input);
   dequantize_to_file(input, plan, out, true);
   return plan;
 }
@@ -41,7 +47,7 @@ Bytes tensor_bytes(const SafetensorsFile& file, const std::string& name) {
 ErrorCode code_of_dequantize(const std::string& path) {
   try {
     const SafetensorsFile input(path);
-    make_dequantize_plan(input, 1);
+    plan_of(input);
   } catch (const Error& error) {
     return error.code();
   }
@@ -201,7 +207,7 @@ TEST_CASE("dequantize reports every written tensor and its input bytes to its pr
   write_image(dir + "/fp8.safetensors",
               quantize_image(small_source_model(), small_model_layers()));
   const SafetensorsFile input(dir + "/fp8.safetensors");
-  const DequantizePlan plan = make_dequantize_plan(input, 1);
+  const DequantizePlan plan = plan_of(input);
   CountingProgress progress;
   dequantize_to_file(input, plan, dir + "/out.safetensors", true, &progress);
   uint64_t input_bytes = 0;

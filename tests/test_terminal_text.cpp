@@ -203,7 +203,8 @@ TEST_CASE("verify text report: subjects, messages and layers are escaped", "[tex
   verify::VerifyResult result;
   result.layers_verified = 1;
   result.findings.push_back(
-      {"MissingWeightScale", verify::Severity::Err, kHostile, "tensor '" + kWeight + "' lacks"});
+      {verify::FindingId::MissingWeightScale, verify::Severity::Err, kHostile,
+       "tensor '" + kWeight + "' lacks", {}});
   verify::LayerQuality quality;
   quality.layer = kHostile;
   quality.numel = 4;

@@ -215,7 +215,7 @@ TEST_CASE("verify reports a container error as one finding", "[verify]") {
   const VerifyResult result = verify::verify_file(path, {});
   CHECK_FALSE(result.passed());
   REQUIRE(result.findings.size() == 1);
-  CHECK(result.findings[0].id == "MetadataIncompleteBuffer");
+  CHECK(result.findings[0].name() == "MetadataIncompleteBuffer");
 }
 
 TEST_CASE("verify recognises the legacy scaled_fp8 layout", "[verify]") {

@@ -18,6 +18,7 @@
 #include "safetensors/output_target.hpp"
 #include "dequantize/dequantize.hpp"
 #include "safetensors/reader.hpp"
+#include "verify/verify.hpp"
 
 namespace qfp8::cli {
 namespace {
@@ -58,7 +59,8 @@ int run_dequantize(const Args& args) {
   check_not_same_file(input_path, output_path);
   check_output_target(output_path, parsed.count("force") > 0);  // before reading the input
   const SafetensorsFile input(input_path);
-  const DequantizePlan plan = make_dequantize_plan(input, threads_option(parsed));
+  const DequantizePlan plan = make_dequantize_plan(
+      input, verify::require_valid_format(input, threads_option(parsed), "dequantize"));
   uint64_t input_bytes = 0;  // of the tensors written: the dropped companions are not read
   for (const auto& output : plan.outputs) input_bytes += input.find(output.name)->byte_size();
   const auto start = std::chrono::steady_clock::now();

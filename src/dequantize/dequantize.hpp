@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/progress_meter.hpp"
+#include "fp8_layout/fp8_layout.hpp"
 #include "safetensors/byte_sink.hpp"
 #include "safetensors/layout.hpp"
 #include "safetensors/reader.hpp"
@@ -37,10 +38,11 @@ struct DequantizePlan {
   SafetensorsLayout layout;
 };
 
-/// Validates `input` with the verifier's format rules first (either layout; every error
-/// found there is fatal: VerificationFailed naming the first) and plans the output.
-/// `threads` (0 = all cores) scans the FP8 codes for NaN.
-DequantizePlan make_dequantize_plan(const SafetensorsFile& input, unsigned threads);
+/// Plans the output of `input`, whose FP8 layout is `layout`. The input must have passed
+/// the format rules (verify::require_valid_format, which returns `layout`): a half-valid
+/// file would silently lose or mis-scale weights.
+DequantizePlan make_dequantize_plan(const SafetensorsFile& input,
+                                    const fp8_layout::Fp8Layout& layout);
 
 /// Streams the planned output into `sink` (bounded memory) and commits it. `progress` (may
 /// be null) is told each input tensor's bytes as it is done.

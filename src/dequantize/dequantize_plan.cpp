@@ -1,28 +1,13 @@
-// dequantize_plan.cpp — which input tensors are quantized layers (found exactly as
-// `verify` finds them, in either layout), which are their companions, and the output layout.
+// dequantize_plan.cpp — the output layout of a dequantization: the layers of the input's
+// FP8 layout (found by the format rules, in either layout) become BF16, their companions
+// are dropped, every other tensor is copied.
 #include <map>
-#include <set>
 
-#include "core/error.hpp"
 #include "dequantize/dequantize.hpp"
 #include "plan/comfy_metadata.hpp"
-#include "verify/chunked_scan.hpp"
-#include "verify/format_checker.hpp"
-#include "verify/tensor_checks.hpp"
 
 namespace qfp8 {
 namespace {
-
-/// The input must pass the format rules: dequantizing a half-valid file would silently
-/// drop or mis-scale weights.
-void require_valid(const std::string& path, verify::FindingList& findings) {
-  for (const auto& finding : findings.items()) {
-    if (finding.severity != verify::Severity::Err) continue;
-    throw Error(ErrorCode::VerificationFailed, path, finding.subject,
-                "cannot dequantize: input is not a valid FP8 scaled checkpoint: [" + finding.id +
-                    "] " + finding.message);
-  }
-}
 
 /// Input metadata minus `_quantization_metadata`; written as an empty `__metadata__` only
 /// when the input had one that was already empty, so both layouts give the same header.
@@ -35,16 +20,12 @@ SafetensorsLayout output_layout(const Header& header, std::vector<PlannedTensor>
 
 }  // namespace
 
-DequantizePlan make_dequantize_plan(const SafetensorsFile& input, unsigned threads) {
-  verify::FindingList findings;
-  const verify::LayerInventory inventory =
-      verify::check_format(input, verify::resolve_threads(threads), findings);
-  require_valid(input.path(), findings);
-
+DequantizePlan make_dequantize_plan(const SafetensorsFile& input,
+                                    const fp8_layout::Fp8Layout& layout) {
   std::map<std::string, float> scale_of;  // weight name -> its scale
-  for (const auto& layer : inventory.usable) {
-    const TensorInfo* scale = input.find(layer + inventory.scale_suffix);
-    scale_of[layer + kWeightSuffix] = verify::read_f32_scalar(input, *scale);
+  for (const auto& layer : layout.usable) {
+    const TensorInfo* scale = input.find(layer + layout.scale_suffix);
+    scale_of[layer + kWeightSuffix] = fp8_layout::read_f32_scalar(input, *scale);
   }
   std::vector<PlannedTensor> planned;
   std::vector<DequantizeOutput> outputs;
@@ -54,7 +35,7 @@ DequantizePlan make_dequantize_plan(const SafetensorsFile& input, unsigned threa
     if (scale != scale_of.end()) {
       planned.push_back({tensor.name, Dtype::BF16, tensor.shape});
       outputs.push_back({tensor.name, true, scale->second});
-    } else if (inventory.layer_tensors.count(tensor.name) != 0) {
+    } else if (layout.layer_tensors.count(tensor.name) != 0) {
       ++dropped;  // scale, input scale, comfy_quant or the scaled_fp8 marker
     } else {
       planned.push_back({tensor.name, tensor.dtype, tensor.shape});
@@ -65,7 +46,7 @@ DequantizePlan make_dequantize_plan(const SafetensorsFile& input, unsigned threa
   std::map<std::string, const DequantizeOutput*> by_name;
   for (const auto& output : outputs) by_name[output.name] = &output;
   for (const auto& tensor : plan.layout.tensors()) plan.outputs.push_back(*by_name.at(tensor.name));
-  plan.legacy = inventory.legacy;
+  plan.legacy = layout.legacy;
   plan.layers = scale_of.size();
   plan.copied = outputs.size() - scale_of.size();
   plan.dropped = dropped;

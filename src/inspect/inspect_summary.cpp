@@ -1,18 +1,11 @@
 // inspect_summary.cpp — gathers the facts of an InspectSummary from a validated header.
 #include "inspect/inspect_summary.hpp"
 
+#include "fp8_layout/fp8_layout.hpp"
 #include "plan/comfy_metadata.hpp"
 
 namespace qfp8 {
 namespace {
-
-constexpr const char* kLegacyMarker = "scaled_fp8";
-constexpr const char* kLegacyScaleSuffix = ".scale_weight";
-
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() &&
-         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 std::vector<DtypeTotal> dtype_totals(const std::vector<TensorInfo>& tensors) {
   std::map<Dtype, DtypeTotal> totals;
@@ -27,17 +20,13 @@ std::vector<DtypeTotal> dtype_totals(const std::vector<TensorInfo>& tensors) {
   return out;
 }
 
-// ComfyUI looks the marker up under the model's key prefix, so any "<prefix>.scaled_fp8".
-bool is_legacy_marker(const std::string& name) {
-  return name == kLegacyMarker || ends_with(name, std::string(".") + kLegacyMarker);
-}
-
 void count_companions(const TensorInfo& tensor, InspectSummary& summary) {
-  if (ends_with(tensor.name, kWeightScaleSuffix)) ++summary.weight_scale_tensors;
-  if (ends_with(tensor.name, kInputScaleSuffix)) ++summary.input_scale_tensors;
-  if (ends_with(tensor.name, kComfyQuantSuffix)) ++summary.comfy_quant_tensors;
-  if (ends_with(tensor.name, kLegacyScaleSuffix)) ++summary.scale_weight_tensors;
-  if (!summary.legacy_scaled_fp8 && is_legacy_marker(tensor.name)) {
+  if (has_suffix(tensor.name, kWeightScaleSuffix)) ++summary.weight_scale_tensors;
+  if (has_suffix(tensor.name, kInputScaleSuffix)) ++summary.input_scale_tensors;
+  if (has_suffix(tensor.name, kComfyQuantSuffix)) ++summary.comfy_quant_tensors;
+  if (has_suffix(tensor.name, fp8_layout::kScaleWeightSuffix)) ++summary.scale_weight_tensors;
+  // ComfyUI looks the marker up under the model's key prefix, so any "<prefix>.scaled_fp8".
+  if (!summary.legacy_scaled_fp8 && fp8_layout::is_legacy_marker_name(tensor.name)) {
     LegacyMarkerSummary marker;
     marker.tensor_name = tensor.name;
     marker.shape = tensor.shape;

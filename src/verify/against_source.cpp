@@ -84,11 +84,11 @@ const TensorInfo* source_weight(const SafetensorsFile& source, const std::string
                                 const TensorInfo& weight, FindingList& findings) {
   const TensorInfo* src = source.find(weight.name);
   if (src == nullptr) {
-    findings.err("SourceWeightMissing", layer, "source has no '" + weight.name + "'");
+    findings.err(FindingId::SourceWeightMissing, layer, "source has no '" + weight.name + "'");
     return nullptr;
   }
   if (!is_float_source(src->dtype) || src->shape != weight.shape) {
-    findings.err("SourceMismatch", layer,
+    findings.err(FindingId::SourceMismatch, layer,
                  "source '" + src->name + "' is " + std::string(dtype_name(src->dtype)) + " " +
                      shape_text(src->shape) + ", output is F8_E4M3 " + shape_text(weight.shape));
     return nullptr;
@@ -108,19 +108,19 @@ uint64_t check_layer(const SafetensorsFile& output, const SafetensorsFile& sourc
   const uint8_t* src_bytes = source.bytes(*src).data;
   const uint32_t magnitude = source_absmax(src->dtype, src_bytes, src->numel, threads);
   if (magnitude_is_nonfinite(src->dtype, magnitude)) {
-    findings.err("SourceNonFinite", layer, "source '" + src->name + "' holds Inf or NaN");
+    findings.err(FindingId::SourceNonFinite, layer, "source '" + src->name + "' holds Inf or NaN");
   } else {
     const float expected_scale = scale_from_amax(amax_from_magnitude(src->dtype, magnitude));
     const float actual_scale = read_f32_scalar(output, *output.find(layer + scale_suffix));
     if (float_bits(expected_scale) != float_bits(actual_scale)) {
-      findings.err("ScaleBitsDiffer", layer,
+      findings.err(FindingId::ScaleBitsDiffer, layer,
                    "'" + layer + scale_suffix + "' is " + float_text(actual_scale) +
                        ", re-derived from the source: " + float_text(expected_scale));
     }
     const LayerScan scan = scan_layer(src->dtype, src_bytes, output.bytes(weight).data, src->numel,
                                       expected_scale, actual_scale, threads);
     if (scan.mismatches != 0) {
-      findings.err("WeightBytesDiffer", layer,
+      findings.err(FindingId::WeightBytesDiffer, layer,
                    std::to_string(scan.mismatches) +
                        " FP8 code(s) differ from the re-derived "
                        "ones; first at element " +
@@ -139,13 +139,13 @@ void check_kept(const SafetensorsFile& output, const SafetensorsFile& source,
                 const TensorInfo& tensor, FindingList& findings, std::size_t& kept) {
   const TensorInfo* src = source.find(tensor.name);
   if (src == nullptr) {
-    findings.err("TensorAdded", tensor.name,
+    findings.err(FindingId::TensorAdded, tensor.name,
                  "output tensor is not in the source and belongs to no quantized layer");
     return;
   }
   ++kept;
   if (src->dtype != tensor.dtype || src->shape != tensor.shape) {
-    findings.err("KeptTensorMismatch", tensor.name,
+    findings.err(FindingId::KeptTensorMismatch, tensor.name,
                  std::string("output is ") + std::string(dtype_name(tensor.dtype)) + " " +
                      shape_text(tensor.shape) + ", source is " +
                      std::string(dtype_name(src->dtype)) + " " + shape_text(src->shape));
@@ -161,7 +161,7 @@ void check_kept(const SafetensorsFile& output, const SafetensorsFile& source,
       if (a[i] == b[i]) continue;
       if (differing++ == 0) first = i;
     }
-    findings.err("KeptTensorChanged", tensor.name,
+    findings.err(FindingId::KeptTensorChanged, tensor.name,
                  std::to_string(differing) + " byte(s) differ from the source; first at byte " +
                      std::to_string(first));
   }
@@ -175,18 +175,18 @@ void check_lost_and_metadata(const SafetensorsFile& output, const SafetensorsFil
   for (const auto& tensor : source.header().tensors) {
     if (output.find(tensor.name) != nullptr) continue;
     ++lost;
-    findings.err("TensorLost", tensor.name, "source tensor is missing from the output");
+    findings.err(FindingId::TensorLost, tensor.name, "source tensor is missing from the output");
   }
   if (lost == 0) {
-    findings.ok(
-        "TensorLost", "",
+    findings.ok(FindingId::TensorLost, "",
         "all " + std::to_string(source.header().tensors.size()) + " source tensors present");
   }
   const auto& out_metadata = output.header().metadata;
   for (const auto& [key, value] : source.header().metadata) {
     const auto found = out_metadata.find(key);
     if (found == out_metadata.end() || found->second != value) {
-      findings.err("MetadataChanged", key, "source __metadata__ entry is missing or changed");
+      findings.err(FindingId::MetadataChanged, key,
+                   "source __metadata__ entry is missing or changed");
     }
   }
 }
@@ -194,7 +194,7 @@ void check_lost_and_metadata(const SafetensorsFile& output, const SafetensorsFil
 }  // namespace
 
 void check_against_source(const SafetensorsFile& output, const SafetensorsFile& source,
-                          const LayerInventory& inventory, unsigned threads, FindingList& findings,
+                          const Fp8Layout& inventory, unsigned threads, FindingList& findings,
                           std::vector<LayerQuality>& quality, ProgressMeter* progress) {
   std::vector<const TensorInfo*> kept_tensors;
   for (const auto& tensor : output.header().tensors) {
@@ -215,7 +215,7 @@ void check_against_source(const SafetensorsFile& output, const SafetensorsFile& 
     }
   }
   if (findings.error_count() == errors_before) {
-    findings.ok("Rederived", "",
+    findings.ok(FindingId::Rederived, "",
                 std::to_string(inventory.usable.size()) +
                     " layer(s) re-derived from the source: FP8 codes and scales identical");
   }
@@ -229,7 +229,7 @@ void check_against_source(const SafetensorsFile& output, const SafetensorsFile& 
     }
   }
   if (findings.error_count() == errors_before) {
-    findings.ok("KeptTensors", "",
+    findings.ok(FindingId::KeptTensors, "",
                 std::to_string(kept) + " kept tensor(s) byte-identical to the source");
   }
   check_lost_and_metadata(output, source, findings);

@@ -14,7 +14,7 @@
 namespace qfp8::verify {
 
 void check_against_source(const SafetensorsFile& output, const SafetensorsFile& source,
-                          const LayerInventory& inventory, unsigned threads, FindingList& findings,
+                          const Fp8Layout& inventory, unsigned threads, FindingList& findings,
                           std::vector<LayerQuality>& quality, ProgressMeter* progress = nullptr);
 
 }  // namespace qfp8::verify

@@ -1,11 +1,16 @@
-// findings.hpp — what a verification produces: named findings (one id per rule, with the
-// layer or tensor it concerns), per-layer quality numbers, and the overall result.
+// findings.hpp — what a verification produces: named findings (one FindingId per rule, with
+// the layer or tensor it concerns), per-layer quality numbers, and the overall result.
+// The ids, their printed names and what each means are one table (findings.cpp).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "core/error.hpp"
 
 namespace qfp8::verify {
 
@@ -14,11 +19,82 @@ enum class Severity { Ok, Warn, Err };
 /// "OK", "WARN", "ERR": the tag printed as "[OK] ...".
 const char* severity_name(Severity severity) noexcept;
 
+/// Every rule verify reports on. The printed name of each is its enumerator's name
+/// (finding_table() holds both and the one-line meaning).
+enum class FindingId : uint8_t {
+  // The container (safetensors reader rules).
+  Container,
+  ContainerInvalid,
+  // The `_quantization_metadata` layout (and files declared by `.comfy_quant` tensors).
+  QuantizationMetadata,
+  InvalidQuantizationMetadata,
+  FormatVersion,
+  MissingQuantizationMetadata,
+  InvalidLayerConfig,
+  ComfyQuantInvalid,
+  ComfyQuantMismatch,
+  ComfyQuantNotCanonical,
+  PrefixMismatch,
+  MissingWeight,
+  MissingWeightScale,
+  UndeclaredFp8Weight,
+  StrayCompanion,
+  Layers,
+  // The legacy `scaled_fp8` layout.
+  LegacyLayout,
+  LegacyMarker,
+  LegacyMixed,
+  MissingScaleWeight,
+  // Single tensors, both layouts.
+  WeightDtype,
+  WeightShape,
+  ScaleDtype,
+  ScaleShape,
+  ScaleNotFinite,
+  ScaleNotPositive,
+  InputScaleDtype,
+  InputScaleShape,
+  InputScaleNotFinite,
+  InputScaleNotPositive,
+  NanCode,
+  // verify --against SRC.
+  Rederived,
+  SourceWeightMissing,
+  SourceMismatch,
+  SourceNonFinite,
+  ScaleBitsDiffer,
+  WeightBytesDiffer,
+  KeptTensors,
+  TensorAdded,
+  KeptTensorMismatch,
+  KeptTensorChanged,
+  TensorLost,
+  MetadataChanged,
+};
+
+inline constexpr std::size_t kFindingIdCount = 43;  // enumerators of FindingId
+
+struct FindingInfo {
+  FindingId id;
+  const char* name;     // printed in text and JSON reports: never change one
+  const char* meaning;  // one line for the documentation
+};
+
+/// One entry per FindingId, in enumerator order.
+const std::array<FindingInfo, kFindingIdCount>& finding_table() noexcept;
+/// The printed name of `id`, e.g. "MissingWeightScale".
+const char* finding_name(FindingId id) noexcept;
+
 struct Finding {
-  std::string id;  // the rule, e.g. "MissingWeightScale", "NanCode", "InvalidOffset"
+  FindingId id = FindingId::Container;
   Severity severity = Severity::Ok;
   std::string subject;  // layer or tensor name; empty for file-wide findings
   std::string message;  // one line for the user
+  // ContainerInvalid only: the reader's rule, printed instead of "ContainerInvalid".
+  std::optional<ErrorCode> container_error;
+
+  /// The id as printed: the table's name, or the reader error's name (e.g. "InvalidOffset").
+  std::string name() const;
 };
 
 /// Quantization quality of one layer, measured against its source (verify --against).
@@ -55,18 +131,21 @@ struct VerifyResult {
   std::size_t warning_count() const { return count(Severity::Warn); }
   bool passed() const { return error_count() == 0; }
   /// The findings with this id (tests and callers look problems up by rule).
-  std::vector<const Finding*> with_id(const std::string& id) const;
+  std::vector<const Finding*> with_id(FindingId id) const;
+  /// The findings whose printed name is `name` (a reader error's name included).
+  std::vector<const Finding*> with_id(const std::string& name) const;
 };
 
 /// Collects findings while the checks run.
 class FindingList {
  public:
-  void ok(std::string id, std::string subject, std::string message);
-  void warn(std::string id, std::string subject, std::string message);
-  void err(std::string id, std::string subject, std::string message);
+  void ok(FindingId id, std::string subject, std::string message);
+  void warn(FindingId id, std::string subject, std::string message);
+  void err(FindingId id, std::string subject, std::string message);
   void add(Finding finding) { findings_.push_back(std::move(finding)); }
   std::size_t error_count() const;
   std::vector<Finding>& items() { return findings_; }
+  const std::vector<Finding>& items() const { return findings_; }
 
  private:
   std::vector<Finding> findings_;

@@ -10,7 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
-#include "verify/tensor_checks.hpp"
+#include "plan/comfy_metadata.hpp"
 
 namespace qfp8::verify {
 
@@ -85,7 +85,7 @@ QualitySummary summarize_quality(const std::vector<LayerQuality>& layers) {
 }
 
 bool is_report_path(const std::string& path) {
-  return ends_with(path, ".json") || ends_with(path, ".csv");
+  return has_suffix(path, ".json") || has_suffix(path, ".csv");
 }
 
 namespace {
@@ -147,7 +147,7 @@ std::string quality_report_text(const std::string& path, const std::vector<Layer
     throw Error(ErrorCode::Usage,
                 "cannot write report '" + path + "': name must end in .json or .csv");
   }
-  return ends_with(path, ".json") ? report_json(layers) : report_csv(layers);
+  return has_suffix(path, ".json") ? report_json(layers) : report_csv(layers);
 }
 
 }  // namespace qfp8::verify

@@ -12,23 +12,6 @@
 
 namespace qfp8::verify {
 
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() &&
-         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-std::string strip_suffix(const std::string& text, const std::string& suffix) {
-  return text.substr(0, text.size() - suffix.size());
-}
-
-
-float read_f32_scalar(const SafetensorsFile& file, const TensorInfo& tensor) {
-  const ByteView view = file.bytes(tensor);
-  const uint8_t* p = view.data;
-  return float_from_bits(uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) |
-                         (uint32_t{p[3]} << 24));
-}
-
 std::string float_text(float value) {
   char text[64];
   std::snprintf(text, sizeof text, "0x%08" PRIx32 " (%.9g)", float_bits(value),
@@ -38,40 +21,50 @@ std::string float_text(float value) {
 
 namespace {
 
-const char* scale_prefix(ScaleKind kind) {
-  return kind == ScaleKind::Weight ? "Scale" : "InputScale";
+/// The four scale rules, one id each for weight scales and input scales.
+struct ScaleIds {
+  FindingId dtype, shape, not_finite, not_positive;
+};
+
+ScaleIds scale_ids(ScaleKind kind) {
+  if (kind == ScaleKind::Weight) {
+    return {FindingId::ScaleDtype, FindingId::ScaleShape, FindingId::ScaleNotFinite,
+            FindingId::ScaleNotPositive};
+  }
+  return {FindingId::InputScaleDtype, FindingId::InputScaleShape, FindingId::InputScaleNotFinite,
+          FindingId::InputScaleNotPositive};
 }
 
 }  // namespace
 
 bool check_scale(const SafetensorsFile& file, const TensorInfo& scale, ScaleKind kind,
                  const std::string& layer, FindingList& findings) {
-  const std::string prefix = scale_prefix(kind);
+  const ScaleIds ids = scale_ids(kind);
   if (scale.dtype != Dtype::F32) {
     findings.err(
-        prefix + "Dtype", layer,
+        ids.dtype, layer,
         "'" + scale.name + "' is " + std::string(dtype_name(scale.dtype)) + ", must be F32");
     return false;
   }
   if (scale.numel != 1) {
-    findings.err(prefix + "Shape", layer,
+    findings.err(ids.shape, layer,
                  "'" + scale.name + "' has shape " + shape_text(scale.shape) +
                      ", must hold one element (0-d [] recommended)");
     return false;
   }
   if (!scale.shape.empty()) {
-    findings.warn(prefix + "Shape", layer,
+    findings.warn(ids.shape, layer,
                   "'" + scale.name + "' has shape " + shape_text(scale.shape) +
                       "; 0-d [] is recommended (spec §2)");
   }
   const float value = read_f32_scalar(file, scale);
   if (!std::isfinite(value)) {
-    findings.err(prefix + "NotFinite", layer,
+    findings.err(ids.not_finite, layer,
                  "'" + scale.name + "' is " + float_text(value) + ", must be finite");
     return false;
   }
   if (!(value > 0.0f)) {
-    findings.err(prefix + "NotPositive", layer,
+    findings.err(ids.not_positive, layer,
                  "'" + scale.name + "' is " + float_text(value) + ", must be > 0");
     return false;
   }
@@ -81,14 +74,12 @@ bool check_scale(const SafetensorsFile& file, const TensorInfo& scale, ScaleKind
 bool check_fp8_weight(const TensorInfo& weight, const std::string& layer, FindingList& findings) {
   bool ok = true;
   if (weight.dtype != Dtype::F8_E4M3) {
-    findings.err(
-        "WeightDtype", layer,
+    findings.err(FindingId::WeightDtype, layer,
         "'" + weight.name + "' is " + std::string(dtype_name(weight.dtype)) + ", must be F8_E4M3");
     ok = false;
   }
   if (weight.shape.size() != 2) {
-    findings.err(
-        "WeightShape", layer,
+    findings.err(FindingId::WeightShape, layer,
         "'" + weight.name + "' has shape " + shape_text(weight.shape) + ", must be 2-D [out, in]");
     ok = false;
   }
@@ -139,12 +130,12 @@ void check_nan_codes(const SafetensorsFile& file, const std::string& skip_name, 
     bytes += tensor.byte_size();
     if (nan.count == 0) continue;
     ++bad;
-    findings.err("NanCode", tensor.name,
+    findings.err(FindingId::NanCode, tensor.name,
                  std::to_string(nan.count) + " NaN code(s) (0x7F/0xFF), first at element " +
                      std::to_string(nan.first));
   }
   if (bad == 0) {
-    findings.ok("NanCode", "",
+    findings.ok(FindingId::NanCode, "",
                 "no NaN codes in " + std::to_string(scanned) + " F8_E4M3 tensor(s) (" +
                     std::to_string(bytes) + " bytes scanned)");
   }

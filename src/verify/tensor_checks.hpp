@@ -8,20 +8,18 @@
 #include <vector>
 
 #include "core/text_format.hpp"  // shape_text, used by the checks
+#include "fp8_layout/fp8_layout.hpp"
 #include "safetensors/reader.hpp"
 #include "verify/findings.hpp"
 
 namespace qfp8::verify {
 
-bool ends_with(const std::string& text, const std::string& suffix);
-/// `text` minus `suffix` (which it must end with): suffix only, never a substring replace.
-std::string strip_suffix(const std::string& text, const std::string& suffix);
-/// The one float of a F32 tensor with one element, read little-endian.
-float read_f32_scalar(const SafetensorsFile& file, const TensorInfo& tensor);
+using fp8_layout::read_f32_scalar;
+
 /// "0x3c000000 (0.0078125)".
 std::string float_text(float value);
 
-/// Which rule family a scale belongs to: ids are prefixed "Scale" or "InputScale".
+/// Which rule family a scale belongs to: the Scale* or the InputScale* finding ids.
 enum class ScaleKind { Weight, Input };
 
 /// F32, one element (0-d recommended: [1] is a WARN), finite and > 0. True when the value

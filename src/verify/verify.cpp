@@ -22,15 +22,16 @@ VerifyResult verify_file(const std::string& path, const VerifyOptions& options) 
   } catch (const Error& error) {
     // I/O failures are not a property of the file: they keep their own exit code (3).
     if (exit_code_for(error.code()) == kExitIo) throw;
-    findings.err(error_code_name(error.code()), error.tensor(), error.what());
+    findings.add({FindingId::ContainerInvalid, Severity::Err, error.tensor(), error.what(),
+                  error.code()});
     result.findings = std::move(findings.items());
     return result;
   }
-  findings.ok("Container", "",
+  findings.ok(FindingId::Container, "",
               "safetensors container valid: " + std::to_string(output->header().tensors.size()) +
                   " tensors, " + std::to_string(output->file_size()) + " bytes");
   const unsigned threads = resolve_threads(options.threads);
-  const LayerInventory inventory = check_format(*output, threads, findings);
+  const Fp8Layout inventory = check_format(*output, threads, findings);
   result.legacy_layout = inventory.legacy;
   result.layers_verified = inventory.layer_count;
   if (!options.source_path.empty()) {
@@ -42,11 +43,25 @@ VerifyResult verify_file(const std::string& path, const VerifyOptions& options) 
   return result;
 }
 
+fp8_layout::Fp8Layout require_valid_format(const SafetensorsFile& file, unsigned threads,
+                                           const std::string& action) {
+  FindingList findings;
+  Fp8Layout layout = check_format(file, resolve_threads(threads), findings);
+  // Acting on a half-valid file would silently drop or mis-scale weights.
+  for (const auto& finding : findings.items()) {
+    if (finding.severity != Severity::Err) continue;
+    throw Error(ErrorCode::VerificationFailed, file.path(), finding.subject,
+                "cannot " + action + ": input is not a valid FP8 scaled checkpoint: [" +
+                    finding.name() + "] " + finding.message);
+  }
+  return layout;
+}
+
 std::string failure_summary(const VerifyResult& result) {
   std::string text = std::to_string(result.error_count()) + " verification error(s)";
   for (const auto& finding : result.findings) {
     if (finding.severity != Severity::Err) continue;
-    text += "; first: [" + finding.id + "] ";
+    text += "; first: [" + finding.name() + "] ";
     if (!finding.subject.empty()) text += finding.subject + ": ";
     return text + finding.message;
   }

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "core/progress_meter.hpp"
+#include "fp8_layout/fp8_layout.hpp"
+#include "safetensors/reader.hpp"
 #include "verify/findings.hpp"
 
 namespace qfp8::verify {
@@ -22,6 +24,13 @@ struct VerifyOptions {
 /// [ERR]); only I/O failures (OpenFailed, ReadFailed: exit 3) and a source that is itself
 /// invalid are thrown as qfp8::Error. Streams tensor data: bounded memory.
 VerifyResult verify_file(const std::string& path, const VerifyOptions& options);
+
+/// The format rules as the precondition of another command (dequantize): checks `file`
+/// (either layout; `threads` as in VerifyOptions) and throws the first ERR finding as
+/// VerificationFailed, "cannot ACTION: input is not a valid FP8 scaled checkpoint: [ID]
+/// message". Returns the layout the rules found, every layer of it usable.
+fp8_layout::Fp8Layout require_valid_format(const SafetensorsFile& file, unsigned threads,
+                                           const std::string& action);
 
 /// "N errors; first: [ID] subject: message" — the detail of a VerificationFailed error.
 std::string failure_summary(const VerifyResult& result);

@@ -20,7 +20,7 @@ std::string finding_line(const Finding& finding) {
   std::string line = std::string("[") + severity_name(finding.severity) + "] ";
   // OK lines read as a sentence; problems lead with the rule's name.
   if (finding.severity != Severity::Ok) {
-    line += finding.id;
+    line += finding.name();
     if (!finding.subject.empty()) line += " '" + printable(finding.subject) + "'";
     line += ": ";
   }
@@ -32,10 +32,11 @@ std::string findings_text(const VerifyResult& result, std::size_t per_id_limit) 
   std::map<std::string, std::size_t> shown;
   std::map<std::string, std::size_t> hidden;
   for (const auto& finding : result.findings) {
-    if (shown[finding.id]++ < per_id_limit) {
+    const std::string name = finding.name();
+    if (shown[name]++ < per_id_limit) {
       out += finding_line(finding);
     } else {
-      ++hidden[finding.id];
+      ++hidden[name];
     }
   }
   for (const auto& [id, count] : hidden) {
@@ -90,7 +91,7 @@ std::string format_text_report(const VerifyResult& result, std::size_t worst,
 nlohmann::json json_report(const VerifyResult& result) {
   nlohmann::json findings = nlohmann::json::array();
   for (const auto& f : result.findings) {
-    findings.push_back({{"id", f.id},
+    findings.push_back({{"id", f.name()},
                         {"severity", severity_name(f.severity)},
                         {"subject", f.subject},
                         {"message", f.message}});
