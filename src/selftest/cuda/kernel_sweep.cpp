@@ -120,7 +120,7 @@ std::vector<uint8_t> random_f32_bytes(std::size_t count) {
   std::mt19937 random(7);
   std::vector<uint8_t> bytes(4 * count);
   for (std::size_t i = 0; i < count; ++i) {
-    const uint32_t bits = random();
+    const auto bits = static_cast<uint32_t>(random());  // mt19937 yields 32 bits
     std::memcpy(bytes.data() + 4 * i, &bits, 4);  // the host is little-endian, like the file
   }
   return bytes;
@@ -150,7 +150,7 @@ std::vector<SelftestCheck> run_cuda_kernel_sweep(int device) {
   std::vector<uint32_t> f32_magnitudes{0,           1,           0x007FFFFFu, 0x00800000u,
                                        0x3F800000u, 0x43E00000u, 0x7F7FFFFFu};
   std::mt19937 random(11);
-  for (int k = 0; k < 4096; ++k) f32_magnitudes.push_back(random() % kF32NonFiniteMagnitude);
+  for (int k = 0; k < 4096; ++k) f32_magnitudes.push_back(static_cast<uint32_t>(random() % kF32NonFiniteMagnitude));
   checks.push_back(compare_scales(device, Dtype::F32, f32_magnitudes));
   return checks;
 }
