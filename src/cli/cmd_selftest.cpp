@@ -1,12 +1,11 @@
 // cmd_selftest.cpp — `qfp8-cuda selftest [--device cuda|cpu] [--gpu N] [--quick]`: proves on
-// this machine that a backend gives the reference twins' bytes (spec §3). With CUDA: (a) the
-// shared cast compiled for the device vs the host for all 2^32 floats (plus a report on the
-// hardware cvt), (b) the device kernels vs the reference for every BF16/F16 value x
-// hundreds of scales, (c) CudaBackend runs of synthetic tensors (odd sizes, odd source
-// alignment, larger than a staging buffer, Inf/NaN) vs the reference, (d) the whole
-// pipeline on a synthetic Qwen-Image checkpoint vs the 1-thread CPU conversion (see
-// selftest_pipeline.hpp). With --device cpu, or in a build without CUDA, (b)-(d) run
-// through the CPU backend and (a) is skipped.
+// this machine that a backend gives the reference twins' bytes (docs/format.md#numerics). With
+// CUDA: (a) the shared cast compiled for the device vs the host for all 2^32 floats (plus a report
+// on the hardware cvt), (b) the device kernels vs the reference for every BF16/F16 value x hundreds
+// of scales, (c) CudaBackend runs of synthetic tensors (odd sizes, odd source alignment, larger
+// than a staging buffer, Inf/NaN) vs the reference, (d) the whole pipeline on a synthetic
+// Qwen-Image checkpoint vs the 1-thread CPU conversion (see selftest_pipeline.hpp). With --device
+// cpu, or in a build without CUDA, (b)-(d) run through the CPU backend and (a) is skipped.
 // Exit 0 all passed, 2 something differs, 3 no usable device.
 #include <cstdio>
 #include <functional>

@@ -1,6 +1,7 @@
-// format_checker.cpp — the `_quantization_metadata` layout's rules (spec §2, §5), layer by
-// layer, then the whole-file rules: no undeclared FP8 weight, no stray companion, no NaN.
-// Without the metadata entry, per-layer `.comfy_quant` tensors declare the layers (a WARN).
+// format_checker.cpp — the `_quantization_metadata` layout's rules (docs/format.md#metadata,
+// #verification), layer by layer, then the whole-file rules: no undeclared FP8 weight, no stray
+// companion, no NaN. Without the metadata entry, per-layer `.comfy_quant` tensors declare the
+// layers (a WARN).
 #include "verify/format_checker.hpp"
 
 #include <map>
@@ -20,7 +21,8 @@ using LayerConfigs = std::map<std::string, json>;  // sorted: findings come in n
 
 const std::string kMetadataKey = kQuantizationMetadataKey;
 const std::string kFormat = "float8_e4m3fn";
-// Full checkpoints carry this prefix; ComfyUI detects it from the tensor names (spec §2).
+// Full checkpoints carry this prefix; ComfyUI detects it from the tensor names
+// (docs/format.md#comfyui).
 const std::string kDiffusionPrefix = "model.diffusion_model.";
 const std::string kWeight = kWeightSuffix;
 const std::string kWeightScale = kWeightScaleSuffix;
@@ -60,7 +62,7 @@ bool parse_declared_layers(const Header& header, FindingList& findings, LayerCon
   }
   if (!root.contains("format_version") || root["format_version"] != "1.0") {
     findings.warn("FormatVersion", "",
-                  "'" + kMetadataKey + "' has no format_version \"1.0\" (spec §2)");
+                  "'" + kMetadataKey + "' has no format_version \"1.0\"");
   }
   for (const auto& [layer, config] : root["layers"].items()) configs.emplace(layer, config);
   findings.ok("QuantizationMetadata", "",
@@ -154,7 +156,8 @@ void check_comfy_quant(const SafetensorsFile& file, const TensorInfo& tensor,
                      " but the metadata declares " + config.dump());
     return;
   }
-  // The layer configs exactly as spec §2 writes them (Python json.dumps defaults).
+  // The layer configs exactly as docs/format.md#layer-comfy-quant writes them (Python json.dumps
+  // defaults).
   for (const std::string& canonical : {layer_config_json(false), layer_config_json(true)}) {
     if (json::parse(canonical) == marker->config && canonical != marker->text) {
       findings.warn(
@@ -181,7 +184,7 @@ void check_layer(const SafetensorsFile& file, const std::string& layer, const js
     if (!other.empty()) {
       findings.err("PrefixMismatch", layer,
                    "metadata names layer '" + layer + "' but the tensors are named '" + other +
-                       ".*': ComfyUI's prefix detection then drops the weights (spec §2)");
+                       ".*': ComfyUI's prefix detection then drops the weights");
       note_layer_tensors(file, other, inventory.layer_tensors);
       return;
     }

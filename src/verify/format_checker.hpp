@@ -1,7 +1,7 @@
 // format_checker.hpp — the format contract of an FP8 scaled checkpoint on EVERY layer:
-// the reference verifier's rules (spec §5) plus ours (finite positive scales, no NaN codes,
-// .comfy_quant agreeing with the metadata, no undeclared FP8 weight, no stray companion,
-// metadata names matching tensor names), files declared only by `.comfy_quant` tensors,
+// the reference verifier's rules (docs/format.md#verification) plus ours (finite positive scales,
+// no NaN codes, .comfy_quant agreeing with the metadata, no undeclared FP8 weight, no stray
+// companion, metadata names matching tensor names), files declared only by `.comfy_quant` tensors,
 // and the legacy `scaled_fp8` layout.
 #pragma once
 
@@ -14,8 +14,8 @@
 
 namespace qfp8::verify {
 
-/// The tensor every legacy-layout file carries (spec §2). Full checkpoints carry it with
-/// their key prefix (`model.diffusion_model.scaled_fp8`): ComfyUI looks it up as
+/// The tensor every legacy-layout file carries (docs/format.md#legacy). Full checkpoints carry it
+/// with their key prefix (`model.diffusion_model.scaled_fp8`): ComfyUI looks it up as
 /// `{prefix}scaled_fp8`.
 inline constexpr const char* kLegacyMarker = "scaled_fp8";
 
