@@ -90,7 +90,8 @@ timed() {
     rm -f "$output_file"
     # No dirty pages left from earlier steps to be flushed on this run's time, and (when
     # we may) no page cache from earlier steps either: reclaiming gigabytes of other
-    # files' pages during a run was measured to swing one conversion between 1 s and 5 s.
+    # files' pages during a run was measured to swing one conversion by several times its
+    # time (docs/benchmarks.md#results).
     # Then the input alone is read into the cache, the same way for every run.
     sync
     if [ -w /proc/sys/vm/drop_caches ]; then echo 3 > /proc/sys/vm/drop_caches; fi

@@ -1,6 +1,6 @@
 # One place sets warnings for C++ and CUDA targets. No approximate-math flag is ever added
-# here or anywhere: it would turn the IEEE division of spec section 3 into a reciprocal
-# multiply and flush subnormals (docs/numerics.md names the flags).
+# here or anywhere: it would turn the IEEE division of docs/format.md#numerics-cast into a
+# reciprocal multiply and flush subnormals (docs/numerics.md names the flags).
 function(qfp8_set_warnings target)
   set(cxx_warnings -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion)
   if(QFP8_WERROR)

@@ -1,5 +1,5 @@
-// absmax_kernel.cu — absmax as an integer max of magnitude bits (spec §3 step 1). The max
-// is order-independent, so any grid, block count or GPU gives the CPU reference's result.
+// absmax_kernel.cu — absmax as an integer max of magnitude bits (docs/format.md#numerics-absmax).
+// The max is order-independent, so any grid, block count or GPU gives the CPU reference's result.
 // Memory-bound: 2 bytes read per BF16 element, so the body uses 16-byte loads.
 #include "kernels/absmax_kernel.cuh"
 

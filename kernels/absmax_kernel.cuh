@@ -1,4 +1,5 @@
-// absmax_kernel.cuh — launcher for the absmax reduction (spec §3 step 1) on the device.
+// absmax_kernel.cuh — launcher for the absmax reduction (docs/format.md#numerics-absmax) on the
+// device.
 #pragma once
 
 #include <cuda_runtime.h>

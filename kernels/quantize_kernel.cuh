@@ -1,5 +1,5 @@
-// quantize_kernel.cuh — launchers for the scale derivation and the FP8 cast (spec §3
-// steps 3-4) on the device.
+// quantize_kernel.cuh — launchers for the scale derivation and the FP8 cast
+// (docs/format.md#numerics-scale, #numerics-cast) on the device.
 #pragma once
 
 #include <cuda_runtime.h>

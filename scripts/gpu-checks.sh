@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # gpu-checks.sh — every GPU check of the CUDA backend in one run, on a machine with a GPU
-# (172 s on an H200; 9 minutes at most, as each step has a time limit). Uses
-# the binaries packed by scripts/device-kit.sh, so the machine needs only the NVIDIA driver
-# (and compute-sanitizer for memcheck). Every step runs whatever the previous ones did; the
-# summary table comes last. The steps, by the name that selects them:
+# (step times on an H200 in docs/benchmarks.md; 9 minutes at most, as each step has a time
+# limit). Uses the binaries packed by scripts/device-kit.sh, so the machine needs only the
+# NVIDIA driver (and compute-sanitizer for memcheck). Every step runs whatever the previous
+# ones did; the summary table comes last. The steps, by the name that selects them:
 #   tests     qfp8_cuda_tests: every GPU test, then the > 2^31-element ones ([large]) apart
 #             (they exit 77 where the device has too little free memory for them)
 #   selftest  qfp8-cuda selftest --device cuda: the 2^32-float cast sweep, all BF16 x

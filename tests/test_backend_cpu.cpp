@@ -273,7 +273,7 @@ TEST_CASE("cpu backend: Inf or NaN fails the tensor, naming it, before any byte"
         CHECK(error.code() == qfp8::ErrorCode::NonFiniteWeight);
         CHECK(error.tensor() == "bad.weight");
         CHECK(std::string(error.what()) ==
-              "tensor 'bad.weight': contains Inf or NaN (spec §3: a tensor with non-finite "
+              "tensor 'bad.weight': contains Inf or NaN (a tensor with non-finite "
               "values cannot be scaled)");
       }
       REQUIRE(consumer.tensors.size() == 1);  // only the good tensor, complete

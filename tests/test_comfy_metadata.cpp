@@ -1,5 +1,5 @@
-// test_comfy_metadata.cpp — the ComfyUI JSON strings of spec §2, byte for byte as Python's
-// json.dumps writes them (expected strings written out by hand from its rules).
+// test_comfy_metadata.cpp — the ComfyUI JSON strings of docs/format.md#metadata, byte for byte as
+// Python's json.dumps writes them (expected strings written out by hand from its rules).
 #include <catch2/catch.hpp>
 
 #include "core/error.hpp"

@@ -1,5 +1,6 @@
 // test_convert_end_to_end.cpp — converts small Qwen-Image-named BF16 models (library call
-// and binary) and checks the output against spec §2-§5 with expectations computed here.
+// and binary) and checks the output against docs/format.md (#layer to #verification) with
+// expectations computed here.
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -36,7 +37,8 @@ ChildResult run_binary(std::vector<std::string> args, const std::string& dir) {
   return run_child(args, dir);
 }
 
-/// Spec §5: the reference verifier's checks. Returns the declared layers.
+/// docs/format.md#verification-reference: the reference verifier's checks. Returns the declared
+/// layers.
 std::set<std::string> check_spec5(const SafetensorsFile& out) {
   const auto& metadata = out.header().metadata;
   REQUIRE(metadata.count("_quantization_metadata") == 1);

@@ -1,6 +1,7 @@
 // test_convert_golden.cpp — `--preset none --no-comfy-quant` must equal, byte for byte, a
-// file assembled here by hand from the spec's rules (§1 layout and header, §2 names and
-// metadata, §3 numerics, §4 predicate) without the project's layout or writer.
+// file assembled here by hand from the rules of docs/format.md (#container-writer layout and
+// header, #layer and #metadata names, #numerics, #selection predicate) without the project's
+// layout or writer.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -23,7 +24,8 @@ namespace {
 struct Entry {
   std::string name;
   std::string dtype;
-  int rank;  // position in the reference Dtype enum (spec §1): larger is written first
+  // Position in the reference Dtype enum (docs/format.md#container): larger is written first.
+  int rank;
   std::vector<uint64_t> shape;
   Bytes data;
 };

@@ -238,7 +238,8 @@ TEST_CASE("a file declared only by .comfy_quant tensors dequantizes like its ful
 TEST_CASE("convert's advice for an FP8 input is true: dequantize where it can restore it",
           "[dequantize][cli]") {
   const std::string dir = scratch_dir("dequantize_advice");
-  // 64 x 64 = 4096 elements: large enough for convert to quantize them again (spec §4).
+  // 64 x 64 = 4096 elements: large enough for convert to quantize them again
+  // (docs/format.md#selection).
   FileImage source;
   for (const auto& layer : small_model_layers()) {
     source.tensors.push_back(bf16_tensor(layer + ".weight", {64, 64}, sample_weights(4096, 7)));

@@ -1,5 +1,5 @@
-// test_legacy_layout.cpp — `convert --layout legacy` (spec §2): the `scaled_fp8` marker,
-// `L.scale_weight` / `L.scale_input`, nothing of the comfy layout; the output passes
+// test_legacy_layout.cpp — `convert --layout legacy` (docs/format.md#legacy): the `scaled_fp8`
+// marker, `L.scale_weight` / `L.scale_input`, nothing of the comfy layout; the output passes
 // `verify` as a legacy file and carries the same codes and scales as the comfy layout.
 #include <catch2/catch.hpp>
 

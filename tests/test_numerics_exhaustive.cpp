@@ -1,5 +1,5 @@
-// test_numerics_exhaustive.cpp — every BF16 and F16 bit pattern through the spec §3 rule,
-// against the independent oracle of test_numerics_oracle.hpp, for hundreds of scales.
+// test_numerics_exhaustive.cpp — every BF16 and F16 bit pattern through the docs/format.md#numerics
+// rule, against the independent oracle of test_numerics_oracle.hpp, for hundreds of scales.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -45,7 +45,8 @@ void sweep_patterns(Decode decode, uint16_t nonfinite_exponent_mask, float scale
     const auto pattern = static_cast<uint16_t>(bits);
     if ((pattern & nonfinite_exponent_mask) == nonfinite_exponent_mask) continue;
     const float weight = decode(pattern);
-    const float x = weight / scale;  // spec §3: the IEEE float32 division is the definition
+    // docs/format.md#numerics-cast: the IEEE float32 division is the definition.
+    const float x = weight / scale;
     const uint8_t expected = oracle.cast(x);
     ++result.checked;
     if (qfp8::quantize_e4m3fn(weight, scale) != expected) {

@@ -68,7 +68,7 @@ TEST_CASE("F32 rounding boundaries match the oracle", "[numerics]") {
     INFO("scale " << scale);
     CHECK(count_mismatches(values, scale, oracle) == 0);
   }
-  // Hand-checked ties and saturation (spec §3).
+  // Hand-checked ties and saturation (docs/format.md#numerics-cast).
   CHECK(qfp8::e4m3fn_from_f32(464.0f) == 0x7E);
   CHECK(qfp8::e4m3fn_from_f32(std::nextafter(464.0f, HUGE_VALF)) == 0x7E);
   CHECK(qfp8::e4m3fn_from_f32(-HUGE_VALF) == 0xFE);

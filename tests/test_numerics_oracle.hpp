@@ -1,7 +1,7 @@
 // test_numerics_oracle.hpp — an independent E4M3FN reference for the tests, written from
-// the format definition (spec §3: 1 sign bit, 4 exponent bits with bias 7, 3 mantissa bits,
-// subnormals m * 2^-9, 0x7F/0xFF NaN, no infinities), in double and without any bit tricks:
-// enumerate the 127 finite non-negative values and pick the nearest, ties to the even code.
+// the format definition (docs/format.md#numerics-e4m3fn: 1 sign bit, 4 exponent bits with bias 7, 3
+// mantissa bits, subnormals m * 2^-9, 0x7F/0xFF NaN, no infinities), in double and without any bit
+// tricks: enumerate the 127 finite non-negative values and pick the nearest, ties to the even code.
 // It shares no code with src/core/fp8_e4m3fn.hpp on purpose.
 #pragma once
 
@@ -73,9 +73,9 @@ inline double f16_definition(uint16_t bits) {
   return sign * std::ldexp(1.0 + mantissa / 1024.0, exponent - 15);
 }
 
-/// Test-side scale rule (spec §3 step 3), written out independently.
-// Spec §3: amax / 448, and 1 when that is zero (all-zero tensor, or an F32 amax so tiny
-// that the division underflows; see docs/numerics.md).
+/// Test-side scale rule (docs/format.md#numerics-scale), written out independently.
+// docs/format.md#numerics-scale: amax / 448, and 1 when that is zero (all-zero tensor, or an F32
+// amax so tiny that the division underflows; see docs/numerics.md).
 inline float spec_scale(float amax) {
   const float scale = amax / 448.0f;
   return scale == 0.0f ? 1.0f : scale;

@@ -1,5 +1,5 @@
 // test_numerics_smoke.cpp — hand-checked E4M3FN codes from the format's definition
-// (1 sign, 4 exponent bits with bias 7, 3 mantissa bits; spec §3).
+// (1 sign, 4 exponent bits with bias 7, 3 mantissa bits; docs/format.md#numerics-e4m3fn).
 #include <catch2/catch.hpp>
 
 #include "core/fp8_e4m3fn.hpp"

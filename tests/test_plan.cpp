@@ -1,5 +1,5 @@
-// test_plan.cpp — the quantize predicate (spec §4), presets, --include/--exclude, the
-// plan-time refusals, and the planned outputs in the reference writer's layout order.
+// test_plan.cpp — the quantize predicate (docs/format.md#selection), presets, --include/--exclude,
+// the plan-time refusals, and the planned outputs in the reference writer's layout order.
 #include <catch2/catch.hpp>
 
 #include <map>

@@ -1,6 +1,6 @@
 // test_prefix.cpp — `convert --strip-prefix` / `--add-prefix`: every tensor renamed, the
-// `_quantization_metadata` layer names following the output names (spec §2's danger case,
-// bare tensors with prefixed metadata, cannot happen), presets decided on the input names,
+// `_quantization_metadata` layer names following the output names (docs/format.md#comfyui's danger
+// case, bare tensors with prefixed metadata, cannot happen), presets decided on the input names,
 // strip-then-add round trips, and renames that collide refused as NameClash.
 #include <catch2/catch.hpp>
 

@@ -1,6 +1,6 @@
 // test_safetensors_golden.cpp — the writer's bytes equal a file laid out by hand from the
-// rules of spec §1 (dtype descending, byte-wise names, compact serde_json header, sorted
-// metadata first, space padding to 8), and the writer's misuse errors.
+// rules of docs/format.md#container-writer (dtype descending, byte-wise names, compact serde_json
+// header, sorted metadata first, space padding to 8), and the writer's misuse errors.
 #include <catch2/catch.hpp>
 
 #include <string>

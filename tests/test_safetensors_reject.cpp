@@ -1,5 +1,6 @@
-// test_safetensors_reject.cpp — one test per rule of spec §1: each hand-made broken file
-// is rejected with the rule's ErrorCode and a message naming the file (and the tensor).
+// test_safetensors_reject.cpp — one test per rule of docs/format.md#container-reader: each
+// hand-made broken file is rejected with the rule's ErrorCode and a message naming the file (and
+// the tensor).
 #include <catch2/catch.hpp>
 
 #include <string>

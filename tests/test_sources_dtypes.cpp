@@ -1,7 +1,7 @@
-// test_sources_dtypes.cpp — F16 and F32 sources quantize like BF16 ones (spec §3: scale =
-// amax / 448, codes the nearest E4M3FN value, ties to even, saturating), and
-// `--keep-dtype bf16` rounds kept F16/F32 tensors to BF16 (nearest even) while BF16 and
-// non-float tensors stay as they are. Expectations are computed here, by brute force.
+// test_sources_dtypes.cpp — F16 and F32 sources quantize like BF16 ones
+// (docs/format.md#numerics: scale = amax / 448, codes the nearest E4M3FN value, ties to even,
+// saturating), and `--keep-dtype bf16` rounds kept F16/F32 tensors to BF16 (nearest even) while
+// BF16 and non-float tensors stay as they are. Expectations are computed here, by brute force.
 #include <catch2/catch.hpp>
 
 #include <cfloat>

@@ -1,5 +1,6 @@
-// test_synth.cpp — the synthetic Qwen-Image checkpoint: structure against the spec §4
-// table (written out again here), deterministic bytes, value statistics and special values.
+// test_synth.cpp — the synthetic Qwen-Image checkpoint: structure against the
+// docs/format.md#qwen-image table (written out again here), deterministic bytes, value statistics
+// and special values.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -19,7 +20,7 @@ namespace {
 
 using Shape = std::vector<uint64_t>;
 
-// Spec §4 for hidden width H, text width T, head dim D and `blocks` blocks.
+// docs/format.md#qwen-image for hidden width H, text width T, head dim D and `blocks` blocks.
 std::map<std::string, Shape> expected_qwen_image(uint64_t H, uint64_t T, uint64_t D, int blocks) {
   std::map<std::string, Shape> table;
   auto linear = [&](const std::string& name, uint64_t out, uint64_t in) {
@@ -122,7 +123,7 @@ TEST_CASE("synth at full size has the 1933 tensors and ~40.9 GB of Qwen-Image", 
   qfp8::SynthConfig config;  // 60 blocks, width / 1
   const auto tensors = qfp8::qwen_image_tensors(config);
   std::map<std::string, Shape> actual;
-  std::size_t quantizable = 0;  // spec §4: 2-D .weight with >= 4096 elements
+  std::size_t quantizable = 0;  // docs/format.md#selection: 2-D .weight with >= 4096 elements
   for (const auto& t : tensors) {
     actual[t.name] = t.shape;
     if (t.shape.size() == 2 && t.numel() >= 4096) ++quantizable;

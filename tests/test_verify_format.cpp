@@ -1,5 +1,6 @@
-// test_verify_format.cpp — one small file per format rule (spec §1, §2, §5): each breaks
-// exactly ONE rule of a correct conversion and verify must name that rule and layer.
+// test_verify_format.cpp — one small file per format rule (docs/format.md#container, #layer,
+// #verification): each breaks exactly ONE rule of a correct conversion and verify must name that
+// rule and layer.
 #include <catch2/catch.hpp>
 
 #include <limits>
@@ -209,7 +210,7 @@ TEST_CASE("verify rejects a stray weight_scale", "[verify]") {
 
 TEST_CASE("verify reports a container error as one finding", "[verify]") {
   Bytes bytes = serialize(good_output());
-  bytes.push_back(0);  // trailing byte: MetadataIncompleteBuffer (spec §1)
+  bytes.push_back(0);  // trailing byte: MetadataIncompleteBuffer (docs/format.md#container-reader)
   const std::string path = temp_path("verify_fmt_trailing.safetensors");
   write_file(path, bytes);
   const VerifyResult result = verify::verify_file(path, {});

@@ -55,7 +55,7 @@ ConvertSummary convert_to_file(const SafetensorsFile& input, const ConversionPla
                                QuantizeBackend& backend, const std::string& output_path,
                                const OutputOptions& output, ProgressMeter* progress);
 
-/// "40.9 GB -> 20.5 GB in 38.2 s (1.07 GB/s), 846 quantized, 1087 kept on cpu (2 threads)"
+/// "<in> GB -> <out> GB in <t> s (<rate> GB/s), <n> quantized, <m> kept on cpu (<k> threads)"
 std::string format_summary(const ConvertSummary& summary);
 
 }  // namespace qfp8

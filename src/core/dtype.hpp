@@ -25,7 +25,7 @@ std::optional<Dtype> dtype_from_name(std::string_view name) noexcept;
 /// Bytes per element; 0 for the sub-byte types, which this tool does not handle.
 std::size_t dtype_size(Dtype dtype) noexcept;
 
-/// True for the dtypes the quantizer can read as weights (spec §4).
+/// True for the dtypes the quantizer can read as weights (docs/format.md#selection).
 constexpr bool is_float_source(Dtype dtype) noexcept {
   return dtype == Dtype::F16 || dtype == Dtype::BF16 || dtype == Dtype::F32;
 }

@@ -11,7 +11,8 @@ namespace qfp8 {
 enum class ErrorCode {
   // Usage (exit 1).
   Usage,
-  // Invalid input or failed verification (exit 2): safetensors container rules, spec §1.
+  // Invalid input or failed verification (exit 2): safetensors container rules,
+  // docs/format.md#container-reader.
   HeaderTooSmall,
   HeaderTooLarge,
   InvalidHeaderLength,

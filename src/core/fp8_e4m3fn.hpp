@@ -1,8 +1,8 @@
-// fp8_e4m3fn.hpp — THE numerics of qfp8-cuda (spec §3), shared by the CPU path, the CUDA
-// kernels and the tests. Header-only and __host__ __device__ so that every path compiles
-// the very same code. Integer bit manipulation only: no rounding-mode or fast-math
-// dependence, no float reciprocal; the one float operation is the IEEE division in
-// quantize_e4m3fn(), which is what makes results equal to the reference converter.
+// fp8_e4m3fn.hpp — THE numerics of qfp8-cuda (docs/format.md#numerics), shared by the CPU path, the
+// CUDA kernels and the tests. Header-only and __host__ __device__ so that every path compiles the
+// very same code. Integer bit manipulation only: no rounding-mode or fast-math dependence, no float
+// reciprocal; the one float operation is the IEEE division in quantize_e4m3fn(), which is what
+// makes results equal to the reference converter.
 #pragma once
 
 #include <cstdint>
@@ -99,7 +99,7 @@ QFP8_HD float e4m3fn_to_f32(uint8_t code) {
   return float_from_bits(sign | ((exponent + 120u) << 23) | (mantissa << 20));
 }
 
-// --- absmax (spec §3 step 1) ----------------------------------------------------------
+// --- absmax (docs/format.md#numerics-absmax) ------------------------------------------
 // For IEEE formats the magnitude bits (sign cleared) order exactly like |value|, so the
 // absmax is an integer max: order-independent, hence identical on every thread and GPU.
 
@@ -108,7 +108,8 @@ QFP8_HD uint32_t bf16_magnitude(uint16_t bits) { return bits & 0x7FFFu; }
 QFP8_HD uint32_t f16_magnitude(uint16_t bits) { return bits & 0x7FFFu; }
 QFP8_HD uint32_t f32_magnitude(uint32_t bits) { return bits & 0x7FFFFFFFu; }
 
-/// A magnitude at or above these marks Inf or NaN in the tensor (spec §3 step 2).
+/// A magnitude at or above these marks Inf or NaN in the tensor
+/// (docs/format.md#numerics-nonfinite).
 inline constexpr uint32_t kBf16NonFiniteMagnitude = 0x7F80u;
 inline constexpr uint32_t kF16NonFiniteMagnitude = 0x7C00u;
 inline constexpr uint32_t kF32NonFiniteMagnitude = 0x7F800000u;
@@ -122,12 +123,13 @@ QFP8_HD float amax_from_f16_magnitude(uint32_t magnitude) {
 }
 QFP8_HD float amax_from_f32_magnitude(uint32_t magnitude) { return float_from_bits(magnitude); }
 
-// --- scale and quantization (spec §3 steps 3-4) ---------------------------------------
+// --- scale and quantization (docs/format.md#numerics-scale, #numerics-cast) -----------
 
 /// scale = amax / 448 (IEEE division); 1.0 for an all-zero tensor. Also 1.0 when the
-/// division underflows to zero, which only an F32 tensor with amax below 448 * 2^-150
-/// (~6e-43) can reach: a zero scale would turn its zeros into 0/0 = NaN codes, while 1.0
-/// stores every such weight as code 0, within 1e-42 of its value.
+/// division underflows to zero, which only an F32 tensor with amax at or below 448 * 2^-150
+/// (~3.1e-43, 224 smallest subnormals; the exact quotient 2^-150 ties to even, to 0) can
+/// reach: a zero scale would turn its zeros into 0/0 = NaN codes, while 1.0 stores every
+/// such weight as code 0, within 3.2e-43 of its value.
 QFP8_HD float scale_from_amax(float amax) {
   const float scale = amax / kE4M3Max;
   return scale == 0.0f ? 1.0f : scale;

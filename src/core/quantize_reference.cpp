@@ -1,5 +1,5 @@
-// quantize_reference.cpp — the plain scalar twins of spec §3: one element at a time, no
-// tables, no threads. Every faster path is tested byte for byte against these.
+// quantize_reference.cpp — the plain scalar twins of docs/format.md#numerics: one element at a
+// time, no tables, no threads. Every faster path is tested byte for byte against these.
 #include "core/quantize_reference.hpp"
 
 #include <string>

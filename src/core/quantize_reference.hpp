@@ -1,5 +1,5 @@
-// quantize_reference.hpp — the plain scalar twins (spec §3): the definition every other
-// path (threaded CPU backend, CUDA kernels, verify --against) is tested against byte for
+// quantize_reference.hpp — the plain scalar twins (docs/format.md#numerics): the definition every
+// other path (threaded CPU backend, CUDA kernels, verify --against) is tested against byte for
 // byte. Single-threaded, obvious, no tables.
 #pragma once
 

@@ -14,8 +14,8 @@ std::string shape_text(const std::vector<uint64_t>& shape);
 /// Decimal units, as disks and checkpoints are sized: "40.9 GB", "13.2 MB", "0.4 kB".
 std::string size_text(uint64_t bytes);
 
-/// The closing line of a long job: "40.9 GB -> 20.5 GB in 38.2 s (1.07 GB/s)"; the rate is
-/// of the input bytes.
+/// The closing line of a long job: "<in> GB -> <out> GB in <t> s (<rate> GB/s)", sizes in
+/// decimal units as size_text() writes them; the rate is of the input bytes.
 std::string transfer_text(uint64_t input_bytes, uint64_t output_bytes, double seconds);
 
 /// `text` as a terminal may show it: every byte of a C0 control (\n, \r, ESC...), DEL, a C1

@@ -1,5 +1,5 @@
 // dequantize.hpp — `qfp8-cuda dequantize`: an FP8 scaled checkpoint (either ComfyUI layout,
-// spec §2) back to BF16. Each quantized layer's weight becomes
+// docs/format.md#layer, #legacy) back to BF16. Each quantized layer's weight becomes
 // bf16_rne(e4m3fn_to_f32(code) * scale), the product computed in float32; the layout's
 // companions (weight_scale / input_scale / comfy_quant, or scaled_fp8 / scale_weight /
 // scale_input) and `_quantization_metadata` are dropped; every other tensor and metadata

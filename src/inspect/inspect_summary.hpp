@@ -30,8 +30,8 @@ struct QuantizationMetadataSummary {
   std::map<std::string, uint64_t> layers_by_format;  // "float8_e4m3fn" -> 846
 };
 
-/// The legacy ComfyUI layout's marker tensor (spec §2): `scaled_fp8`, shape [0], or [2]
-/// for full-precision matmul.
+/// The legacy ComfyUI layout's marker tensor (docs/format.md#legacy): `scaled_fp8`, shape [0], or
+/// [2] for full-precision matmul.
 struct LegacyMarkerSummary {
   std::string tensor_name;
   std::vector<uint64_t> shape;

@@ -1,4 +1,5 @@
-// comfy_metadata.cpp — ComfyUI layer names and json.dumps-exact metadata strings (spec §2).
+// comfy_metadata.cpp — ComfyUI layer names and json.dumps-exact metadata strings
+// (docs/format.md#layer-comfy-quant, #metadata).
 #include "plan/comfy_metadata.hpp"
 
 #include <algorithm>

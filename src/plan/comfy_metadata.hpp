@@ -1,5 +1,5 @@
-// comfy_metadata.hpp — the ComfyUI names and JSON of spec §2: layer names, the per-layer
-// config (`L.comfy_quant` bytes) and `__metadata__["_quantization_metadata"]`, byte for
+// comfy_metadata.hpp — the ComfyUI names and JSON of docs/format.md#layer: layer names, the
+// per-layer config (`L.comfy_quant` bytes) and `__metadata__["_quantization_metadata"]`, byte for
 // byte as Python's json.dumps writes them with its defaults.
 #pragma once
 

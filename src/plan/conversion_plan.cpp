@@ -1,6 +1,6 @@
-// conversion_plan.cpp — the one quantize predicate (spec §4, presets, --include/--exclude),
-// the plan-time refusals (already quantized input, name clashes, colliding renames), the
-// --strip-prefix/--add-prefix output names and the output layout (comfy or legacy).
+// conversion_plan.cpp — the one quantize predicate (docs/format.md#selection: presets,
+// --include/--exclude), the plan-time refusals (already quantized input, name clashes, colliding
+// renames), the --strip-prefix/--add-prefix output names and the output layout (comfy or legacy).
 #include "plan/conversion_plan.hpp"
 
 #include <algorithm>
@@ -131,7 +131,7 @@ std::string already_quantized_advice(const Header& input) {
 }
 
 /// Refuses FP8 input: quantizing twice would square the error, and mixing the legacy
-/// `scaled_fp8` layout with ours breaks ComfyUI's loader (spec §2).
+/// `scaled_fp8` layout with ours breaks ComfyUI's loader (docs/format.md#legacy).
 void check_not_quantized(const Header& input, const std::string& file_label) {
   if (input.metadata.count(kQuantizationMetadataKey) > 0) {
     throw Error(ErrorCode::AlreadyQuantized, file_label, {},
@@ -170,7 +170,8 @@ void check_no_legacy_marker(const std::vector<TensorDecision>& decisions,
 
 /// Output names must be unique: two input names may not rename to one, and the names a
 /// quantized layer adds (in the chosen layout) must not be output names already. Hashed
-/// views of the decisions' names: a sorted map of copies cost ~1 us per tensor.
+/// views of the decisions' names: a sorted map of copies cost more per tensor than the rest
+/// of the plan (docs/benchmarks.md#design-measurements).
 void check_name_clashes(const std::vector<TensorDecision>& decisions, const PlanOptions& options,
                         const std::string& file_label) {
   std::unordered_map<std::string_view, const std::string*> input_of;  // output -> input name
@@ -300,7 +301,8 @@ ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& opti
   std::vector<TensorDecision> decisions = decide_all(sources, predicate, options);
   check_name_clashes(decisions, options, file_label);
 
-  // Layer names come from the OUTPUT names: metadata and tensors share one prefix (spec §2).
+  // Layer names come from the OUTPUT names: metadata and tensors share one prefix
+  // (docs/format.md#metadata).
   std::vector<std::string> quantized_names;
   for (const auto& decision : decisions) {
     if (decision.quantize) quantized_names.push_back(decision.output_name);

@@ -19,8 +19,9 @@ enum class Preset { Auto, None, QwenImage };
 Preset preset_from_name(const std::string& name);
 const char* preset_name(Preset preset) noexcept;
 
-/// Which ComfyUI FP8 layout the output uses (spec §2): `_quantization_metadata` +
-/// `L.weight_scale` (+ `L.comfy_quant`), or the older `scaled_fp8` + `L.scale_weight`.
+/// Which ComfyUI FP8 layout the output uses (docs/format.md#metadata, #legacy):
+/// `_quantization_metadata` + `L.weight_scale` (+ `L.comfy_quant`), or the older `scaled_fp8` +
+/// `L.scale_weight`.
 enum class OutputLayout { Comfy, Legacy };
 
 /// "comfy", "legacy"; throws Error(Usage) for anything else.

@@ -1,7 +1,7 @@
-// legacy_layout.hpp — the older ComfyUI FP8 layout (spec §2): a `scaled_fp8` marker tensor
-// (F8_E4M3, shape [0], or [2] meaning full-precision matrix mult), per layer
-// `L.scale_weight` (F32 0-d) and optionally `L.scale_input`; no `_quantization_metadata`
-// and no `.comfy_quant`. The two layouts are never mixed in one file.
+// legacy_layout.hpp — the older ComfyUI FP8 layout (docs/format.md#legacy): a `scaled_fp8` marker
+// tensor (F8_E4M3, shape [0], or [2] meaning full-precision matrix mult), per layer
+// `L.scale_weight` (F32 0-d) and optionally `L.scale_input`; no `_quantization_metadata` and no
+// `.comfy_quant`. The two layouts are never mixed in one file.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,5 @@
-// output_tensors.cpp — per-layer output tensors of the comfy and legacy layouts (spec §2).
+// output_tensors.cpp — per-layer output tensors of the comfy and legacy layouts
+// (docs/format.md#layer, #legacy).
 #include "plan/output_tensors.hpp"
 
 
@@ -10,7 +11,8 @@ namespace qfp8 {
 namespace {
 
 std::string one_f32_bytes() {
-  // 1.0f little-endian: ComfyUI's default input scale when the tensor is absent (spec §2).
+  // 1.0f little-endian: ComfyUI's default input scale when the tensor is absent
+  // (docs/format.md#comfyui).
   return std::string("\x00\x00\x80\x3f", 4);
 }
 

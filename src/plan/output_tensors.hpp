@@ -1,6 +1,7 @@
-// output_tensors.hpp — the output tensors a plan's decisions produce, per layout (spec §2):
-// kept tensors (copied, or rounded to BF16 with --keep-dtype bf16), and for each quantized
-// layer its FP8 weight plus the layout's companions. Internal to src/plan.
+// output_tensors.hpp — the output tensors a plan's decisions produce, per layout
+// (docs/format.md#layer, #legacy): kept tensors (copied, or rounded to BF16 with --keep-dtype
+// bf16), and for each quantized layer its FP8 weight plus the layout's companions. Internal to
+// src/plan.
 #pragma once
 
 #include <string>

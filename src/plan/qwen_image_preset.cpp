@@ -1,5 +1,5 @@
-// qwen_image_preset.cpp — the Qwen-Image keep list (spec §4), matched on layer names with
-// the optional `model.diffusion_model.` prefix stripped.
+// qwen_image_preset.cpp — the Qwen-Image keep list (docs/format.md#qwen-image), matched on layer
+// names with the optional `model.diffusion_model.` prefix stripped.
 #include "plan/qwen_image_preset.hpp"
 
 #include "plan/comfy_metadata.hpp"

@@ -1,6 +1,6 @@
 // qwen_image_preset.hpp — Qwen-Image detection and the layers its preset keeps in BF16
-// (spec §4: convert_to_quant's `--qwen` list). Names may carry the full-checkpoint prefix
-// `model.diffusion_model.`.
+// (docs/format.md#qwen-image: convert_to_quant's `--qwen` list). Names may carry the
+// full-checkpoint prefix `model.diffusion_model.`.
 #pragma once
 
 #include <optional>
@@ -13,7 +13,7 @@ namespace qfp8 {
 inline constexpr const char* kDiffusionModelPrefix = "model.diffusion_model.";
 
 /// True when the header holds `txt_norm.weight`, bare or prefixed: the key that marks a
-/// Qwen-Image transformer (spec §4).
+/// Qwen-Image transformer (docs/format.md#qwen-image).
 bool is_qwen_image(const Header& header);
 
 /// The preset rule that keeps tensor `name` in high precision ("img_in", "norm_out.*",

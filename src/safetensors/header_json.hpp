@@ -3,7 +3,7 @@
 // deeper than the reference reader accepts, and hands over each top-level entry as the
 // raw fields the reader's rules need. No DOM is built: without it (a second pass, a
 // million-node map and its destruction), `inspect` of a million-tensor header takes about
-// half the CPU time (4.8 s instead of 9.0 s on a 2-core VM).
+// half the CPU time (docs/benchmarks.md#design-measurements).
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
-// header_parser.cpp — the safetensors reader's rules (spec §1), in the reference reader's
-// order: length prefix, size cap, UTF-8, leading '{', JSON structure, then the tiling of the
-// data buffer by the tensors sorted by offset, with overflow-checked sizes.
+// header_parser.cpp — the safetensors reader's rules (docs/format.md#container-reader), in the
+// reference reader's order: length prefix, size cap, UTF-8, leading '{', JSON structure, then the
+// tiling of the data buffer by the tensors sorted by offset, with overflow-checked sizes.
 #include "safetensors/header_parser.hpp"
 
 #include <algorithm>

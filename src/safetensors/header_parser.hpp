@@ -1,6 +1,6 @@
 // header_parser.hpp — parses and validates a safetensors file's bytes exactly as strictly
-// as the reference reader (spec §1). Pure functions over memory, so the fuzzers and tests
-// can drive them without files.
+// as the reference reader (docs/format.md#container-reader). Pure functions over memory, so the
+// fuzzers and tests can drive them without files.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
-// layout.cpp — the reference writer's layout and header serialisation (spec §1): the
-// order Rust's `prepare` sorts into and the bytes serde_json writes for `Metadata`.
+// layout.cpp — the reference writer's layout and header serialisation
+// (docs/format.md#container-writer): the order Rust's `prepare` sorts into and the bytes serde_json
+// writes for `Metadata`.
 #include "safetensors/layout.hpp"
 
 #include <algorithm>
@@ -176,7 +177,8 @@ SafetensorsLayout::SafetensorsLayout(std::vector<PlannedTensor> tensors,
   header_bytes_ += json;
 }
 
-// A linear scan here made the writer quadratic: 100,000 tensors took 65 s to convert.
+// A linear scan here made the writer quadratic in the tensor count
+// (docs/benchmarks.md#per-tensor-cost).
 std::size_t SafetensorsLayout::index_of(const std::string& name) const {
   for (std::size_t run = 0; run < dtype_run_starts_.size(); ++run) {
     const auto first = tensors_.begin() + static_cast<std::ptrdiff_t>(dtype_run_starts_[run]);

@@ -1,6 +1,6 @@
-// layout.hpp — the reference writer's layout (spec §1): tensors sorted by dtype descending
-// then name byte-wise, contiguous offsets from 0, compact serde_json-style header with
-// sorted `__metadata__` first, space-padded to a multiple of 8.
+// layout.hpp — the reference writer's layout (docs/format.md#container-writer): tensors sorted by
+// dtype descending then name byte-wise, contiguous offsets from 0, compact serde_json-style header
+// with sorted `__metadata__` first, space-padded to a multiple of 8.
 #pragma once
 
 #include <cstdint>
@@ -48,8 +48,8 @@ class SafetensorsLayout {
   uint64_t data_size_ = 0;
 };
 
-/// serde_json's compact string escaping (spec §1): \" \\ \b \f \n \r \t, other controls as
-/// \u00xx (lowercase hex), everything else raw UTF-8. Returns the quoted string.
+/// serde_json's compact string escaping (docs/format.md#container-writer): \" \\ \b \f \n \r \t,
+/// other controls as \u00xx (lowercase hex), everything else raw UTF-8. Returns the quoted string.
 std::string json_quote_compact(const std::string& text);
 
 }  // namespace qfp8

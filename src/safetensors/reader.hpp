@@ -18,7 +18,7 @@ struct ByteView {
 
 class SafetensorsFile {
  public:
-  /// Maps and validates `path`; throws qfp8::Error on any rule of spec §1.
+  /// Maps and validates `path`; throws qfp8::Error on any rule of docs/format.md#container-reader.
   explicit SafetensorsFile(const std::string& path);
 
   const std::string& path() const { return file_.path(); }

@@ -1,5 +1,5 @@
-// qwen_image_shapes.cpp — builds the Qwen-Image tensor table of spec §4 for a given number
-// of blocks and width divisor. Every Linear has a weight [out, in] and a bias [out].
+// qwen_image_shapes.cpp — builds the Qwen-Image tensor table of docs/format.md#qwen-image for a
+// given number of blocks and width divisor. Every Linear has a weight [out, in] and a bias [out].
 #include "synth/qwen_image_shapes.hpp"
 
 #include <algorithm>
@@ -9,7 +9,7 @@
 namespace qfp8 {
 namespace {
 
-// Full-size widths (spec §4).
+// Full-size widths (docs/format.md#qwen-image).
 constexpr uint64_t kHidden = 3072;      // transformer width
 constexpr uint64_t kTextWidth = 3584;   // Qwen2.5-VL text encoder width (txt_in, txt_norm)
 constexpr uint64_t kHeadDim = 128;      // per-head width of the q/k RMSNorms

@@ -1,6 +1,6 @@
-// qwen_image_shapes.hpp — the tensor names and shapes of a Qwen-Image transformer (spec §4),
-// optionally narrowed and shortened, for synthetic checkpoints: what `qfp8-cuda synth`
-// writes, before any value is generated.
+// qwen_image_shapes.hpp — the tensor names and shapes of a Qwen-Image transformer
+// (docs/format.md#qwen-image), optionally narrowed and shortened, for synthetic checkpoints: what
+// `qfp8-cuda synth` writes, before any value is generated.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // against_source.cpp — re-derivation of every quantized layer from its source with the
-// shared scalar twins (absmax -> amax -> scale -> quantize, spec §3), byte comparison of
-// every kept tensor, and the quality measurement, all streamed tensor by tensor.
+// shared scalar twins (absmax -> amax -> scale -> quantize, docs/format.md#numerics), byte
+// comparison of every kept tensor, and the quality measurement, all streamed tensor by tensor.
 #include "verify/against_source.hpp"
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 // against_source.hpp — verify --against: re-derives every quantized layer from the source
-// with the shared numerics (spec §3) and demands identical FP8 bytes and scale bits; every
-// other tensor must be the source's, byte for byte; nothing lost, nothing added beyond the
-// layers' companions. Measures each layer's quantization quality on the way.
+// with the shared numerics (docs/format.md#numerics) and demands identical FP8 bytes and scale
+// bits; every other tensor must be the source's, byte for byte; nothing lost, nothing added beyond
+// the layers' companions. Measures each layer's quantization quality on the way.
 #pragma once
 
 #include <vector>

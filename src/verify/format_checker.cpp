@@ -1,7 +1,7 @@
-// format_checker.cpp — the `_quantization_metadata` layout's rules (spec §2, §5), layer by
-// layer, then the whole-file rules: no undeclared FP8 weight, no stray companion, no NaN.
-// Without the metadata entry, per-layer `.comfy_quant` tensors declare the layers (a WARN).
-// The layout itself is parsed by fp8_layout/; this file turns what it finds into findings.
+// format_checker.cpp — the `_quantization_metadata` layout's rules (docs/format.md#metadata,
+// #verification), layer by layer, then the whole-file rules: no undeclared FP8 weight, no
+// stray companion, no NaN. Without the metadata entry, per-layer `.comfy_quant` tensors
+// declare the layers (a WARN). The layout itself is parsed by fp8_layout/; this file turns what it finds into findings.
 #include "verify/format_checker.hpp"
 
 #include <optional>
@@ -55,7 +55,7 @@ bool parse_declared_layers(const Header& header, FindingList& findings, LayerCon
   }
   if (!declaration.format_version_1_0) {
     findings.warn(FindingId::FormatVersion, "",
-                  "'" + kMetadataKey + "' has no format_version \"1.0\" (spec §2)");
+                  "'" + kMetadataKey + "' has no format_version \"1.0\"");
   }
   configs = std::move(declaration.layers);
   findings.ok(FindingId::QuantizationMetadata, "",
@@ -144,7 +144,8 @@ void check_comfy_quant(const SafetensorsFile& file, const TensorInfo& tensor,
                      " but the metadata declares " + config.dump());
     return;
   }
-  // The layer configs exactly as spec §2 writes them (Python json.dumps defaults).
+  // The layer configs exactly as docs/format.md#layer-comfy-quant writes them (Python json.dumps
+  // defaults).
   for (const std::string& canonical : {layer_config_json(false), layer_config_json(true)}) {
     if (json::parse(canonical) == marker->config && canonical != marker->text) {
       findings.warn(FindingId::ComfyQuantNotCanonical, layer,
@@ -164,7 +165,7 @@ void check_layer(const SafetensorsFile& file, const std::string& layer, const js
     if (!other.empty()) {
       findings.err(FindingId::PrefixMismatch, layer,
                    "metadata names layer '" + layer + "' but the tensors are named '" + other +
-                       ".*': ComfyUI's prefix detection then drops the weights (spec §2)");
+                       ".*': ComfyUI's prefix detection then drops the weights");
       note_layer_tensors(file, other, inventory.layer_tensors);
       return;
     }

@@ -1,5 +1,5 @@
 // format_checker.hpp — the format contract of an FP8 scaled checkpoint on EVERY layer:
-// the reference verifier's rules (spec §5) plus ours (finite positive scales, no NaN codes,
+// the reference verifier's rules (docs/format.md#verification) plus ours (finite positive scales, no NaN codes,
 // .comfy_quant agreeing with the metadata, no undeclared FP8 weight, no stray companion,
 // metadata names matching tensor names), files declared only by `.comfy_quant` tensors,
 // and the legacy `scaled_fp8` layout. The layout is parsed by fp8_layout/.

@@ -1,6 +1,6 @@
-// legacy_checker.cpp — the older ComfyUI layout (spec §2): a `scaled_fp8` marker tensor
-// (F8_E4M3, shape [0], or [2] for full-precision mm), per FP8 weight an `L.scale_weight`
-// F32 scalar and optionally `L.scale_input`; never mixed with `_quantization_metadata`.
+// legacy_checker.cpp — the older ComfyUI layout (docs/format.md#legacy): a `scaled_fp8`
+// marker tensor (F8_E4M3, shape [0], or [2] for full-precision mm), per FP8 weight an
+// `L.scale_weight` F32 scalar and optionally `L.scale_input`; never mixed with `_quantization_metadata`.
 #include <string>
 
 #include "plan/comfy_metadata.hpp"

@@ -1,4 +1,5 @@
-// tensor_checks.cpp — single-tensor rules (spec §2, §5) shared by both layout checkers.
+// tensor_checks.cpp — single-tensor rules (docs/format.md#verification) shared by both layout
+// checkers.
 #include "verify/tensor_checks.hpp"
 
 #include <cinttypes>
@@ -55,7 +56,7 @@ bool check_scale(const SafetensorsFile& file, const TensorInfo& scale, ScaleKind
   if (!scale.shape.empty()) {
     findings.warn(ids.shape, layer,
                   "'" + scale.name + "' has shape " + shape_text(scale.shape) +
-                      "; 0-d [] is recommended (spec §2)");
+                      "; 0-d [] is recommended");
   }
   const float value = read_f32_scalar(file, scale);
   if (!std::isfinite(value)) {

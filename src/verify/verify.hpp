@@ -1,6 +1,7 @@
 // verify.hpp — the library entry point of `qfp8-cuda verify` and `convert --verify`:
-// checks an FP8 scaled checkpoint against the format contract (spec §1, §2, §5) and,
-// given its source, re-derives every quantized layer with the shared numerics (spec §3).
+// checks an FP8 scaled checkpoint against the format contract (docs/format.md#verification) and,
+// given its source, re-derives every quantized layer with the shared numerics
+// (docs/format.md#numerics).
 #pragma once
 
 #include <string>

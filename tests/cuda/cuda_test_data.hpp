@@ -45,7 +45,8 @@ inline std::vector<uint8_t> random_weights(Dtype dtype, uint64_t numel, uint32_t
   return bytes;
 }
 
-/// max(bits & ~sign) over the elements: the spec's definition of the absmax (§3 step 1).
+/// max(bits & ~sign) over the elements: the definition of the absmax
+/// (docs/format.md#numerics-absmax).
 inline uint32_t expected_absmax_bits(Dtype dtype, const std::vector<uint8_t>& bytes,
                                      uint64_t numel) {
   const uint32_t magnitude_mask = dtype == Dtype::F32 ? 0x7FFFFFFFu : 0x7FFFu;

@@ -1,5 +1,5 @@
 // test_cuda_kernels.cpp — the absmax, scale and quantize kernels, one at a time, against
-// the spec's definitions and the reference twins, byte for byte (kernels/kernel_harness.hpp
+// the definitions of docs/format.md#numerics and the reference twins, byte for byte (kernels/kernel_harness.hpp
 // runs each kernel synchronously on host data).
 #include <cuda_runtime.h>
 
@@ -184,7 +184,7 @@ TEST_CASE("scale kernel equals the host scale for every finite BF16 and F16 amax
 }
 
 TEST_CASE("quantize kernel gives hand-checked codes", "[cuda][quantize]") {
-  // BF16 1.0, -2.0, 448, 1e30-ish, NaN, 2^-9, +0, -0 with scale 1 (spec §3, E4M3FN layout).
+  // BF16 1.0, -2.0, 448, 1e30-ish, NaN, 2^-9, +0, -0 with scale 1 (docs/format.md#numerics-e4m3fn).
   const std::vector<uint32_t> inputs{0x3F80u, 0xC000u, 0x43E0u, 0x7149u,
                                      0x7FC0u, 0x3B00u, 0x0000u, 0x8000u};
   std::vector<uint8_t> bytes(2 * inputs.size());

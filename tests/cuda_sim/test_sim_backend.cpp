@@ -204,8 +204,8 @@ TEST_CASE("a GPU fault mid-run fails the run with CudaFailure and the backend sh
 
 TEST_CASE("Qwen-Image's largest tensor fits an 8 GB card; a smaller card gets a clear error",
           "[cuda-sim]") {
-  // spec §8: transformer_blocks.N.{img,txt}_mod.1.weight, [18432, 3072] BF16 (113 MB), the
-  // largest tensor of Qwen-Image; device memory is sized by the largest tensor only.
+  // docs/format.md#qwen-image: transformer_blocks.N.{img,txt}_mod.1.weight, [18432, 3072] BF16
+  // (113 MB), the largest tensor of Qwen-Image; device memory is sized by the largest tensor only.
   const uint64_t numel = uint64_t{18432} * 3072;
   const uint64_t source_bytes = numel * 2;
   Tensor largest{"transformer_blocks.0.img_mod.1.weight", Dtype::BF16, numel,

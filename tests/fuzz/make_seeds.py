@@ -1,5 +1,5 @@
 """Writes the fuzz seed corpus: small valid safetensors files from the reference Python
-writer, plus malformed variants covering each rejection class of spec section 1."""
+writer, plus malformed variants covering each rejection class of docs/format.md#container-reader."""
 import json
 import os
 import struct

@@ -1,4 +1,5 @@
-"""test_numerics_oracle.py — end-to-end numerics against an independent oracle (spec §3).
+"""test_numerics_oracle.py — end-to-end numerics against an independent oracle
+(docs/format.md#numerics).
 
 Writes a checkpoint whose weights hold every finite BF16 (and F16) bit pattern up to a
 chosen amax, converts it with `qfp8-cuda convert`, and compares every FP8 byte and every

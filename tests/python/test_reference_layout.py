@@ -4,8 +4,9 @@
 
 Usage: test_reference_layout.py <qfp8-cuda binary> <scratch dir>
 
-1. The reference writer's header is byte-identical to the header our layout rules (spec §1,
-   re-implemented here independently of the C++ code) produce for the same tensors:
+1. The reference writer's header is byte-identical to the header our layout rules
+   (docs/format.md#container-writer, re-implemented here independently of the C++ code)
+   produce for the same tensors:
    dtype descending, names byte-wise, compact serde_json escaping, `__metadata__` first,
    space padding to 8.
 2. `qfp8-cuda inspect --json --tensors` reads that file exactly as the reference does.
@@ -31,7 +32,7 @@ except ImportError:  # the BF16 / F8 cases need it: a missing oracle is a failur
 from safetensors import safe_open
 from safetensors.numpy import save_file
 
-# The reference enum order (spec §1); the writer sorts by it, descending.
+# The reference enum order (docs/format.md#container); the writer sorts by it, descending.
 DTYPE_ORDER = ["BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0",
                "F8_E4M3FNUZ", "F8_E5M2FNUZ", "I16", "U16", "F16", "BF16", "I32", "U32", "F32",
                "C64", "F64", "I64", "U64"]

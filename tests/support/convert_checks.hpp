@@ -1,5 +1,6 @@
 // convert_checks.hpp — expectations for converted files computed independently of the
-// converter: the spec §4 predicate and the spec §3 scale, written out again here.
+// converter: the docs/format.md#selection predicate and the #numerics-scale scale, written out
+// again here.
 #pragma once
 
 #include <sys/stat.h>
@@ -28,7 +29,8 @@ inline bool ends_with(const std::string& text, const std::string& suffix) {
          text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-/// Spec §4 default rule, plus (qwen) the Qwen-Image keep list for unprefixed names.
+/// docs/format.md#selection default rule, plus (qwen) the Qwen-Image keep list for unprefixed
+/// names.
 inline bool expect_quantized(const TensorInfo& tensor, bool qwen) {
   if (!ends_with(tensor.name, ".weight") || tensor.dtype != Dtype::BF16 ||
       tensor.shape.size() != 2 || tensor.shape[0] * tensor.shape[1] < 4096) {

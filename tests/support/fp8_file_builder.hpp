@@ -165,7 +165,7 @@ inline std::string quantization_metadata_text(std::vector<std::string> layers) {
   return text + "}}";
 }
 
-/// FP8 codes and scale of a BF16 or F32 weight, from the shared numerics (spec §3).
+/// FP8 codes and scale of a BF16 or F32 weight, from the shared numerics (docs/format.md#numerics).
 inline std::pair<Bytes, float> quantize_blob(const TensorBlob& weight) {
   const std::size_t element = weight.dtype == Dtype::BF16 ? 2 : 4;
   const std::size_t count = weight.data.size() / element;

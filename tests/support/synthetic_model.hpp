@@ -1,6 +1,6 @@
 // synthetic_model.hpp — tiny Qwen-Image-named BF16 checkpoints for end-to-end tests,
-// written with the project's own writer. Names follow spec §4 (diffusers/ComfyUI keys);
-// `hidden` 64 makes every attention Linear exactly 4096 elements, the quantize threshold.
+// written with the project's own writer. Names follow docs/format.md#qwen-image (diffusers/ComfyUI
+// keys); `hidden` 64 makes every attention Linear exactly 4096 elements, the quantize threshold.
 // Values are deterministic per (seed, tensor name), so a test can rebuild the same file.
 //
 //   test::SyntheticModelOptions model;  model.blocks = 2;

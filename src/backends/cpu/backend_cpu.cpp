@@ -61,7 +61,7 @@ class CpuBackend final : public QuantizeBackend {
     }
     if (magnitude_is_nonfinite(job.dtype, amax_bits)) {
       throw Error(ErrorCode::NonFiniteWeight, "", job.name,
-                  "contains Inf or NaN (spec §3: a tensor with non-finite values cannot be "
+                  "contains Inf or NaN (a tensor with non-finite values cannot be "
                   "scaled)");
     }
     const float scale = scale_from_amax(amax_from_magnitude(job.dtype, amax_bits));

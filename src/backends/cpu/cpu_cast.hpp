@@ -11,8 +11,8 @@
 namespace qfp8 {
 
 /// One code per 16-bit pattern. 64 KiB rather than 32 KiB of magnitudes plus a sign fix-up:
-/// the lookup is then a single load per element, which measured twice as fast (2.6 vs 1.25
-/// GB/s of BF16 on one core), and a weight tensor only touches a few KiB of it.
+/// the lookup is then a single load per element, which measured about twice as fast
+/// (docs/benchmarks.md#design-measurements), and a weight tensor only touches a few KiB of it.
 inline constexpr std::size_t kCodeTableSize = 65536;
 
 /// Integer max of the magnitude bits of `count` F16/BF16/F32 elements at `source`

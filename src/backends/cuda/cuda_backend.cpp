@@ -167,7 +167,7 @@ class CudaBackend final : public QuantizeBackend {
     // Same words as the CPU backend: the user sees one message whichever backend ran.
     if (magnitude_is_nonfinite(job.dtype, stats.amax_magnitude)) {
       throw Error(ErrorCode::NonFiniteWeight, "", job.name,
-                  "contains Inf or NaN (spec §3: a tensor with non-finite values cannot be "
+                  "contains Inf or NaN (a tensor with non-finite values cannot be "
                   "scaled)");
     }
     {
@@ -362,9 +362,9 @@ CudaBackendOptions resolved_cuda_options(CudaBackendOptions options, unsigned ha
   // Multiples of 16 keep every chunk's device offset 16-byte aligned for vector loads.
   options.staging_bytes = std::max<uint64_t>(16, options.staging_bytes / 16 * 16);
   // run()'s thread (transfers, kernels, the writer) needs a core of its own. At most three
-  // by default: one copies at one core's memcpy rate (7 GB/s on the H200 host, 18 together
-  // with three), and on that host conversions were writer-bound with the readers idle, 6
-  // readers no faster than 3 (docs/benchmarks.md); more only add pinned memory.
+  // by default: one reader copies at one core's memcpy rate, and on the H200 host of
+  // docs/benchmarks.md#staging-readers conversions were writer-bound with the readers idle,
+  // 6 readers no faster than 3; more only add pinned memory.
   if (options.reader_threads == 0) {
     options.reader_threads = std::clamp(hardware_threads / 2, 1u, 3u);
   }

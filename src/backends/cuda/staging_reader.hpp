@@ -3,8 +3,8 @@
 // for the caller to take strictly in order. The copy out of the memory map — the host's
 // share of an upload, and where page faults on a cold input are paid — then runs while the
 // caller transfers, launches kernels and hands the previous tensor's FP8 bytes to the
-// writer. One thread copies at one core's memcpy speed (about 16 GB/s on the development
-// VM), below what a PCIe 5 link takes, so several copy different chunks at once. Plain
+// writer. One thread copies at one core's memcpy speed, below what a PCIe 5 link takes
+// (docs/benchmarks.md#staging-readers), so several copy different chunks at once. Plain
 // C++: tested on the CPU with a fake transfer.
 #pragma once
 
