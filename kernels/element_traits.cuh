@@ -33,7 +33,7 @@ struct F32Element {
   static __device__ __forceinline__ float amax(uint32_t m) { return amax_from_f32_magnitude(m); }
 };
 
-/// Calls visit(Bf16Element{}) etc. for the dtype; InvalidPlan for anything else.
+/// Calls visit(Bf16Element{}) etc. for the dtype; Internal for anything else.
 template <class Visitor>
 void visit_element_type(Dtype dtype, Visitor&& visit) {
   switch (dtype) {
@@ -41,7 +41,7 @@ void visit_element_type(Dtype dtype, Visitor&& visit) {
     case Dtype::F16: visit(F16Element{}); return;
     case Dtype::F32: visit(F32Element{}); return;
     default:
-      throw Error(ErrorCode::InvalidPlan, "cannot quantize a " + std::string(dtype_name(dtype)) +
+      throw Error(ErrorCode::Internal, "cannot quantize a " + std::string(dtype_name(dtype)) +
                                               " tensor on the GPU: only F16, BF16 and F32");
   }
 }

@@ -290,7 +290,7 @@ TEST_CASE("cpu backend: non-float jobs are rejected", "[backend]") {
     backend->run({{"ints", Dtype::I32, bytes, 2}}, consumer);
     FAIL("no error");
   } catch (const qfp8::Error& error) {
-    CHECK(error.code() == qfp8::ErrorCode::InvalidPlan);
+    CHECK(error.code() == qfp8::ErrorCode::Internal);
     CHECK(error.tensor() == "ints");
   }
   CHECK(consumer.tensors.empty());

@@ -1,5 +1,6 @@
 // main.cpp — picks the subcommand, runs it, and maps qfp8::Error to exit codes
-// (0 ok, 1 usage, 2 invalid input or failed verification, 3 I/O or device failure).
+// (0 ok, 1 usage, 2 invalid input or failed verification, 3 I/O or device failure,
+// 4 internal error: a bug in qfp8-cuda).
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -37,7 +38,7 @@ void print_usage() {
   std::printf("       qfp8-cuda -i IN -o OUT [options]   (same as convert)\n\ncommands:\n");
   for (const auto& command : kCommands) std::printf("  %-11s %s\n", command.name, command.summary);
   std::printf("\nexit codes: 0 ok, 1 usage, 2 invalid input or failed verification,\n"
-              "            3 I/O or device failure\n");
+              "            3 I/O or device failure, 4 internal error (a bug in qfp8-cuda)\n");
 }
 
 int dispatch(const std::vector<std::string>& argv) {
@@ -89,7 +90,7 @@ int main(int argc, char** argv) {
   try {
     return dispatch(args);
   } catch (const qfp8::Error& error) {
-    spdlog::error("{}", error.what());
+    spdlog::error("{}", qfp8::error_message(error));
     return qfp8::exit_code_for(error.code());
   } catch (const std::bad_alloc&) {
     spdlog::error("out of memory");

@@ -69,7 +69,7 @@ class PlanExecutor {
     const TensorInfo& tensor = *run_tensors_[index];
     // The output name may differ from the input's (--strip-prefix / --add-prefix).
     if (writer_.next_tensor() != *run_outputs_[index]) {
-      throw Error(ErrorCode::InvalidPlan, input_.label(), tensor.name,
+      throw Error(ErrorCode::Internal, input_.label(), tensor.name,
                   "cannot write: backend result out of layout order");
     }
     if (index + 1 < run_tensors_.size()) input_.prefetch(*run_tensors_[index + 1]);
@@ -98,7 +98,7 @@ class PlanExecutor {
   const TensorInfo& source_of(const OutputTensorPlan& output) const {
     const TensorInfo* tensor = input_.find(output.source_name);
     if (tensor == nullptr) {
-      throw Error(ErrorCode::InvalidPlan, input_.label(), output.source_name,
+      throw Error(ErrorCode::Internal, input_.label(), output.source_name,
                   "cannot find the planned source tensor in the input");
     }
     return *tensor;

@@ -35,6 +35,7 @@ const char* error_code_name(ErrorCode code) noexcept {
     case ErrorCode::CudaFailure: return "CudaFailure";
     case ErrorCode::CudaUnavailable: return "CudaUnavailable";
     case ErrorCode::ThreadStartFailed: return "ThreadStartFailed";
+    case ErrorCode::Internal: return "Internal";
   }
   return "Unknown";
 }
@@ -52,6 +53,8 @@ int exit_code_for(ErrorCode code) noexcept {
     case ErrorCode::CudaUnavailable:
     case ErrorCode::ThreadStartFailed:
       return kExitIo;
+    case ErrorCode::Internal:
+      return kExitInternal;
     default:
       return kExitInvalid;
   }
@@ -76,6 +79,11 @@ Error::Error(ErrorCode code, std::string file, std::string tensor, std::string d
       file_(std::move(file)),
       tensor_(std::move(tensor)),
       detail_(std::move(detail)) {}
+
+std::string error_message(const Error& error) {
+  if (error.code() != ErrorCode::Internal) return error.what();
+  return std::string("internal error (a bug in qfp8-cuda, please report it): ") + error.what();
+}
 
 std::string with_errno(const std::string& what, int errno_value) {
   return what + ": " + std::strerror(errno_value);

@@ -1,6 +1,7 @@
 // error.hpp — the one exception type of qfp8-cuda and the exit codes it maps to.
 // Each ErrorCode is named after the rule it enforces (the safetensors reference reader's
 // names where one exists). Errors are thrown below main() and caught once, in main().
+// Internal is the one code no input can cause: it marks a broken invariant of our own code.
 #pragma once
 
 #include <stdexcept>
@@ -31,7 +32,7 @@ enum class ErrorCode {
   NameClash,
   AlreadyQuantized,
   NothingToQuantize,           // the plan keeps every tensor: the output would be a copy
-  InvalidPlan,
+  InvalidPlan,                 // the options make an output no reader could load
   VerificationFailed,
   // I/O or device (exit 3).
   OpenFailed,
@@ -42,19 +43,24 @@ enum class ErrorCode {
   CudaFailure,
   CudaUnavailable,
   ThreadStartFailed,           // the system refused every thread a stage needs (PID limit)
+  // A bug in qfp8-cuda (exit 4): an invariant our own code should keep was broken (a backend
+  // given a dtype the planner never plans, bytes written out of the planned order). No file
+  // or option should ever cause it; exit 2 would wrongly blame the input.
+  Internal,
 };
 
 /// Short, stable name of a code, as printed in messages and JSON logs.
 const char* error_code_name(ErrorCode code) noexcept;
 
 /// Process exit code for an error: 1 usage, 2 invalid input / failed verification,
-/// 3 I/O or device failure.
+/// 3 I/O or device failure, 4 internal error (a bug in qfp8-cuda).
 int exit_code_for(ErrorCode code) noexcept;
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitUsage = 1;
 inline constexpr int kExitInvalid = 2;
 inline constexpr int kExitIo = 3;
+inline constexpr int kExitInternal = 4;
 
 /// The one exception type. what() reads "<file>: tensor '<name>': <detail>", with the
 /// parts that are empty left out.
@@ -74,6 +80,10 @@ class Error : public std::runtime_error {
   std::string tensor_;
   std::string detail_;
 };
+
+/// The line main() logs for an error: what(), and for an Internal error a prefix that tells
+/// the user the fault is in the tool, not in their file ("internal error (a bug in ...): ").
+std::string error_message(const Error& error);
 
 /// "<what>: <strerror(errno_value)>" — the system's reason appended to our own words.
 std::string with_errno(const std::string& what, int errno_value);

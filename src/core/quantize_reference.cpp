@@ -22,7 +22,7 @@ uint32_t load_le32(const uint8_t* p) {
 }
 
 [[noreturn]] void throw_not_float(Dtype dtype) {
-  throw Error(ErrorCode::InvalidPlan,
+  throw Error(ErrorCode::Internal,
               "cannot quantize a " + std::string(dtype_name(dtype)) +
                   " tensor: only F16, BF16 and F32 sources are supported");
 }

@@ -61,7 +61,7 @@ void execute_dequantize(const SafetensorsFile& input, const DequantizePlan& plan
   for (const auto& output : plan.outputs) {
     const TensorInfo* tensor = input.find(output.name);
     if (tensor == nullptr) {
-      throw Error(ErrorCode::InvalidPlan, input.path(), output.name,
+      throw Error(ErrorCode::Internal, input.path(), output.name,
                   "cannot find the planned source tensor in the input");
     }
     input.prefetch(*tensor);

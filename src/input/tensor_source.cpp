@@ -228,7 +228,7 @@ std::optional<std::size_t> TensorSource::index_of(const std::string& name) const
 std::size_t TensorSource::shard_of(const TensorInfo& tensor) const {
   const auto index = index_of(tensor.name);
   if (!index) {
-    throw Error(ErrorCode::InvalidPlan, label_, tensor.name, "cannot find the tensor in the input");
+    throw Error(ErrorCode::Internal, label_, tensor.name, "cannot find the tensor in the input");
   }
   return shards_.size() == 1 ? 0 : tensor_shard_[*index];
 }

@@ -43,7 +43,7 @@ class TensorSource {
 
   std::size_t shard_count() const { return shards_.size(); }
   const SafetensorsFile& shard(std::size_t index) const { return *shards_[index]; }
-  /// The shard holding `tensor` (by name); throws InvalidPlan for an unknown name.
+  /// The shard holding `tensor` (by name); throws Internal for an unknown name.
   std::size_t shard_of(const TensorInfo& tensor) const;
 
   /// nullptr when absent.

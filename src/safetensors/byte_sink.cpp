@@ -21,15 +21,15 @@ namespace qfp8 {
 // --- MemorySink -----------------------------------------------------------------------
 
 void MemorySink::write(const void* data, uint64_t size) {
-  if (committed_) throw Error(ErrorCode::InvalidPlan, "cannot write to a committed sink");
+  if (committed_) throw Error(ErrorCode::Internal, "cannot write to a committed sink");
   const auto* bytes = static_cast<const uint8_t*>(data);
   bytes_.insert(bytes_.end(), bytes, bytes + size);
 }
 
 void MemorySink::write_at(uint64_t offset, const void* data, uint64_t size) {
-  if (committed_) throw Error(ErrorCode::InvalidPlan, "cannot write to a committed sink");
+  if (committed_) throw Error(ErrorCode::Internal, "cannot write to a committed sink");
   if (offset > bytes_.size() || size > bytes_.size() - offset) {
-    throw Error(ErrorCode::InvalidPlan, "cannot overwrite bytes that were never written");
+    throw Error(ErrorCode::Internal, "cannot overwrite bytes that were never written");
   }
   if (size > 0) std::memcpy(bytes_.data() + offset, data, size);
 }
@@ -178,14 +178,14 @@ void AtomicFileSink::write(const void* data, uint64_t size) {
 
 void AtomicFileSink::write_at(uint64_t offset, const void* data, uint64_t size) {
   if (offset > size_ || size > size_ - offset) {
-    throw Error(ErrorCode::InvalidPlan, target_, "", "cannot overwrite bytes that were never written");
+    throw Error(ErrorCode::Internal, target_, "", "cannot overwrite bytes that were never written");
   }
   write_all_at(offset, data, size);
 }
 
 void AtomicFileSink::write_all_at(uint64_t offset, const void* data, uint64_t size) {
   if (committed_ || fd_ < 0) {
-    throw Error(ErrorCode::InvalidPlan, target_, "", "cannot write to a committed sink");
+    throw Error(ErrorCode::Internal, target_, "", "cannot write to a committed sink");
   }
   const auto* bytes = static_cast<const uint8_t*>(data);
   while (size > 0) {
@@ -215,7 +215,7 @@ void AtomicFileSink::write_all_at(uint64_t offset, const void* data, uint64_t si
 
 void AtomicFileSink::commit() {
   if (committed_ || fd_ < 0) {
-    throw Error(ErrorCode::InvalidPlan, target_, "", "cannot commit a sink twice");
+    throw Error(ErrorCode::Internal, target_, "", "cannot commit a sink twice");
   }
   // The data reaches the disk before any name leads to it: after a crash the target is
   // the old file or the complete new one, never a torn one.

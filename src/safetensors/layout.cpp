@@ -20,12 +20,12 @@ uint64_t checked_byte_size(const PlannedTensor& planned, uint64_t& numel) {
   numel = 1;
   for (const uint64_t dim : planned.shape) {
     if (__builtin_mul_overflow(numel, dim, &numel)) {
-      throw Error(ErrorCode::InvalidPlan, "", planned.name, "shape overflows 64 bits");
+      throw Error(ErrorCode::Internal, "", planned.name, "shape overflows 64 bits");
     }
   }
   uint64_t bytes = 0;
   if (__builtin_mul_overflow(numel, uint64_t{dtype_size(planned.dtype)}, &bytes)) {
-    throw Error(ErrorCode::InvalidPlan, "", planned.name, "byte size overflows 64 bits");
+    throw Error(ErrorCode::Internal, "", planned.name, "byte size overflows 64 bits");
   }
   return bytes;
 }
@@ -38,10 +38,10 @@ void check_plan(const std::vector<PlannedTensor>& tensors) {
       throw Error(ErrorCode::InvalidPlan, "", planned.name, "name is reserved for metadata");
     }
     if (!names.insert(planned.name).second) {
-      throw Error(ErrorCode::InvalidPlan, "", planned.name, "name is planned twice");
+      throw Error(ErrorCode::Internal, "", planned.name, "name is planned twice");
     }
     if (dtype_size(planned.dtype) == 0) {
-      throw Error(ErrorCode::InvalidPlan, "", planned.name,
+      throw Error(ErrorCode::Internal, "", planned.name,
                   "sub-byte dtype " + std::string(dtype_name(planned.dtype)) +
                       " cannot be written");
     }
@@ -152,7 +152,7 @@ SafetensorsLayout::SafetensorsLayout(std::vector<PlannedTensor> tensors,
     const uint64_t bytes = checked_byte_size(planned, info.numel);
     info.begin = data_size_;
     if (__builtin_add_overflow(data_size_, bytes, &data_size_)) {
-      throw Error(ErrorCode::InvalidPlan, "", planned.name, "data size overflows 64 bits");
+      throw Error(ErrorCode::Internal, "", planned.name, "data size overflows 64 bits");
     }
     info.end = data_size_;
     info.name = std::move(planned.name);
@@ -189,7 +189,7 @@ std::size_t SafetensorsLayout::index_of(const std::string& name) const {
         first, last, name, [](const TensorInfo& tensor, const std::string& key) { return tensor.name < key; });
     if (found != last && found->name == name) return static_cast<std::size_t>(found - tensors_.begin());
   }
-  throw Error(ErrorCode::InvalidPlan, "", name, "tensor is not in the layout");
+  throw Error(ErrorCode::Internal, "", name, "tensor is not in the layout");
 }
 
 }  // namespace qfp8

@@ -21,8 +21,10 @@ struct PlannedTensor {
 
 class SafetensorsLayout {
  public:
-  /// Sorts, assigns offsets and serialises the header. Throws InvalidPlan on duplicate
-  /// names, sub-byte dtypes or size overflow. An empty `metadata` map writes no
+  /// Sorts, assigns offsets and serialises the header. Throws Internal on duplicate names,
+  /// sub-byte dtypes or size overflow (the reader and the plan rule these out), InvalidPlan
+  /// on a name `__metadata__` or a header past kMaxHeaderSize (options can cause both: a
+  /// --strip-prefix/--add-prefix, a header near the limit). An empty `metadata` map writes no
   /// `__metadata__` unless `always_write_metadata`.
   SafetensorsLayout(std::vector<PlannedTensor> tensors,
                     std::map<std::string, std::string> metadata,
@@ -36,7 +38,7 @@ class SafetensorsLayout {
   const std::string& header_bytes() const { return header_bytes_; }
   uint64_t data_size() const { return data_size_; }
   uint64_t file_size() const { return header_bytes_.size() + data_size_; }
-  /// Index into tensors(), or throws InvalidPlan for an unknown name. O(dtypes * log n):
+  /// Index into tensors(), or throws Internal for an unknown name. O(dtypes * log n):
   /// a binary search in each run of one dtype, which the layout order keeps name-sorted.
   std::size_t index_of(const std::string& name) const;
 

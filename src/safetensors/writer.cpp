@@ -31,11 +31,11 @@ const std::string& SafetensorsWriter::next_tensor() const {
 void SafetensorsWriter::append(const void* data, uint64_t size) {
   if (size == 0) return;
   if (current_ >= layout_.tensors().size()) {
-    throw Error(ErrorCode::InvalidPlan, "", "", "cannot append: every tensor is written");
+    throw Error(ErrorCode::Internal, "", "", "cannot append: every tensor is written");
   }
   const TensorInfo& tensor = layout_.tensors()[current_];
   if (size > tensor.byte_size() - written_in_current_) {
-    throw Error(ErrorCode::InvalidPlan, "", tensor.name,
+    throw Error(ErrorCode::Internal, "", tensor.name,
                 "cannot append " + std::to_string(size) + " bytes: only " +
                     std::to_string(tensor.byte_size() - written_in_current_) + " remain");
   }
@@ -52,13 +52,13 @@ void SafetensorsWriter::append(const void* data, uint64_t size) {
 void SafetensorsWriter::write_tensor(const std::string& name, const void* data, uint64_t size) {
   const TensorInfo& tensor = layout_.tensors()[layout_.index_of(name)];
   if (size != tensor.byte_size()) {
-    throw Error(ErrorCode::InvalidPlan, "", name,
+    throw Error(ErrorCode::Internal, "", name,
                 "got " + std::to_string(size) + " bytes, the layout holds " +
                     std::to_string(tensor.byte_size()));
   }
   if (size == 0) return;
   if (name != next_tensor() || written_in_current_ != 0) {
-    throw Error(ErrorCode::InvalidPlan, "", name,
+    throw Error(ErrorCode::Internal, "", name,
                 "written out of order (next is '" + next_tensor() + "')");
   }
   append(data, size);
@@ -69,7 +69,7 @@ void SafetensorsWriter::defer_tensor(const std::string& name) {
   const uint64_t size = layout_.tensors()[index].byte_size();
   if (size == 0) return;
   if (index != current_ || written_in_current_ != 0) {
-    throw Error(ErrorCode::InvalidPlan, "", name,
+    throw Error(ErrorCode::Internal, "", name,
                 "deferred out of order (next is '" + next_tensor() + "')");
   }
   const std::vector<uint8_t> zeros(std::min(size, kZeroChunk), 0);
@@ -87,10 +87,10 @@ void SafetensorsWriter::fill_deferred(const std::string& name, const void* data,
   if (tensor.byte_size() == 0 && size == 0) return;
   const auto pending = std::find(pending_deferred_.begin(), pending_deferred_.end(), index);
   if (pending == pending_deferred_.end()) {
-    throw Error(ErrorCode::InvalidPlan, "", name, "was not deferred, or is already filled");
+    throw Error(ErrorCode::Internal, "", name, "was not deferred, or is already filled");
   }
   if (size != tensor.byte_size()) {
-    throw Error(ErrorCode::InvalidPlan, "", name,
+    throw Error(ErrorCode::Internal, "", name,
                 "got " + std::to_string(size) + " bytes, the layout holds " +
                     std::to_string(tensor.byte_size()));
   }
@@ -100,10 +100,10 @@ void SafetensorsWriter::fill_deferred(const std::string& name, const void* data,
 
 void SafetensorsWriter::finish() {
   if (current_ < layout_.tensors().size()) {
-    throw Error(ErrorCode::InvalidPlan, "", next_tensor(), "was never written");
+    throw Error(ErrorCode::Internal, "", next_tensor(), "was never written");
   }
   if (!pending_deferred_.empty()) {
-    throw Error(ErrorCode::InvalidPlan, "", layout_.tensors()[pending_deferred_.front()].name,
+    throw Error(ErrorCode::Internal, "", layout_.tensors()[pending_deferred_.front()].name,
                 "was deferred and never filled");
   }
   sink_.commit();

@@ -18,7 +18,7 @@ class SafetensorsWriter {
 
   /// Name of the tensor whose bytes come next; empty when all are written.
   const std::string& next_tensor() const;
-  /// Appends bytes of the current tensor; may be called in chunks. Throws InvalidPlan if
+  /// Appends bytes of the current tensor; may be called in chunks. Throws Internal if
   /// `size` runs past the current tensor's end.
   void append(const void* data, uint64_t size);
   /// Writes one whole tensor, which must be the next in layout order.

@@ -19,7 +19,7 @@ namespace {
 
 void require_float_source(Dtype dtype) {
   if (!is_float_source(dtype)) {
-    throw Error(ErrorCode::InvalidPlan, "cannot quantize a " + std::string(dtype_name(dtype)) +
+    throw Error(ErrorCode::Internal, "cannot quantize a " + std::string(dtype_name(dtype)) +
                                             " tensor on the GPU: only F16, BF16 and F32");
   }
 }

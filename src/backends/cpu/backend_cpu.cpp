@@ -48,7 +48,7 @@ class CpuBackend final : public QuantizeBackend {
  private:
   void run_job(std::size_t index, const QuantizeJob& job, QuantizedConsumer& consumer) {
     if (!is_float_source(job.dtype)) {
-      throw Error(ErrorCode::InvalidPlan, "", job.name,
+      throw Error(ErrorCode::Internal, "", job.name,
                   "cannot quantize a " + std::string(dtype_name(job.dtype)) +
                       " tensor: only F16, BF16 and F32 sources are supported");
     }

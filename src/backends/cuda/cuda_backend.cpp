@@ -155,7 +155,7 @@ class CudaBackend final : public QuantizeBackend {
   void process(Run& run, std::size_t index) {
     const QuantizeJob& job = run.jobs[index];
     if (!is_float_source(job.dtype)) {
-      throw Error(ErrorCode::InvalidPlan, "", job.name,
+      throw Error(ErrorCode::Internal, "", job.name,
                   "cannot quantize a " + std::string(dtype_name(job.dtype)) +
                       " tensor: only F16, BF16 and F32 sources are supported");
     }
@@ -211,7 +211,7 @@ class CudaBackend final : public QuantizeBackend {
         chunk = run.reader.take();
       }
       if (!chunk || chunk->job != index) {
-        throw Error(ErrorCode::InvalidPlan, "", run.jobs[index].name,
+        throw Error(ErrorCode::Internal, "", run.jobs[index].name,
                     "cannot upload: staged chunks out of job order");
       }
       issue_upload(run, *chunk);

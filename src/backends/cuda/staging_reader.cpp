@@ -26,10 +26,10 @@ StagingReader::StagingReader(const std::vector<uint8_t*>& slots, uint64_t slot_b
       wait_slot_free_(std::move(wait_slot_free)),
       slots_(slots.size()) {
   if (buffers_.empty() || slot_bytes_ == 0) {
-    throw Error(ErrorCode::InvalidPlan, "", "", "cannot stage: no staging buffer");
+    throw Error(ErrorCode::Internal, "", "", "cannot stage: no staging buffer");
   }
   if (!wait_slot_free_) {
-    throw Error(ErrorCode::InvalidPlan, "", "", "cannot stage: no wait for a slot's last use");
+    throw Error(ErrorCode::Internal, "", "", "cannot stage: no wait for a slot's last use");
   }
   for (const QuantizeJob& job : jobs_) {
     total_chunks_ += (staged_bytes(job) + slot_bytes_ - 1) / slot_bytes_;
@@ -161,7 +161,7 @@ std::optional<StagedChunk> StagingReader::take_locked(std::unique_lock<std::mute
   if (taken_ == total_chunks_) return std::nullopt;
   Slot& slot = slots_[taken_ % slots_.size()];
   if (block && slot.state == SlotState::Taken) {  // the caller still holds chunk taken_ - slots
-    throw Error(ErrorCode::InvalidPlan, "", "",
+    throw Error(ErrorCode::Internal, "", "",
                 "cannot stage: the next chunk's slot was taken and not released");
   }
   const auto ready = [&] {
@@ -171,7 +171,7 @@ std::optional<StagedChunk> StagingReader::take_locked(std::unique_lock<std::mute
   if (error_ && block) std::rethrow_exception(error_);
   if (slot.state != SlotState::Filled) {
     if (block) {  // the readers ended without this chunk: they stopped
-      throw Error(ErrorCode::InvalidPlan, "", "", "cannot stage: the readers stopped early");
+      throw Error(ErrorCode::Internal, "", "", "cannot stage: the readers stopped early");
     }
     return std::nullopt;
   }
@@ -195,7 +195,7 @@ void StagingReader::release(std::size_t slot) {
   {
     const std::lock_guard<std::mutex> lock(mutex_);
     if (slot >= slots_.size() || slots_[slot].state != SlotState::Taken) {
-      throw Error(ErrorCode::InvalidPlan, "", "", "cannot release a staging slot not taken");
+      throw Error(ErrorCode::Internal, "", "", "cannot release a staging slot not taken");
     }
     slots_[slot].state = SlotState::Released;
   }

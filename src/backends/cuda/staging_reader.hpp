@@ -62,7 +62,7 @@ class StagingReader {
 
   /// Blocks until the next chunk in order is filled and returns it; nullopt when every
   /// chunk has been taken. Rethrows the first error of a reader thread as soon as there is
-  /// one (the run is lost anyway). Throws InvalidPlan instead of waiting forever when the
+  /// one (the run is lost anyway). Throws Internal instead of waiting forever when the
   /// next chunk's slot is still taken: release each chunk before taking `slots` more.
   std::optional<StagedChunk> take();
   /// The next chunk in order if it is already filled and belongs to `job`; never blocks
