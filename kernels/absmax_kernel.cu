@@ -1,10 +1,19 @@
-// absmax_kernel.cu — absmax as an integer max of magnitude bits (docs/format.md#numerics-absmax).
-// The max is order-independent, so any grid, block count or GPU gives the CPU reference's result.
-// Memory-bound: 2 bytes read per BF16 element, so the body uses 16-byte loads.
+// absmax_kernel.cu — the absmax (docs/format.md#numerics-absmax) on the device: the integer
+// max of the elements' magnitude bits (sign cleared), which orders exactly like |value|.
+// The max is order-independent, so any grid, block count or GPU gives the CPU's result.
+//
+// Kernel:   absmax_kernel<E> over the element traits E (core/element_traits.hpp), a grid-
+//           stride loop of 16-byte loads, a block max by warp shuffles, one atomicMax per
+//           block.
+// Launcher: launch_absmax_magnitude() (absmax_kernel.cuh).
+// Traffic:  BF16/F16: 2 bytes read per element, 0 written; F32: 4 read, 0 written (plus
+//           one 4-byte atomic per block). Memory-bound, hence the 16-byte loads.
+// CPU twin: absmax_magnitude_reference() (core/quantize_reference.hpp), which the CPU
+//           backend's absmax_magnitude_fast() (backends/cpu/cpu_cast.hpp) also equals.
 #include "kernels/absmax_kernel.cuh"
 
+#include "core/element_traits.hpp"
 #include "kernels/cuda_check.hpp"
-#include "kernels/element_traits.cuh"
 #include "kernels/launch_config.cuh"
 
 namespace qfp8 {

@@ -1,6 +1,14 @@
-// cast_sweep_kernel.cu — the selftest's cast sweep on the device (see the header).
-// Bytes moved per element: one FP8 code written (the input is the index itself); the
-// tally's atomics touch memory only on a mismatch.
+// cast_sweep_kernel.cu — the selftest's cast sweep on the device: the shared E4M3FN cast
+// e4m3fn_from_f32() (core/fp8_e4m3fn.hpp) of a slice of all 2^32 float32 bit patterns, and
+// a tally of the patterns where the hardware cvt (sm_89+; cuda_fp8.h's emulation below)
+// gives another code.
+//
+// Kernel:   cast_slice_kernel, a grid-stride loop over the patterns of the slice.
+// Launcher: launch_cast_slice() (cast_sweep_kernel.cuh).
+// Traffic:  0 bytes read per pattern (the input is the index itself), 1 written (the
+//           code); the tally's atomics touch memory only on a mismatch.
+// CPU twin: e4m3fn_from_f32() itself, which src/selftest/cuda/cast_sweep.cpp runs on the
+//           host for every pattern and compares with the codes written here.
 #include "kernels/cast_sweep_kernel.cuh"
 
 #include <cuda_fp8.h>

@@ -1,11 +1,22 @@
-// quantize_kernel.cu — the FP8 E4M3FN cast on the device: each element divided by the
-// scale and rounded by quantize_e4m3fn() from core/fp8_e4m3fn.hpp, the very function the
-// CPU runs (software cast on every architecture; built with IEEE division, see docs/numerics.md).
-// 3 bytes of traffic per BF16 element (2 read, 1 written): 16-byte loads, 8-byte stores.
+// quantize_kernel.cu — the scale (docs/format.md#numerics-scale) and the cast
+// (docs/format.md#numerics-cast) on the device: the scale from the absmax, and the FP8
+// E4M3FN cast of every element divided by it, rounded by quantize_e4m3fn() from
+// core/fp8_e4m3fn.hpp, the very function the CPU runs (software cast on every
+// architecture; built with IEEE division, see docs/numerics.md).
+//
+// Kernels:   scale_kernel<E> (one thread) and quantize_kernel<E>, a grid-stride loop over
+//            groups of 8 elements (16-byte loads, one 8-byte store), over the element
+//            traits E (core/element_traits.hpp).
+// Launchers: launch_scale_from_amax() and launch_quantize() (quantize_kernel.cuh).
+// Traffic:   quantize: BF16/F16: 2 bytes read and 1 written per element; F32: 4 read, 1
+//            written. scale: 4 bytes read, 4 written per tensor.
+// CPU twins: quantize_reference() and scale_from_amax(amax_from_magnitude())
+//            (core/quantize_reference.hpp, core/fp8_e4m3fn.hpp), which the CPU backend's
+//            cast_direct() and cast_with_table() (backends/cpu/cpu_cast.hpp) also equal.
 #include "kernels/quantize_kernel.cuh"
 
+#include "core/element_traits.hpp"
 #include "kernels/cuda_check.hpp"
-#include "kernels/element_traits.cuh"
 #include "kernels/launch_config.cuh"
 
 namespace qfp8 {

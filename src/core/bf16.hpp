@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/dtype.hpp"
+#include "core/element_traits.hpp"
 #include "core/fp8_e4m3fn.hpp"
 
 namespace qfp8 {
@@ -22,25 +23,17 @@ QFP8_HD uint16_t f32_to_bf16_rne(float value) {
   return static_cast<uint16_t>(rounded >> 16);
 }
 
-/// Element `index` of a little-endian F16 / BF16 / F32 buffer as float32 (exact).
-inline float float_source_at(Dtype dtype, const uint8_t* data, uint64_t index) {
-  if (dtype == Dtype::F32) {
-    const uint8_t* p = data + 4 * index;
-    return float_from_bits(uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 |
-                           uint32_t{p[3]} << 24);
-  }
-  const uint8_t* p = data + 2 * index;
-  const auto half = static_cast<uint16_t>(p[0] | (p[1] << 8));
-  return dtype == Dtype::BF16 ? bf16_to_f32(half) : f16_to_f32(half);
-}
-
-/// Converts `count` F16/BF16/F32 elements to little-endian BF16 bytes (`out`: 2 * count).
+/// Converts `count` F16/BF16/F32 elements (little-endian, any alignment) to little-endian
+/// BF16 bytes (`out`: 2 * count).
 inline void convert_to_bf16(Dtype dtype, const uint8_t* in, uint64_t count, uint8_t* out) {
-  for (uint64_t i = 0; i < count; ++i) {
-    const uint16_t bits = f32_to_bf16_rne(float_source_at(dtype, in, i));
-    out[2 * i] = static_cast<uint8_t>(bits & 0xFFu);
-    out[2 * i + 1] = static_cast<uint8_t>(bits >> 8);
-  }
+  visit_element_type(dtype, [&](auto element) {
+    using E = decltype(element);
+    for (uint64_t i = 0; i < count; ++i) {
+      const uint16_t bits = f32_to_bf16_rne(E::widen(E::load(in, i)));
+      out[2 * i] = static_cast<uint8_t>(bits & 0xFFu);
+      out[2 * i + 1] = static_cast<uint8_t>(bits >> 8);
+    }
+  });
 }
 
 }  // namespace qfp8

@@ -19,7 +19,8 @@ bool magnitude_is_nonfinite(Dtype dtype, uint32_t magnitude);
 /// amax as float32 from the magnitude bits (exact widening).
 float amax_from_magnitude(Dtype dtype, uint32_t magnitude);
 
-/// Element `index` of `source` widened to float32 (exact).
+/// Element `index` of a little-endian F16/BF16/F32 `source` (any alignment) widened to
+/// float32 (exact). Loops should rather visit_element_type() once (core/element_traits.hpp).
 float load_as_f32(Dtype dtype, const uint8_t* source, uint64_t index);
 
 /// out[i] = quantize_e4m3fn(element i, scale) for i < numel.

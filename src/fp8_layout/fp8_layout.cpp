@@ -3,7 +3,7 @@
 
 #include <algorithm>
 
-#include "core/fp8_e4m3fn.hpp"
+#include "core/element_traits.hpp"
 #include "plan/comfy_metadata.hpp"
 #include "safetensors/header_parser.hpp"
 
@@ -39,9 +39,7 @@ LayoutKind layout_kind(const SafetensorsFile& file) {
 }
 
 float read_f32_scalar(const SafetensorsFile& file, const TensorInfo& tensor) {
-  const uint8_t* p = file.bytes(tensor).data;
-  return float_from_bits(uint32_t{p[0]} | (uint32_t{p[1]} << 8) | (uint32_t{p[2]} << 16) |
-                         (uint32_t{p[3]} << 24));
+  return F32Element::widen(F32Element::load(file.bytes(tensor).data, 0));
 }
 
 MetadataDeclaration parse_quantization_metadata(const std::string& text) {

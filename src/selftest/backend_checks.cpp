@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/element_traits.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
 #include "core/quantize_reference.hpp"
@@ -92,8 +93,7 @@ std::vector<Tensor> synthetic_tensors(uint64_t big_bytes) {
 std::vector<Tensor> value_sweep_tensors() {
   std::vector<Tensor> tensors;
   for (Dtype dtype : {Dtype::BF16, Dtype::F16}) {
-    const uint32_t finite_end =
-        dtype == Dtype::BF16 ? kBf16NonFiniteMagnitude : kF16NonFiniteMagnitude;
+    const uint32_t finite_end = nonfinite_magnitude(dtype);
     for (uint32_t m = 0; m < finite_end; m += finite_end / 129) {
       Tensor tensor{
           std::string(dtype_name(dtype)) + ".sweep." + std::to_string(m), dtype, 0, 0, {}};

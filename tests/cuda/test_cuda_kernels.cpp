@@ -7,10 +7,13 @@
 #include <cstring>
 #include <string>
 
+#include "core/error.hpp"
 #include "core/quantize_reference.hpp"
 #include "core/fp8_e4m3fn.hpp"
 #include "cuda_test_data.hpp"
 #include "cuda_test_gate.hpp"
+#include "kernels/absmax_kernel.cuh"
+#include "kernels/quantize_kernel.cuh"
 #include "selftest/cuda/kernel_harness.hpp"
 
 using namespace qfp8;
@@ -233,4 +236,24 @@ TEST_CASE("quantize kernel handles every source and output misalignment", "[cuda
       }
     }
   }
+}
+
+TEST_CASE("kernel launchers reject a non-float source with the converter's one error",
+          "[cuda][absmax][quantize]") {
+  const std::string detail =
+      "cannot quantize a I32 tensor: only F16, BF16 and F32 sources are supported";
+  const auto rejects = [&](const char* launcher, auto launch) {
+    INFO(launcher);
+    try {
+      launch();
+      FAIL("no error for an I32 source");
+    } catch (const Error& error) {
+      CHECK(error.code() == ErrorCode::Internal);
+      CHECK(error.detail() == detail);
+    }
+  };
+  // Rejected before any CUDA call, so no device memory is needed.
+  rejects("absmax", [] { launch_absmax_magnitude(Dtype::I32, nullptr, 4, nullptr, nullptr); });
+  rejects("scale", [] { launch_scale_from_amax(Dtype::I32, nullptr, nullptr, nullptr); });
+  rejects("quantize", [] { launch_quantize(Dtype::I32, nullptr, 4, nullptr, nullptr, nullptr); });
 }

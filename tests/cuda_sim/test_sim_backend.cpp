@@ -23,6 +23,8 @@
 #include "core/error.hpp"
 #include "backends/cuda/cuda_backend.hpp"
 #include "cuda_sim.hpp"
+#include "kernels/absmax_kernel.cuh"
+#include "kernels/quantize_kernel.cuh"
 
 using namespace qfp8;
 using test::jobs_of;
@@ -362,4 +364,27 @@ TEST_CASE("each run logs where it waited: for the readers, the GPU or the writer
   CHECK(std::stod(text.substr(number, writer - number)) >= 0.3);
   CHECK(text.find("s for the readers (") != std::string::npos);
   CHECK(text.find(" s for the GPU, ") != std::string::npos);
+}
+
+TEST_CASE("the kernel launchers reject a non-float source with the converter's one error",
+          "[cuda-sim]") {
+  const std::string detail =
+      "cannot quantize a I32 tensor: only F16, BF16 and F32 sources are supported";
+  uint32_t amax = 0;
+  float scale = 1.0f;
+  uint8_t out[4] = {};
+  const uint8_t source[16] = {};
+  const auto rejects = [&](const char* launcher, auto launch) {
+    INFO(launcher);
+    try {
+      launch();
+      FAIL("no error for an I32 source");
+    } catch (const Error& error) {
+      CHECK(error.code() == ErrorCode::Internal);
+      CHECK(error.detail() == detail);
+    }
+  };
+  rejects("absmax", [&] { launch_absmax_magnitude(Dtype::I32, source, 4, &amax, nullptr); });
+  rejects("scale", [&] { launch_scale_from_amax(Dtype::I32, &amax, &scale, nullptr); });
+  rejects("quantize", [&] { launch_quantize(Dtype::I32, source, 4, &scale, out, nullptr); });
 }

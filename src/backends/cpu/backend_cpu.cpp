@@ -14,6 +14,7 @@
 #include "backends/cpu/cpu_thread_pool.hpp"
 #include "core/quantize_reference.hpp"
 #include "core/cpu_count.hpp"
+#include "core/element_traits.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
 
@@ -48,9 +49,7 @@ class CpuBackend final : public QuantizeBackend {
  private:
   void run_job(std::size_t index, const QuantizeJob& job, QuantizedConsumer& consumer) {
     if (!is_float_source(job.dtype)) {
-      throw Error(ErrorCode::Internal, "", job.name,
-                  "cannot quantize a " + std::string(dtype_name(job.dtype)) +
-                      " tensor: only F16, BF16 and F32 sources are supported");
+      throw unsupported_source_error(job.dtype, job.name);
     }
     const uint64_t slice = slice_elements(job);
     uint32_t amax_bits = 0;

@@ -30,6 +30,7 @@
 #include "core/quantize_reference.hpp"
 #include "backends/cuda/staging_reader.hpp"
 #include "core/cpu_count.hpp"
+#include "core/element_traits.hpp"
 #include "core/error.hpp"
 #include "core/scoped_timer.hpp"
 #include "core/text_format.hpp"
@@ -155,9 +156,7 @@ class CudaBackend final : public QuantizeBackend {
   void process(Run& run, std::size_t index) {
     const QuantizeJob& job = run.jobs[index];
     if (!is_float_source(job.dtype)) {
-      throw Error(ErrorCode::Internal, "", job.name,
-                  "cannot quantize a " + std::string(dtype_name(job.dtype)) +
-                      " tensor: only F16, BF16 and F32 sources are supported");
+      throw unsupported_source_error(job.dtype, job.name);
     }
     const std::size_t buffer = index % kSourceBuffers;
     upload_rest(run, index);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <random>
 
+#include "core/element_traits.hpp"
 #include "core/quantize_reference.hpp"
 #include "core/fp8_e4m3fn.hpp"
 #include "selftest/cuda/kernel_harness.hpp"
@@ -27,9 +28,7 @@ std::vector<uint8_t> every_16bit_pattern() {
 /// Scales the converter can produce for this dtype (derived from amax magnitudes spread
 /// over the whole finite range, plus the extremes) and 64 arbitrary ones.
 std::vector<float> sweep_scales(Dtype dtype) {
-  const uint32_t finite_end = dtype == Dtype::F32   ? kF32NonFiniteMagnitude
-                              : dtype == Dtype::F16 ? kF16NonFiniteMagnitude
-                                                    : kBf16NonFiniteMagnitude;
+  const uint32_t finite_end = nonfinite_magnitude(dtype);
   std::vector<float> scales{1.0f};
   const uint32_t step = finite_end / 256;
   for (uint32_t m = 1; m < finite_end; m += step)
