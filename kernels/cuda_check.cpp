@@ -1,4 +1,4 @@
-// cuda_check.cu — builds the CudaFailure message for QFP8_CUDA_CHECK.
+// cuda_check.cpp — builds the CudaFailure message for QFP8_CUDA_CHECK.
 #include "kernels/cuda_check.hpp"
 
 #include <cstring>

@@ -1,4 +1,4 @@
-// cuda_check.cuh — QFP8_CUDA_CHECK: every CUDA runtime call goes through it, so a failure
+// cuda_check.hpp — QFP8_CUDA_CHECK: every CUDA runtime call goes through it, so a failure
 // throws Error(CudaFailure) naming the statement, file:line, device and CUDA's reason,
 // and the caller can report it or fall back instead of carrying on with bad results. Every
 // kernel launch is checked the same way (QFP8_CUDA_CHECK_LAUNCH: cudaGetLastError()).

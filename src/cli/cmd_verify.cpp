@@ -149,15 +149,16 @@ int verify_many(const VerifyRequest& request) {
         print(verify::format_text_report(result));
       }
     } catch (const Error& error) {
-      spdlog::error("{}", error.what());
+      const std::string message = error_message(error);
+      spdlog::error("{}", message);
       worst = std::max(worst, exit_code_for(error.code()));
       ++unreadable;
       if (request.json) {
         reports.push_back({{"file", path},
                            {"passed", false},
-                           {"error", {{"id", error_code_name(error.code())}, {"message", error.what()}}}});
+                           {"error", {{"id", error_code_name(error.code())}, {"message", message}}}});
       } else {
-        print("[FAIL] not verified: " + printable(error.what()) + "\n");
+        print("[FAIL] not verified: " + printable(message) + "\n");
       }
     }
   }

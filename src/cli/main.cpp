@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
     spdlog::error("out of memory");
     return qfp8::kExitIo;
   } catch (const std::exception& error) {
-    spdlog::error("internal error: {}", error.what());
+    spdlog::error("unexpected error: {}", error.what());
     return qfp8::kExitIo;
   }
 }

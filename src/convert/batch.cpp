@@ -107,13 +107,13 @@ std::vector<BatchResult> run_batch(const std::vector<BatchItem>& items,
       result.ok = true;
     } catch (const Error& error) {
       result.exit_code = exit_code_for(error.code());
-      result.message = error.what();
+      result.message = error_message(error);
     } catch (const std::bad_alloc&) {
       result.exit_code = kExitIo;
       result.message = "out of memory";
     } catch (const std::exception& error) {
       result.exit_code = kExitIo;
-      result.message = std::string("internal error: ") + error.what();
+      result.message = std::string("unexpected error: ") + error.what();
     }
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!result.ok) spdlog::error("{}", result.message);

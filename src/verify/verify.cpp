@@ -20,8 +20,9 @@ VerifyResult verify_file(const std::string& path, const VerifyOptions& options) 
   try {
     output.emplace(path);
   } catch (const Error& error) {
-    // I/O failures are not a property of the file: they keep their own exit code (3).
-    if (exit_code_for(error.code()) == kExitIo) throw;
+    // Only invalid input is a property of the file; I/O failures (exit 3) and broken
+    // invariants (exit 4) keep their own exit codes.
+    if (exit_code_for(error.code()) != kExitInvalid) throw;
     findings.add({FindingId::ContainerInvalid, Severity::Err, error.tensor(), error.what(),
                   error.code()});
     result.findings = std::move(findings.items());

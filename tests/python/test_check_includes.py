@@ -9,19 +9,12 @@ import shutil
 import subprocess
 import sys
 
+from checks import check, finish
+
 scratch = pathlib.Path(sys.argv[2])
 repo = pathlib.Path(__file__).resolve().parents[2]
 script = repo / "scripts" / "check-includes.py"
-passed = failed = 0
 
-
-def check(condition, what):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print("FAILED:", what)
 
 
 def run(root):
@@ -52,5 +45,4 @@ for name, (source, include, expected) in cases.items():
     if expected == 1:
         check("error: " in result.stdout, f"{name}: the offending include is named")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -10,23 +10,15 @@ import os
 import subprocess
 import sys
 
+from checks import check, finish
+
 import ml_dtypes
 import numpy as np
 import safetensors
 import safetensors.numpy
 from safetensors import safe_open
 
-PASSED = 0
-FAILED = 0
 
-
-def check(condition, what):
-    global PASSED, FAILED
-    if condition:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAILED:", what)
 
 
 def make_input(path):
@@ -152,5 +144,4 @@ if __name__ == "__main__":
         main()
     except Exception as error:  # a crash is a failure, reported like the others
         check(False, "exception: %r" % (error,))
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    sys.exit(1 if FAILED else 0)
+    finish()

@@ -8,18 +8,11 @@ import os
 import subprocess
 import sys
 
+from checks import check, finish
+
 binary, scratch = sys.argv[1], sys.argv[2]
 os.makedirs(scratch, exist_ok=True)
-passed = failed = 0
 
-
-def check(condition, what):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print("FAILED:", what)
 
 
 hostile = os.path.join(scratch, 'missing "quoted" \\ name\tx.safetensors')
@@ -41,5 +34,4 @@ for command in (["inspect", hostile], ["verify", hostile], ["convert", "-i", hos
 text = subprocess.run([binary, "inspect", hostile], capture_output=True, text=True)
 check(text.stderr.startswith("error: "), f"text format by default: {text.stderr!r}")
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish()

@@ -21,6 +21,8 @@ import struct
 import subprocess
 import sys
 
+from checks import check, finish
+
 import numpy as np
 
 try:
@@ -37,17 +39,7 @@ DTYPE_ORDER = ["BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4
                "F8_E4M3FNUZ", "F8_E5M2FNUZ", "I16", "U16", "F16", "BF16", "I32", "U32", "F32",
                "C64", "F64", "I64", "U64"]
 
-PASSED = 0
-FAILED = 0
 
-
-def check(condition, what):
-    global PASSED, FAILED
-    if condition:
-        PASSED += 1
-    else:
-        FAILED += 1
-        print("FAIL:", what)
 
 
 def quote(text):
@@ -243,8 +235,7 @@ def main():
     os.makedirs(tmp, exist_ok=True)
     check_layout_and_inspect(binary, tmp)
     check_rejections(binary, tmp)
-    print("%d passed, %d failed" % (PASSED, FAILED))
-    return 1 if FAILED else 0
+    finish()
 
 
 if __name__ == "__main__":

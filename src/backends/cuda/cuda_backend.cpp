@@ -1,4 +1,4 @@
-// cuda_backend.cu — the CUDA QuantizeBackend. Results go to the consumer strictly in job
+// cuda_backend.cpp — the CUDA QuantizeBackend. Results go to the consumer strictly in job
 // order; the work of neighbouring tensors overlaps:
 //   0. StagingReader threads copy every job's source, chunk by chunk, out of the (mapped)
 //      input into a ring of pinned slots, running ahead of everything below;

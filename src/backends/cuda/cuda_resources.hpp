@@ -1,4 +1,4 @@
-// cuda_resources.cuh — RAII owners for device memory, pinned host memory, streams and
+// cuda_resources.hpp — RAII owners for device memory, pinned host memory, streams and
 // events. Allocation failures throw CudaFailure (via QFP8_CUDA_CHECK); release never
 // throws, because it runs in destructors, also while an exception unwinds.
 #pragma once

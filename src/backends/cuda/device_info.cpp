@@ -1,4 +1,4 @@
-// device_info.cu — how many CUDA devices are usable, and a one-line description of one.
+// device_info.cpp — how many CUDA devices are usable, and a one-line description of one.
 // Counting must be safe on machines without a driver: it is how the CPU fallback and the
 // GPU test skip decide, so it never throws and never prints.
 #include <cstdio>

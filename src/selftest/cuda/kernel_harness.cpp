@@ -1,4 +1,4 @@
-// kernel_harness.cu — synchronous one-kernel runs on host data (see kernel_harness.hpp).
+// kernel_harness.cpp — synchronous one-kernel runs on host data (see kernel_harness.hpp).
 #include "selftest/cuda/kernel_harness.hpp"
 
 #include <cuda_runtime.h>

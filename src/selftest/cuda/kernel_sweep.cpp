@@ -1,5 +1,5 @@
-// selftest_kernel_sweep.cu — selftest part (b): the device scale and quantize kernels vs
-// the host reference twins (convert/quantize_reference.hpp), byte for byte: every BF16
+// kernel_sweep.cpp — selftest part (b): the device scale and quantize kernels vs
+// the host reference twins (core/quantize_reference.hpp), byte for byte: every BF16
 // and F16 bit pattern (NaN and Inf included) x a few hundred scales, F32 samples, buffers
 // at every misalignment, and the scale of every finite BF16/F16 amax magnitude.
 #include <cstdio>
