@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "backends/cpu/backend_cpu.hpp"
-#include "core/quantize_reference.hpp"
 #include "core/fp8_e4m3fn.hpp"
+#include "core/quantize_reference.hpp"
 
 namespace {
 

@@ -9,12 +9,12 @@
 #include <random>
 #include <vector>
 
-#include "kernels/absmax_kernel.cuh"
-#include "core/quantize_reference.hpp"
+#include "backends/cuda/cuda_resources.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
+#include "core/quantize_reference.hpp"
+#include "kernels/absmax_kernel.cuh"
 #include "kernels/cuda_check.hpp"
-#include "backends/cuda/cuda_resources.hpp"
 #include "kernels/quantize_kernel.cuh"
 
 namespace {

@@ -11,16 +11,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include "backends/backend_select.hpp"
+#include "cli/batch_table.hpp"
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
-#include "cli/batch_table.hpp"
 #include "cli/convert_verification.hpp"
 #include "cli/logging.hpp"
-#include "backends/backend_select.hpp"
-#include "convert/batch.hpp"
-#include "convert/pipeline.hpp"
 #include "cli/plan_printer.hpp"
 #include "cli/progress.hpp"
+#include "convert/batch.hpp"
+#include "convert/pipeline.hpp"
 #include "core/error.hpp"
 #include "input/tensor_source.hpp"
 #include "plan/conversion_plan.hpp"

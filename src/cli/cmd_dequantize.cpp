@@ -15,8 +15,8 @@
 #include "cli/logging.hpp"
 #include "core/error.hpp"
 #include "core/text_format.hpp"
-#include "safetensors/output_target.hpp"
 #include "dequantize/dequantize.hpp"
+#include "safetensors/output_target.hpp"
 #include "safetensors/reader.hpp"
 #include "verify/verify.hpp"
 

@@ -7,10 +7,10 @@
 #include <cstdio>
 #include <string>
 
+#include "backends/cpu/backend_cpu.hpp"
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
 #include "core/error.hpp"
-#include "backends/cpu/backend_cpu.hpp"
 #include "selftest/backend_checks.hpp"
 
 #ifdef QFP8_HAVE_CUDA

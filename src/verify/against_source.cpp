@@ -8,8 +8,8 @@
 #include <limits>
 #include <string>
 
-#include "core/quantize_reference.hpp"
 #include "core/fp8_e4m3fn.hpp"
+#include "core/quantize_reference.hpp"
 #include "verify/chunked_scan.hpp"
 #include "verify/quality_report.hpp"
 #include "verify/tensor_checks.hpp"

@@ -14,9 +14,9 @@
 #include "cli/batch_table.hpp"
 #include "convert/batch.hpp"
 #include "core/text_format.hpp"
+#include "support/bounded_child.hpp"
 #include "support/convert_checks.hpp"
 #include "support/fp8_file_builder.hpp"
-#include "support/bounded_child.hpp"
 #include "verify/verify_report.hpp"
 
 using namespace qfp8;

@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "support/bounded_child.hpp"
 #include "support/convert_checks.hpp"
 #include "support/synthetic_model.hpp"
-#include "support/bounded_child.hpp"
 
 namespace {
 

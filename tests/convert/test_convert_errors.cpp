@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "support/bounded_child.hpp"
 #include "support/child_process.hpp"
 #include "support/convert_checks.hpp"
 #include "support/safetensors_bytes.hpp"
 #include "support/synthetic_model.hpp"
-#include "support/bounded_child.hpp"
 
 using namespace qfp8::test;
 

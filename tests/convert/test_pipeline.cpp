@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "convert/pipeline.hpp"
 #include "cli/progress.hpp"
+#include "convert/pipeline.hpp"
 #include "core/error.hpp"
 #include "plan/conversion_plan.hpp"
 #include "safetensors/reader.hpp"

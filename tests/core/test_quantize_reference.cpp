@@ -7,9 +7,9 @@
 #include <random>
 #include <vector>
 
-#include "core/quantize_reference.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
+#include "core/quantize_reference.hpp"
 #include "support/numerics_oracle.hpp"
 
 using qfp8::Dtype;

@@ -16,8 +16,8 @@
 #include "support/convert_checks.hpp"
 #include "support/counting_progress.hpp"
 #include "support/fp8_file_builder.hpp"
-#include "support/synthetic_model.hpp"
 #include "support/legacy_convert.hpp"
+#include "support/synthetic_model.hpp"
 #include "verify/verify.hpp"
 
 using namespace qfp8;

@@ -16,12 +16,12 @@
 #include <utility>
 #include <vector>
 
-#include "support/backend_test_support.hpp"
 #include "backends/cpu/backend_cpu.hpp"
-#include "core/quantize_reference.hpp"
+#include "backends/cuda/cuda_backend.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
-#include "backends/cuda/cuda_backend.hpp"
+#include "core/quantize_reference.hpp"
+#include "support/backend_test_support.hpp"
 #include "support/cuda_test_data.hpp"
 
 using namespace qfp8;

@@ -8,13 +8,13 @@
 #include <string>
 
 #include "core/error.hpp"
-#include "core/quantize_reference.hpp"
 #include "core/fp8_e4m3fn.hpp"
+#include "core/quantize_reference.hpp"
 #include "kernels/absmax_kernel.cuh"
 #include "kernels/quantize_kernel.cuh"
+#include "selftest/cuda/kernel_harness.hpp"
 #include "support/cuda_test_data.hpp"
 #include "support/cuda_test_gate.hpp"
-#include "selftest/cuda/kernel_harness.hpp"
 
 using namespace qfp8;
 using qfp8::test::element_size;

@@ -13,9 +13,9 @@
 #include "inspect/inspect_summary.hpp"
 #include "safetensors/header_parser.hpp"
 #include "safetensors/reader.hpp"
+#include "support/bounded_child.hpp"
 #include "support/convert_checks.hpp"
 #include "support/safetensors_bytes.hpp"
-#include "support/bounded_child.hpp"
 
 using qfp8::ErrorCode;
 using namespace qfp8::test;

@@ -8,10 +8,10 @@
 #include <fstream>
 #include <string>
 
+#include "support/bounded_child.hpp"
 #include "support/build_flavor.hpp"
 #include "support/convert_checks.hpp"
 #include "support/safetensors_bytes.hpp"
-#include "support/bounded_child.hpp"
 
 using namespace qfp8::test;
 

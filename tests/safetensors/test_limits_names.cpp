@@ -13,9 +13,9 @@
 #include <nlohmann/json.hpp>
 
 #include "safetensors/reader.hpp"
+#include "support/bounded_child.hpp"
 #include "support/convert_checks.hpp"
 #include "support/safetensors_bytes.hpp"
-#include "support/bounded_child.hpp"
 
 using namespace qfp8::test;
 

@@ -20,10 +20,10 @@
 #include <string>
 #include <vector>
 
+#include "support/bounded_child.hpp"
 #include "support/convert_checks.hpp"
 #include "support/safetensors_bytes.hpp"
 #include "support/synthetic_model.hpp"
-#include "support/bounded_child.hpp"
 
 using namespace qfp8::test;
 

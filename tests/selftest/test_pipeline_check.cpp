@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "selftest/pipeline_check.hpp"
 #include "backends/cpu/backend_cpu.hpp"
+#include "selftest/pipeline_check.hpp"
+#include "support/bounded_child.hpp"
 #include "support/child_process.hpp"
 #include "support/convert_checks.hpp"
-#include "support/bounded_child.hpp"
 
 using namespace qfp8::test;
 

@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "backends/backend.hpp"
-#include "core/quantize_reference.hpp"
 #include "core/fp8_e4m3fn.hpp"
-#include "support/cuda_test_data.hpp"
+#include "core/quantize_reference.hpp"
 #include "selftest/recording_consumer.hpp"
+#include "support/cuda_test_data.hpp"
 
 namespace qfp8::test {
 

@@ -12,9 +12,9 @@
 #include "core/error.hpp"
 #include "safetensors/byte_sink.hpp"
 #include "safetensors/header_parser.hpp"
+#include "support/counting_progress.hpp"
 #include "synth/synth_checkpoint.hpp"
 #include "synth/synth_values.hpp"
-#include "support/counting_progress.hpp"
 
 namespace {
 

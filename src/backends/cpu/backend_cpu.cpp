@@ -12,11 +12,11 @@
 #include "backends/cpu/cpu_backend_options.hpp"
 #include "backends/cpu/cpu_cast.hpp"
 #include "backends/cpu/cpu_thread_pool.hpp"
-#include "core/quantize_reference.hpp"
 #include "core/cpu_count.hpp"
 #include "core/element_traits.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
+#include "core/quantize_reference.hpp"
 
 namespace qfp8 {
 namespace {

@@ -26,17 +26,17 @@
 #include <utility>
 #include <vector>
 
-#include "kernels/absmax_kernel.cuh"
-#include "core/quantize_reference.hpp"
+#include "backends/cuda/cuda_backend.hpp"
+#include "backends/cuda/cuda_resources.hpp"
 #include "backends/cuda/staging_reader.hpp"
 #include "core/cpu_count.hpp"
 #include "core/element_traits.hpp"
 #include "core/error.hpp"
+#include "core/quantize_reference.hpp"
 #include "core/scoped_timer.hpp"
 #include "core/text_format.hpp"
-#include "backends/cuda/cuda_backend.hpp"
+#include "kernels/absmax_kernel.cuh"
 #include "kernels/cuda_check.hpp"
-#include "backends/cuda/cuda_resources.hpp"
 #include "kernels/quantize_kernel.cuh"
 
 namespace qfp8 {

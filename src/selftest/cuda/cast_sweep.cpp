@@ -8,10 +8,10 @@
 #include <cstdio>
 #include <thread>
 
+#include "backends/cuda/cuda_resources.hpp"
 #include "core/cpu_count.hpp"
 #include "core/fp8_e4m3fn.hpp"
 #include "core/thread_start.hpp"
-#include "backends/cuda/cuda_resources.hpp"
 #include "kernels/cast_sweep_kernel.cuh"
 #include "kernels/cuda_check.hpp"
 #include "selftest/cuda/device_checks.hpp"

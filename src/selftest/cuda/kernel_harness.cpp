@@ -5,10 +5,10 @@
 
 #include <string>
 
-#include "kernels/absmax_kernel.cuh"
-#include "core/error.hpp"
-#include "kernels/cuda_check.hpp"
 #include "backends/cuda/cuda_resources.hpp"
+#include "core/error.hpp"
+#include "kernels/absmax_kernel.cuh"
+#include "kernels/cuda_check.hpp"
 #include "kernels/quantize_kernel.cuh"
 
 namespace qfp8 {

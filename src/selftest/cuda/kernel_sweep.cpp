@@ -7,10 +7,10 @@
 #include <random>
 
 #include "core/element_traits.hpp"
-#include "core/quantize_reference.hpp"
 #include "core/fp8_e4m3fn.hpp"
-#include "selftest/cuda/kernel_harness.hpp"
+#include "core/quantize_reference.hpp"
 #include "selftest/cuda/device_checks.hpp"
+#include "selftest/cuda/kernel_harness.hpp"
 #include "selftest/selftest_check.hpp"
 
 namespace qfp8::selftest {

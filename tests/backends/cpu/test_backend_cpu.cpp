@@ -14,9 +14,9 @@
 
 #include "backends/cpu/backend_cpu.hpp"
 #include "backends/cpu/cpu_backend_options.hpp"
-#include "core/quantize_reference.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
+#include "core/quantize_reference.hpp"
 #include "support/numerics_oracle.hpp"
 
 using qfp8::Dtype;

@@ -4,13 +4,13 @@
 // the kernel body, the scalar reference twins the real kernels are tested against on a GPU.
 #include <algorithm>
 
-#include "kernels/absmax_kernel.cuh"
-#include "core/quantize_reference.hpp"
 #include "core/element_traits.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
-#include "kernels/cuda_check.hpp"
+#include "core/quantize_reference.hpp"
 #include "cuda_sim.hpp"
+#include "kernels/absmax_kernel.cuh"
+#include "kernels/cuda_check.hpp"
 #include "kernels/launch_config.cuh"
 #include "kernels/quantize_kernel.cuh"
 

@@ -19,12 +19,12 @@
 #include <thread>
 #include <vector>
 
-#include "support/backend_test_support.hpp"
-#include "core/error.hpp"
 #include "backends/cuda/cuda_backend.hpp"
+#include "core/error.hpp"
 #include "cuda_sim.hpp"
 #include "kernels/absmax_kernel.cuh"
 #include "kernels/quantize_kernel.cuh"
+#include "support/backend_test_support.hpp"
 
 using namespace qfp8;
 using test::jobs_of;

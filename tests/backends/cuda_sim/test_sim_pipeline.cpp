@@ -8,13 +8,13 @@
 #include <cstdio>
 #include <string>
 
-#include "selftest/pipeline_check.hpp"
+#include "backends/cuda/cuda_backend.hpp"
 #include "convert/pipeline.hpp"
 #include "core/error.hpp"
-#include "backends/cuda/cuda_backend.hpp"
 #include "cuda_sim.hpp"
 #include "plan/conversion_plan.hpp"
 #include "safetensors/reader.hpp"
+#include "selftest/pipeline_check.hpp"
 #include "support/convert_checks.hpp"
 #include "support/synthetic_model.hpp"
 
