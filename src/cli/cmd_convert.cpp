@@ -43,7 +43,9 @@ void add_convert_options(cxxopts::Options& options) {
       ("threads", "Host threads: CPU cast workers, or CUDA staging readers " +
        threads_range_help(),
        cxxopts::value<unsigned>()->default_value("0"))
-      ("preset", "Layer preset: auto, none or qwen-image", cxxopts::value<std::string>()->default_value("auto"))
+      ("preset", "Layers kept in high precision: auto (the detected model family), none (the bare "
+       "rule), a family name, or list (print the families and exit)",
+       cxxopts::value<std::string>()->default_value("auto"))
       ("include", "Also quantize tensors matching REGEX (repeatable; .weight, float, 2-D only)",
        cxxopts::value<std::string>())
       ("exclude", "Keep tensors matching REGEX (repeatable; wins over --include)",
@@ -209,6 +211,39 @@ class LazyBackend {
   std::unique_ptr<QuantizeBackend> backend_;
 };
 
+/// Says which model family the plan applies and from which tensors; auto without exactly
+/// one match is a warning that names the decision. In a dry run the detection line is a
+/// debug line: the plan's first line already names the family.
+void log_model_family(const std::string& input_path, const ConversionPlan& plan,
+                      const PlanOptions& options, bool dry_run) {
+  const FamilyDetection& detection = plan.detection;
+  const FamilyMatch* match = detection.unique();
+  if (match != nullptr) {
+    const std::string text = "'" + input_path + "': model family " + describe_match(*match) +
+                             "; preset " + preset_name(plan.applied_preset);
+    if (dry_run) {
+      spdlog::debug("{}", text);
+    } else {
+      spdlog::info("{}", text);
+    }
+    return;
+  }
+  if (options.preset != Preset::Auto) return;  // forced: the user's decision, stated in the plan
+  const char* fallback = "using the bare rule (every 2-D float .weight of at least 4096 "
+                         "elements); --preset NAME forces a family, --preset list shows them";
+  if (detection.matches.empty()) {
+    spdlog::warn("'{}': no model family matches its tensor names ({}); {}", input_path,
+                 model_family_names(), fallback);
+    return;
+  }
+  std::string matches;
+  for (const auto& each : detection.matches) {
+    matches += (matches.empty() ? "" : "; ") + describe_match(each);
+  }
+  spdlog::warn("'{}': ambiguous model family, several match ({}); {}", input_path, matches,
+               fallback);
+}
+
 /// Opens and plans `input_path`; a dry run prints the plan (and returns its sizes), else
 /// the output is written.
 ConvertSummary convert_one(const std::string& input_path, const std::string& output,
@@ -221,6 +256,7 @@ ConvertSummary convert_one(const std::string& input_path, const std::string& out
   }
   const TensorSource input = TensorSource::open(input_path);
   const ConversionPlan plan = make_conversion_plan(input.header(), settings.plan, input_path);
+  log_model_family(input_path, plan, settings.plan, settings.dry_run);
   if (settings.dry_run) print_plan(std::cout, input.header(), plan);
   require_quantized_layers(plan, input_path);
   if (settings.dry_run) {
@@ -273,6 +309,10 @@ int run_convert(const Args& args_in) {
   const auto result = parse_or_throw(options, args, ExtraArguments::Keep);
   if (wants_help(result)) {
     std::cout << options.help({"", "Convert", "Common"});
+    return kExitOk;
+  }
+  if (result["preset"].as<std::string>() == "list") {
+    print_model_families(std::cout);
     return kExitOk;
   }
   ConvertSettings settings;

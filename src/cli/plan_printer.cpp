@@ -22,11 +22,22 @@ std::string mib_text(uint64_t bytes) {
   return text;
 }
 
+/// The detected family, "generic" when none matches, "ambiguous (a, b)" when several do.
+std::string model_text(const ConversionPlan& plan) {
+  if (!plan.detected_model.empty()) return plan.detected_model;
+  if (plan.detection.matches.empty()) return "generic";
+  std::string names;
+  for (const auto& match : plan.detection.matches) {
+    names += names.empty() ? "" : ", ";
+    names += match.family->name;
+  }
+  return "ambiguous (" + names + ")";
+}
+
 }  // namespace
 
 void print_plan(std::ostream& out, const Header& input, const ConversionPlan& plan) {
-  out << "model: " << (plan.detected_model.empty() ? "generic" : plan.detected_model)
-      << ", preset: " << preset_name(plan.applied_preset) << "\n";
+  out << "model: " << model_text(plan) << ", preset: " << preset_name(plan.applied_preset) << "\n";
   // Views of the input's names, and each line built whole before it is written: copied
   // keys and a stream call per field were most of a million-tensor dry run.
   std::unordered_map<std::string_view, const TensorInfo*> by_name;

@@ -4,6 +4,7 @@
 #include "plan/conversion_plan.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <regex>
@@ -18,7 +19,6 @@
 #include "plan/legacy_layout.hpp"
 #include "plan/name_prefix.hpp"
 #include "plan/output_tensors.hpp"
-#include "plan/qwen_image_preset.hpp"
 
 namespace qfp8 {
 namespace {
@@ -55,10 +55,10 @@ const Pattern* first_match(const std::vector<Pattern>& patterns, const std::stri
 /// the tensor's single reason.
 class QuantizePredicate {
  public:
-  QuantizePredicate(const PlanOptions& options, Preset applied)
+  QuantizePredicate(const PlanOptions& options, const ModelFamily* family)
       : include_(compile_patterns(options.include_patterns, "--include")),
         exclude_(compile_patterns(options.exclude_patterns, "--exclude")),
-        qwen_image_(applied == Preset::QwenImage) {}
+        family_(family) {}
 
   TensorDecision decide(const TensorInfo& tensor) const {
     if (auto reason = structural_reason(tensor)) return keep(tensor, *reason);
@@ -72,9 +72,9 @@ class QuantizePredicate {
       return keep(tensor, "keep: " + std::to_string(tensor.numel) + " elements < " +
                               std::to_string(kMinQuantizedElements));
     }
-    if (qwen_image_) {
-      if (auto rule = qwen_image_keep_rule(tensor.name)) {
-        return keep(tensor, "keep: qwen-image preset (" + *rule + ")");
+    if (family_ != nullptr) {
+      if (auto rule = family_keep_rule(*family_, tensor.name)) {
+        return keep(tensor, "keep: " + std::string(family_->name) + " preset (" + *rule + ")");
       }
     }
     return {tensor.name, true, "quantize", {}};
@@ -99,7 +99,7 @@ class QuantizePredicate {
 
   std::vector<Pattern> include_;
   std::vector<Pattern> exclude_;
-  bool qwen_image_;
+  const ModelFamily* family_;  // the applied preset's family; nullptr: the bare rule
 };
 
 /// True when the header declares FP8 layers the way ComfyUI (and `dequantize`) finds them:
@@ -210,9 +210,12 @@ void warn_unused_strip(const Header& input, const NameRewrite& rewrite,
                file_label, rewrite.strip);
 }
 
-Preset resolve_preset(Preset requested, const Header& input) {
+/// Auto applies a family only when exactly one matches: two matches (a merged or unusual
+/// checkpoint) or none fall back to the bare rule, and the CLI warns about either.
+Preset resolve_preset(Preset requested, const FamilyDetection& detection) {
   if (requested != Preset::Auto) return requested;
-  return is_qwen_image(input) ? Preset::QwenImage : Preset::None;
+  const FamilyMatch* match = detection.unique();
+  return match != nullptr ? Preset::of_family(match->family->name) : Preset::None;
 }
 
 /// The input tensors in byte-wise name order (the decisions' order).
@@ -259,22 +262,23 @@ std::vector<OutputTensorPlan> in_layout_order(std::vector<PlannedOutput> outputs
 
 }  // namespace
 
+const Preset Preset::Auto("auto");
+const Preset Preset::None("none");
+const Preset Preset::QwenImage("qwen-image");
+
+bool Preset::operator==(const Preset& other) const noexcept {
+  return std::strcmp(name_, other.name_) == 0;
+}
+
 Preset preset_from_name(const std::string& name) {
   if (name == "auto") return Preset::Auto;
   if (name == "none") return Preset::None;
-  if (name == "qwen-image") return Preset::QwenImage;
-  throw Error(ErrorCode::Usage,
-              "unknown --preset '" + name + "' (expected auto, none or qwen-image)");
+  if (const ModelFamily* family = find_model_family(name)) return Preset::of_family(family->name);
+  throw Error(ErrorCode::Usage, "unknown --preset '" + name + "' (expected auto, none, list or "
+                                "a model family: " + model_family_names() + ")");
 }
 
-const char* preset_name(Preset preset) noexcept {
-  switch (preset) {
-    case Preset::Auto: return "auto";
-    case Preset::None: return "none";
-    case Preset::QwenImage: return "qwen-image";
-  }
-  return "unknown";
-}
+const char* preset_name(Preset preset) noexcept { return preset.name(); }
 
 OutputLayout output_layout_from_name(const std::string& name) {
   if (name == "comfy") return OutputLayout::Comfy;
@@ -293,8 +297,11 @@ void check_plan_options(const PlanOptions& options) {
 
 ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& options,
                                     const std::string& file_label) {
-  const Preset applied = resolve_preset(options.preset, input);
-  const QuantizePredicate predicate(options, applied);  // bad regexes fail first: usage
+  FamilyDetection detection = detect_model_family(input);
+  const Preset applied = resolve_preset(options.preset, detection);
+  // After resolving, a preset is None (no family: the bare rule) or a registry name.
+  // Bad regexes fail first, as usage errors.
+  const QuantizePredicate predicate(options, find_model_family(applied.name()));
   check_not_quantized(input, file_label);
   warn_unused_strip(input, {options.strip_prefix, options.add_prefix}, file_label);
   const std::vector<const TensorInfo*> sources = by_name(input);
@@ -319,7 +326,8 @@ ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& opti
   for (auto& output : outputs) planned.push_back(std::move(output.tensor));
   ConversionPlan plan(SafetensorsLayout(std::move(planned), metadata, input.has_metadata));
   plan.outputs = in_layout_order(std::move(outputs), plan.layout);
-  plan.detected_model = is_qwen_image(input) ? "qwen-image" : "";
+  plan.detected_model = detection.unique() != nullptr ? detection.unique()->family->name : "";
+  plan.detection = std::move(detection);
   plan.applied_preset = applied;
   plan.decisions = std::move(decisions);
   plan.metadata = std::move(metadata);

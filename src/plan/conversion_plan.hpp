@@ -8,14 +8,33 @@
 #include <string>
 #include <vector>
 
+#include "plan/model_families.hpp"
 #include "safetensors/layout.hpp"
 #include "safetensors/tensor_info.hpp"
 
 namespace qfp8 {
 
-enum class Preset { Auto, None, QwenImage };
+/// Which keep list applies: `auto` (the detected family's, docs/models.md#families), `none`
+/// (the bare rule), or a model family of the registry (plan/model_families.hpp) by name.
+class Preset {
+ public:
+  static const Preset Auto;
+  static const Preset None;
+  static const Preset QwenImage;
+  /// The preset of a registry family; `family_name` must outlive the preset (the registry's).
+  static Preset of_family(const char* family_name) { return Preset(family_name); }
 
-/// "auto", "none", "qwen-image"; throws Error(Usage) for anything else.
+  const char* name() const noexcept { return name_; }
+  bool operator==(const Preset& other) const noexcept;
+  bool operator!=(const Preset& other) const noexcept { return !(*this == other); }
+
+ private:
+  // constexpr: the three constants are constant-initialized, safe in any static initializer.
+  constexpr explicit Preset(const char* name) : name_(name) {}
+  const char* name_;
+};
+
+/// "auto", "none" or a family name; throws Error(Usage) listing the names for anything else.
 Preset preset_from_name(const std::string& name);
 const char* preset_name(Preset preset) noexcept;
 
@@ -77,7 +96,8 @@ struct ConversionPlan {
   /// The layout has no empty state, so a plan is born with its layout.
   explicit ConversionPlan(SafetensorsLayout output_layout) : layout(std::move(output_layout)) {}
 
-  std::string detected_model;                 // "qwen-image" or "" (generic)
+  std::string detected_model;                 // the one matching family ("qwen-image"), or ""
+  FamilyDetection detection;                  // every matching family, with its tensors
   Preset applied_preset = Preset::None;       // what Auto resolved to
   std::vector<TensorDecision> decisions;      // one per input tensor, byte-wise name order
   std::vector<OutputTensorPlan> outputs;      // in layout (write) order: outputs[i] is

@@ -8,6 +8,10 @@
 
 namespace qfp8 {
 
+/// The prefix of a full checkpoint's diffusion-model keys; ComfyUI loads both forms.
+/// (synth/qwen_image_shapes.hpp has its own copy: synth may not include plan.)
+inline constexpr const char* kDiffusionModelPrefix = "model.diffusion_model.";
+
 struct NameRewrite {
   std::string strip;  // removed where a name starts with it (names without it are kept)
   std::string add;    // then prepended to every name

@@ -5,7 +5,7 @@
 
 #include "plan/comfy_metadata.hpp"
 #include "plan/legacy_layout.hpp"
-#include "plan/qwen_image_preset.hpp"
+#include "plan/name_prefix.hpp"
 
 namespace qfp8 {
 namespace {

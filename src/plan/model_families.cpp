@@ -1,0 +1,151 @@
+// model_families.cpp — matching the registry (model_families_table.cpp) against a header:
+// signatures and variants by tensor name (bare or `model.diffusion_model.`-prefixed), keep
+// rules by layer name, and the `--preset list` text.
+#include "plan/model_families.hpp"
+
+#include <algorithm>
+
+#include "plan/comfy_metadata.hpp"
+#include "plan/name_prefix.hpp"
+
+namespace qfp8 {
+namespace {
+
+bool starts_with(const std::string& text, const std::string& prefix) {
+  return text.compare(0, prefix.size(), prefix) == 0;
+}
+
+std::string strip_model_prefix(const std::string& name) {
+  return starts_with(name, kDiffusionModelPrefix)
+             ? name.substr(std::string(kDiffusionModelPrefix).size())
+             : name;
+}
+
+/// The tensor `name` (prefix-free), bare or prefixed, or nullptr.
+const TensorInfo* find_either(const Header& header, const std::string& name) {
+  if (const TensorInfo* bare = header.find(name)) return bare;
+  return header.find(kDiffusionModelPrefix + name);
+}
+
+/// The first name of `clause` present in the header, or nullptr.
+const TensorInfo* first_present(const Header& header, const std::vector<const char*>& clause) {
+  for (const char* name : clause) {
+    if (const TensorInfo* tensor = find_either(header, name)) return tensor;
+  }
+  return nullptr;
+}
+
+bool variant_applies(const Header& header, const VariantRule& rule) {
+  const TensorInfo* tensor = find_either(header, rule.tensor);
+  if (rule.when_absent) return tensor == nullptr;
+  if (tensor == nullptr) return false;
+  if (rule.dim < 0) return true;
+  const auto dim = static_cast<std::size_t>(rule.dim);
+  return dim < tensor->shape.size() && tensor->shape[dim] == rule.dim_value;
+}
+
+/// The family's match, or nullopt when a clause is unmet or an `unless` tensor is present.
+std::optional<FamilyMatch> match_family(const Header& header, const ModelFamily& family) {
+  FamilyMatch match;
+  match.family = &family;
+  for (const auto& clause : family.signature) {
+    const TensorInfo* tensor = first_present(header, clause);
+    if (tensor == nullptr) return std::nullopt;
+    match.evidence.push_back(tensor->name);
+  }
+  for (const char* name : family.unless) {
+    if (find_either(header, name) != nullptr) return std::nullopt;
+  }
+  for (const auto& rule : family.variants) {
+    if (variant_applies(header, rule)) match.variants.emplace_back(rule.label);
+  }
+  return match;
+}
+
+std::string joined(const std::vector<std::string>& parts, const char* separator) {
+  std::string text;
+  for (const auto& part : parts) {
+    if (!text.empty()) text += separator;
+    text += part;
+  }
+  return text;
+}
+
+std::string keep_label(const KeepEntry& entry) {
+  return entry.subtree ? std::string(entry.layer) + ".*" : std::string(entry.layer);
+}
+
+std::string signature_text(const ModelFamily& family) {
+  std::vector<std::string> clauses;
+  for (const auto& clause : family.signature) {
+    std::vector<std::string> names(clause.begin(), clause.end());
+    clauses.push_back(joined(names, " or "));
+  }
+  std::string text = joined(clauses, " + ");
+  if (!family.unless.empty()) {
+    std::vector<std::string> names(family.unless.begin(), family.unless.end());
+    text += "; not with " + joined(names, ", ");
+  }
+  return text;
+}
+
+}  // namespace
+
+const ModelFamily* find_model_family(const std::string& name) {
+  for (const auto& family : model_families()) {
+    if (name == family.name) return &family;
+  }
+  return nullptr;
+}
+
+std::string model_family_names() {
+  std::vector<std::string> names;
+  for (const auto& family : model_families()) names.emplace_back(family.name);
+  return joined(names, ", ");
+}
+
+FamilyDetection detect_model_family(const Header& header) {
+  FamilyDetection detection;
+  for (const auto& family : model_families()) {
+    if (auto match = match_family(header, family)) detection.matches.push_back(std::move(*match));
+  }
+  return detection;
+}
+
+std::string describe_match(const FamilyMatch& match) {
+  std::string text = std::string(match.family->name) + " from " + joined(match.evidence, ", ");
+  if (!match.variants.empty()) text += " (variant: " + joined(match.variants, "; ") + ")";
+  return text;
+}
+
+std::optional<std::string> family_keep_rule(const ModelFamily& family, const std::string& name) {
+  if (!has_suffix(name, kWeightSuffix)) return std::nullopt;
+  const std::string layer = strip_model_prefix(layer_name_of(name));
+  for (const auto& entry : family.keep) {
+    const bool covered = entry.subtree ? starts_with(layer, std::string(entry.layer) + ".")
+                                       : layer == entry.layer;
+    if (covered) return keep_label(entry);
+  }
+  return std::nullopt;
+}
+
+void print_model_families(std::ostream& out) {
+  out << "Model families (--preset NAME forces one; --preset auto applies the one whose\n"
+         "signature matches, or the bare rule when none or several do):\n";
+  for (const auto& family : model_families()) {
+    out << "\n" << family.name << "  " << family.models << "\n";
+    out << "  matches: " << signature_text(family) << "\n";
+    out << "  keeps in high precision (.weight of):\n";
+    std::size_t width = 0;
+    for (const auto& entry : family.keep) width = std::max(width, keep_label(entry).size());
+    for (const auto& entry : family.keep) {
+      const std::string label = keep_label(entry);
+      out << "    " << label << std::string(width - label.size() + 2, ' ') << entry.why << "\n";
+    }
+    out << "  detection: " << family.detection_source << "\n";
+    out << "  keep list: " << family.keep_source << "\n";
+  }
+  out << "\nnone: the bare rule only (every 2-D float .weight of at least 4096 elements).\n";
+}
+
+}  // namespace qfp8

@@ -1,0 +1,134 @@
+// model_families_table.cpp — the registry's data: one entry per model family, in ComfyUI's key
+// naming (docs/models.md#families has the same facts in prose, with their sources).
+#include "plan/model_families.hpp"
+
+namespace qfp8 {
+namespace {
+
+// Flux-layout models name the key norm `.scale` (BFL) or `.weight`; ComfyUI accepts both.
+const std::vector<const char*> kFluxKeyNorm = {"double_blocks.0.img_attn.norm.key_norm.scale",
+                                               "double_blocks.0.img_attn.norm.key_norm.weight"};
+
+ModelFamily qwen_image() {
+  return {
+      "qwen-image",
+      "Qwen-Image, Qwen-Image-Edit (2509, 2511), Qwen-Image-Layered",
+      {{"txt_norm.weight"}},
+      // Other models that also have a txt_norm, which ComfyUI tells apart before Qwen-Image:
+      // Flux-layout ones (Ovis-Image), Lens, Qwen-Image 2.1.
+      {kFluxKeyNorm[0], kFluxKeyNorm[1], "transformer_blocks.0.img_mlp.w1.weight",
+       "txt_in.text_norm.weight"},
+      {{"time_text_embed.addition_t_embedding.weight", false, -1, 0, "Layered"},
+       {"__index_timestep_zero__", false, -1, 0, "Edit 2511"}},
+      {{"img_in", false, "input embedder: latent patches (16 channels x 2x2 = 64) into the stream"},
+       {"txt_in", false, "text embedder: Qwen2.5-VL hidden states (3584) into the stream"},
+       {"time_text_embed", true, "timestep embedder: feeds every block's modulation"},
+       {"transformer_blocks.0.img_mod.1", false,
+        "first block's image modulation: shift/scale/gate before any block has run"},
+       {"norm_out", true, "final adaptive norm: the modulation of the output"},
+       {"proj_out", false, "final layer: the stream back to latent patches"}},
+      "ComfyUI comfy/model_detection.py: txt_norm.weight -> qwen_image, checked after the "
+      "Flux layout, Lens and Qwen-Image 2.1",
+      "convert_to_quant --qwen (QWEN_LAYER_KEYNAMES); roles from comfy/ldm/qwen_image/model.py",
+  };
+}
+
+ModelFamily flux1() {
+  return {
+      "flux1",
+      "Flux.1 dev, schnell, Kontext, Krea (ComfyUI / BFL names)",
+      {kFluxKeyNorm, {"img_in.weight"}, {"time_in.in_layer.weight"}},
+      // Flux.2 has the same layout plus shared modulation; HunyuanVideo has double blocks and
+      // a token refiner (ComfyUI checks it before Flux).
+      {"double_stream_modulation_img.lin.weight",
+       "txt_in.individual_token_refiner.blocks.0.norm1.weight"},
+      {{"guidance_in.in_layer.weight", false, -1, 0, "guidance-distilled: dev, Kontext or Krea"},
+       {"guidance_in.in_layer.weight", true, -1, 0, "schnell (no guidance_in)"}},
+      {{"img_in", false, "input embedder: latent patches (16 channels x 2x2 = 64) into the stream"},
+       {"txt_in", false, "text embedder: T5-XXL hidden states (4096) into the stream"},
+       {"time_in", true, "timestep embedder (MLP): feeds every block's modulation"},
+       {"vector_in", true, "pooled CLIP-L embedder (MLP): feeds every block's modulation"},
+       {"guidance_in", true, "guidance embedder (MLP, not in schnell): feeds every block's modulation"},
+       {"final_layer", true, "final layer: its adaLN modulation and the projection to latent patches"}},
+      "ComfyUI comfy/model_detection.py: double_blocks.0.img_attn.norm.key_norm + img_in.weight "
+      "-> flux; guidance_in.in_layer.weight sets guidance_embed; time_in/vector_in from "
+      "comfy/ldm/flux/model.py",
+      "comfy/ldm/flux/model.py (embedders, LastLayer); convert_to_quant --flux2 keeps the "
+      "same-named img_in, txt_in, time_in, guidance_in, final_layer",
+  };
+}
+
+ModelFamily flux2() {
+  return {
+      "flux2",
+      "Flux.2",
+      {kFluxKeyNorm, {"double_stream_modulation_img.lin.weight"}},
+      {},
+      {},
+      {{"img_in", false, "input embedder: latent patches into the stream"},
+       {"txt_in", false, "text embedder: text-encoder hidden states into the stream"},
+       {"time_in", true, "timestep embedder (MLP): feeds the shared modulation"},
+       {"guidance_in", true, "guidance embedder (MLP): feeds the shared modulation"},
+       {"double_stream_modulation_img", true, "shared modulation of every double block's image stream"},
+       {"double_stream_modulation_txt", true, "shared modulation of every double block's text stream"},
+       {"single_stream_modulation", true, "shared modulation of every single block"},
+       {"final_layer", true, "final layer: its adaLN modulation and the projection to latent patches"}},
+      "ComfyUI comfy/model_detection.py: Flux layout + double_stream_modulation_img.lin.weight -> "
+      "flux2",
+      "convert_to_quant --flux2 (FLUX2_LAYER_KEYNAMES: stream_modulation, guidance_in, time_in, "
+      "final_layer, img_in, txt_in)",
+  };
+}
+
+ModelFamily chroma() {
+  return {
+      "chroma",
+      "Chroma (Flux.1-schnell layout with a distilled guidance layer)",
+      {kFluxKeyNorm,
+       {"img_in.weight"},
+       {"distilled_guidance_layer.norms.0.scale", "distilled_guidance_layer.norms.0.weight",
+        "distilled_guidance_layer.0.norms.0.scale", "distilled_guidance_layer.0.norms.0.weight"}},
+      {},
+      {},
+      {{"img_in", false, "input embedder: latent patches (64) into the stream"},
+       {"txt_in", false, "text embedder: T5-XXL hidden states (4096) into the stream"},
+       {"distilled_guidance_layer", true,
+        "approximator: computes every block's modulation (replaces Flux's modulation layers)"},
+       {"final_layer", true, "final layer: the projection to latent patches"}},
+      "ComfyUI comfy/model_detection.py: Flux layout + distilled_guidance_layer -> chroma",
+      "convert_to_quant --distillation_large (distilled_guidance_layer, final_layer, img_in, "
+      "txt_in)",
+  };
+}
+
+ModelFamily wan() {
+  return {
+      "wan",
+      "Wan 2.1 and 2.2: T2V, I2V, FLF2V, VACE; 1.3B, 14B, TI2V 5B",
+      {{"head.modulation"}, {"patch_embedding.weight"}},
+      {},
+      // 192 = 48 latent channels x 1x2x2 patch: the Wan 2.2 VAE (Wan 2.1's has 16).
+      {{"img_emb.proj.0.bias", false, -1, 0, "I2V/FLF2V (img_emb)"},
+       {"vace_patch_embedding.weight", false, -1, 0, "VACE"},
+       {"head.head.weight", false, 0, 192, "Wan 2.2 TI2V 5B (48 latent channels)"}},
+      {{"text_embedding", true, "text embedder (MLP): umT5-XXL hidden states (4096) into the stream"},
+       {"time_embedding", true, "timestep embedder (MLP)"},
+       {"time_projection", true,
+        "timestep to the six modulation vectors that every block adds to its own modulation"},
+       {"img_emb", true, "I2V image embedder: CLIP vision features into the cross-attention context"},
+       {"head.head", false, "final layer: the stream back to latent patches"}},
+      "ComfyUI comfy/model_detection.py: head.modulation -> wan2.1 (Wan 2.2 too); "
+      "img_emb.proj.0.bias -> i2v; comfy/supported_models.py WAN22_T2V: out_dim 48 -> TI2V 5B",
+      "convert_to_quant --wan (WAN_LAYER_KEYNAMES: text_embedding, time_embedding, "
+      "time_projection, head.head; AVOID_KEY_NAMES: img_emb.proj)",
+  };
+}
+
+}  // namespace
+
+const std::vector<ModelFamily>& model_families() {
+  static const std::vector<ModelFamily> families = {qwen_image(), flux1(), flux2(), chroma(), wan()};
+  return families;
+}
+
+}  // namespace qfp8
