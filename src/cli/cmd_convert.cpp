@@ -212,20 +212,16 @@ class LazyBackend {
 };
 
 /// Says which model family the plan applies and from which tensors; auto without exactly
-/// one match is a warning that names the decision. In a dry run the detection line is a
-/// debug line: the plan's first line already names the family.
+/// one match is a warning that names the decision. The same in a dry run, so that the plan
+/// says from which tensors its family was detected.
 void log_model_family(const std::string& input_path, const ConversionPlan& plan,
-                      const PlanOptions& options, bool dry_run) {
+                      const PlanOptions& options) {
   const FamilyDetection& detection = plan.detection;
   const FamilyMatch* match = detection.unique();
   if (match != nullptr) {
     const std::string text = "'" + input_path + "': model family " + describe_match(*match) +
                              "; preset " + preset_name(plan.applied_preset);
-    if (dry_run) {
-      spdlog::debug("{}", text);
-    } else {
-      spdlog::info("{}", text);
-    }
+    spdlog::info("{}", text);
     return;
   }
   if (options.preset != Preset::Auto) return;  // forced: the user's decision, stated in the plan
@@ -256,7 +252,7 @@ ConvertSummary convert_one(const std::string& input_path, const std::string& out
   }
   const TensorSource input = TensorSource::open(input_path);
   const ConversionPlan plan = make_conversion_plan(input.header(), settings.plan, input_path);
-  log_model_family(input_path, plan, settings.plan, settings.dry_run);
+  log_model_family(input_path, plan, settings.plan);
   if (settings.dry_run) print_plan(std::cout, input.header(), plan);
   require_quantized_layers(plan, input_path);
   if (settings.dry_run) {
