@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/error.hpp"
+#include "plan/checkpoint_kind.hpp"
 #include "plan/comfy_metadata.hpp"
 #include "plan/legacy_layout.hpp"
 #include "plan/name_prefix.hpp"
@@ -295,6 +296,7 @@ ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& opti
                                     const std::string& file_label) {
   const Preset applied = resolve_preset(options.preset, input);
   const QuantizePredicate predicate(options, applied);  // bad regexes fail first: usage
+  require_conversion_target(input, file_label);  // adapters, VAEs, other quantization formats
   check_not_quantized(input, file_label);
   warn_unused_strip(input, {options.strip_prefix, options.add_prefix}, file_label);
   const std::vector<const TensorInfo*> sources = by_name(input);
