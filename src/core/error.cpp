@@ -24,6 +24,7 @@ const char* error_code_name(ErrorCode code) noexcept {
     case ErrorCode::NonFiniteWeight: return "NonFiniteWeight";
     case ErrorCode::NameClash: return "NameClash";
     case ErrorCode::AlreadyQuantized: return "AlreadyQuantized";
+    case ErrorCode::NotAConversionTarget: return "NotAConversionTarget";
     case ErrorCode::NothingToQuantize: return "NothingToQuantize";
     case ErrorCode::InvalidPlan: return "InvalidPlan";
     case ErrorCode::VerificationFailed: return "VerificationFailed";

@@ -31,6 +31,7 @@ enum class ErrorCode {
   NonFiniteWeight,
   NameClash,
   AlreadyQuantized,
+  NotAConversionTarget,        // a LoRA/LyCORIS adapter, a VAE, or another quantization format
   NothingToQuantize,           // the plan keeps every tensor: the output would be a copy
   InvalidPlan,                 // the options make an output no reader could load
   VerificationFailed,

@@ -21,6 +21,15 @@ json quantization_json(const QuantizationMetadataSummary& quantization) {
   return out;
 }
 
+/// null for a model; else what `convert` refuses it as, and why (plan/checkpoint_kind.hpp).
+json kind_evidence_json(const KindVerdict& verdict) {
+  if (verdict.kind == CheckpointKind::Model) return nullptr;
+  return {{"format", verdict.format},
+          {"example", verdict.example},
+          {"count", verdict.count},
+          {"reason", verdict.reason}};
+}
+
 json tensor_json(const TensorInfo& tensor) {
   return {{"name", tensor.name},
           {"dtype", std::string(dtype_name(tensor.dtype))},
@@ -96,6 +105,8 @@ json summary_to_json(const InspectSummary& summary, bool with_tensors) {
       {"header_size", summary.header_size},
       {"data_size", summary.data_size},
       {"tensor_count", summary.tensor_count()},
+      {"kind", checkpoint_kind_name(summary.kind.kind)},
+      {"kind_evidence", kind_evidence_json(summary.kind)},
       {"dtypes", dtypes},
       {"has_metadata", summary.has_metadata},
       {"metadata", summary.metadata},
@@ -126,6 +137,10 @@ std::string summary_to_text(const InspectSummary& summary, bool with_tensors) {
   out += line("file size:   %" PRIu64 " bytes (%s)", summary.file_size, human_bytes(summary.file_size).c_str());
   out += line("header:      %" PRIu64 " bytes", summary.header_size);
   out += line("tensors:     %zu", summary.tensor_count());
+  // Only for a file `convert` refuses: a model's report reads as it always did.
+  if (summary.kind.kind != CheckpointKind::Model) {
+    out += line("kind:        %s", printable(describe_kind(summary.kind)).c_str());
+  }
   for (const auto& total : summary.dtypes) {
     out += line("  %-12s %8" PRIu64 " tensors %16" PRIu64 " bytes (%s)",
                 std::string(dtype_name(total.dtype)).c_str(), total.tensors, total.bytes,

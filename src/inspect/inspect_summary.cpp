@@ -78,6 +78,7 @@ InspectSummary summarize(const Header& header, const std::string& path, uint64_t
   summary.metadata = header.metadata;
   summary.tensors = header.tensors;
   for (const auto& tensor : header.tensors) count_companions(tensor, summary);
+  summary.kind = classify_checkpoint(header);
   if (const auto it = header.metadata.find(kQuantizationMetadataKey); it != header.metadata.end()) {
     summary.quantization = summarize_quantization_metadata(it->second);
   }

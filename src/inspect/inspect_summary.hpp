@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "plan/checkpoint_kind.hpp"
 #include "safetensors/reader.hpp"
 
 namespace qfp8 {
@@ -54,6 +55,7 @@ struct InspectSummary {
   uint64_t comfy_quant_tensors = 0;   // L.comfy_quant
   uint64_t scale_weight_tensors = 0;  // L.scale_weight (legacy)
   std::vector<TensorInfo> tensors;    // file order
+  KindVerdict kind;                   // model, or what `convert` would refuse it as
 
   std::size_t tensor_count() const { return tensors.size(); }
 };

@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/error.hpp"
+#include "plan/checkpoint_kind.hpp"
 #include "plan/comfy_metadata.hpp"
 #include "plan/legacy_layout.hpp"
 #include "plan/name_prefix.hpp"
@@ -302,6 +303,7 @@ ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& opti
   // After resolving, a preset is None (no family: the bare rule) or a registry name.
   // Bad regexes fail first, as usage errors.
   const QuantizePredicate predicate(options, find_model_family(applied.name()));
+  require_conversion_target(input, file_label);  // adapters, VAEs, other quantization formats
   check_not_quantized(input, file_label);
   warn_unused_strip(input, {options.strip_prefix, options.add_prefix}, file_label);
   const std::vector<const TensorInfo*> sources = by_name(input);

@@ -113,8 +113,9 @@ struct ConversionPlan {
 void check_plan_options(const PlanOptions& options);
 
 /// Builds the plan for `input` (validated header of `file_label`). Throws InvalidPlan /
-/// NameClash (also: two tensors renamed to one name) / AlreadyQuantized / Usage (bad
-/// regex) — all before any output exists. A --strip-prefix that matches no tensor is only
+/// NameClash (also: two tensors renamed to one name) / AlreadyQuantized /
+/// NotAConversionTarget (a LoRA, LyCORIS adapter, VAE or other quantization format:
+/// plan/checkpoint_kind.hpp) / Usage (bad regex) — all before any output exists. A --strip-prefix that matches no tensor is only
 /// a warning (logged): the names are then left as they are.
 /// `_quantization_metadata` is written only when at least one layer is quantized: with
 /// none, the output is a plain copy that no loader should treat as FP8.

@@ -36,6 +36,7 @@ constexpr CodeRow kRows[] = {
     {ErrorCode::NonFiniteWeight, 2, "NonFiniteWeight"},
     {ErrorCode::NameClash, 2, "NameClash"},
     {ErrorCode::AlreadyQuantized, 2, "AlreadyQuantized"},
+    {ErrorCode::NotAConversionTarget, 2, "NotAConversionTarget"},
     {ErrorCode::NothingToQuantize, 2, "NothingToQuantize"},
     {ErrorCode::InvalidPlan, 2, "InvalidPlan"},
     {ErrorCode::VerificationFailed, 2, "VerificationFailed"},
