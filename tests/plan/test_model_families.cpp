@@ -220,7 +220,7 @@ TEST_CASE("family keep lists, with the reason the dry run prints", "[families]")
   CHECK(reason(qwen, "transformer_blocks.0.attn.to_q.weight") == "quantize");
 }
 
-TEST_CASE("--preset NAME forces a family; an unknown name lists the names", "[families]") {
+TEST_CASE("a forced --preset NAME applies that family; an unknown name lists the names", "[families]") {
   PlanOptions forced;
   forced.preset = preset_from_name("wan");
   const ConversionPlan plan = make_conversion_plan(make_header(kFluxSchnell), forced, "in");
@@ -267,7 +267,7 @@ ChildResult run_cli(std::vector<std::string> args) {
 
 }  // namespace
 
-TEST_CASE("--preset list prints every family, what it matches and keeps", "[families][cli]") {
+TEST_CASE("the preset table (--preset list) prints every family, what it matches and keeps", "[families][cli]") {
   const ChildResult result = run_cli({"convert", "--preset", "list"});
   INFO(result.err);
   REQUIRE(result.exit_code == 0);
