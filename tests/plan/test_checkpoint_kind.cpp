@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "plan/checkpoint_kind.hpp"
 #include "plan/conversion_plan.hpp"
+#include "support/plan_error.hpp"
 #include "support/child_process.hpp"
 #include "support/convert_checks.hpp"
 #include "support/fp8_file_builder.hpp"
@@ -98,15 +99,6 @@ CheckpointKind kind_of(const std::vector<Spec>& specs) {
   return classify_checkpoint(make_header(specs)).kind;
 }
 
-ErrorCode plan_error(const Header& header) {
-  try {
-    make_conversion_plan(header, PlanOptions{}, "in.safetensors");
-  } catch (const Error& error) {
-    return error.code();
-  }
-  FAIL("the plan was made");
-  return ErrorCode::Internal;
-}
 
 }  // namespace
 
@@ -231,7 +223,7 @@ TEST_CASE("quantization formats other than FP8 E4M3FN scaled are refused by name
     CHECK(verdict.kind == CheckpointKind::Quantized);
     CHECK(verdict.format == format);
     // Refused as what it is, not as FP8 (whose advice, `dequantize`, cannot read these).
-    CHECK(plan_error(make_header(file)) == ErrorCode::NotAConversionTarget);
+    CHECK(qfp8::test::plan_error_code(make_header(file)) == ErrorCode::NotAConversionTarget);
   }
 }
 
@@ -269,7 +261,7 @@ TEST_CASE("near-misses stay models", "[plan][kind]") {
                                   {"blocks.0.attn.qkv.weight_scale", Dtype::F32, {}},
                                   {"blocks.0.attn.qkv.comfy_quant", Dtype::U8, {27}}});
   CHECK(classify_checkpoint(fp8).kind == CheckpointKind::Model);
-  CHECK(plan_error(fp8) == ErrorCode::AlreadyQuantized);
+  CHECK(qfp8::test::plan_error_code(fp8) == ErrorCode::AlreadyQuantized);
 }
 
 TEST_CASE("the planner refuses a LoRA with a message that says what the file is",

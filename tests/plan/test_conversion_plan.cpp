@@ -8,6 +8,7 @@
 
 #include "core/error.hpp"
 #include "plan/conversion_plan.hpp"
+#include "support/plan_error.hpp"
 
 using namespace qfp8;
 
@@ -53,15 +54,6 @@ std::string reason(const ConversionPlan& plan, const std::string& name) {
   return decision_for(plan, name).reason;
 }
 
-ErrorCode code_of_plan(const Header& header, const PlanOptions& options = {}) {
-  try {
-    make_conversion_plan(header, options, "in.safetensors");
-  } catch (const Error& error) {
-    return error.code();
-  }
-  FAIL("no error thrown");
-  return ErrorCode::Usage;
-}
 
 }  // namespace
 
@@ -204,16 +196,16 @@ TEST_CASE("include and exclude patterns", "[plan]") {
 
   PlanOptions bad;
   bad.include_patterns = {"(unclosed"};
-  CHECK(code_of_plan(header, bad) == ErrorCode::Usage);
+  CHECK(qfp8::test::plan_error_code(header, bad) == ErrorCode::Usage);
   bad.include_patterns.clear();
   bad.exclude_patterns = {"[z-a]"};
-  CHECK(code_of_plan(header, bad) == ErrorCode::Usage);
+  CHECK(qfp8::test::plan_error_code(header, bad) == ErrorCode::Usage);
 }
 
 TEST_CASE("names a quantized layer would add must be free", "[plan]") {
   for (const std::string taken : {"a.weight_scale", "a.comfy_quant", "a.input_scale"}) {
     const Header header = make_header({{"a.weight", Dtype::BF16, {64, 64}}, {taken, Dtype::F32, {}}});
-    CHECK(code_of_plan(header) == ErrorCode::NameClash);
+    CHECK(qfp8::test::plan_error_code(header) == ErrorCode::NameClash);
     try {
       make_conversion_plan(header, {}, "in.safetensors");
     } catch (const Error& error) {
@@ -227,13 +219,13 @@ TEST_CASE("names a quantized layer would add must be free", "[plan]") {
 }
 
 TEST_CASE("already-quantized input is refused", "[plan]") {
-  CHECK(code_of_plan(make_header({{"a.weight", Dtype::F8_E4M3, {64, 64}}})) ==
+  CHECK(qfp8::test::plan_error_code(make_header({{"a.weight", Dtype::F8_E4M3, {64, 64}}})) ==
         ErrorCode::AlreadyQuantized);
-  CHECK(code_of_plan(make_header({{"a.weight", Dtype::BF16, {64, 64}},
+  CHECK(qfp8::test::plan_error_code(make_header({{"a.weight", Dtype::BF16, {64, 64}},
                                   {"scaled_fp8", Dtype::BF16, {2}}})) == ErrorCode::AlreadyQuantized);
-  CHECK(code_of_plan(make_header({{"model.diffusion_model.scaled_fp8", Dtype::U8, {0}}})) ==
+  CHECK(qfp8::test::plan_error_code(make_header({{"model.diffusion_model.scaled_fp8", Dtype::U8, {0}}})) ==
         ErrorCode::AlreadyQuantized);
-  CHECK(code_of_plan(make_header({{"a.weight", Dtype::BF16, {64, 64}}},
+  CHECK(qfp8::test::plan_error_code(make_header({{"a.weight", Dtype::BF16, {64, 64}}},
                                  {{"_quantization_metadata", "{}"}})) == ErrorCode::AlreadyQuantized);
   try {
     make_conversion_plan(make_header({{"a.weight", Dtype::F8_E4M3, {64, 64}}}), {}, "in.safetensors");
