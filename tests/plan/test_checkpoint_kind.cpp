@@ -12,38 +12,17 @@
 #include "core/error.hpp"
 #include "plan/checkpoint_kind.hpp"
 #include "plan/conversion_plan.hpp"
-#include "support/plan_error.hpp"
 #include "support/child_process.hpp"
 #include "support/convert_checks.hpp"
 #include "support/fp8_file_builder.hpp"
+#include "support/plan_error.hpp"
+#include "support/plan_headers.hpp"
 
 using namespace qfp8;
+using qfp8::test::make_header;
+using Spec = qfp8::test::TensorSpec;
 
 namespace {
-
-struct Spec {
-  std::string name;
-  Dtype dtype;
-  std::vector<uint64_t> shape;
-};
-
-Header make_header(const std::vector<Spec>& specs) {
-  Header header;
-  uint64_t offset = 0;
-  for (const auto& spec : specs) {
-    TensorInfo tensor;
-    tensor.name = spec.name;
-    tensor.dtype = spec.dtype;
-    tensor.shape = spec.shape;
-    for (const auto dim : spec.shape) tensor.numel *= dim;
-    tensor.begin = offset;
-    offset += tensor.numel * dtype_size(spec.dtype);
-    tensor.end = offset;
-    header.tensors.push_back(tensor);
-  }
-  header.data_size = offset;
-  return header;
-}
 
 /// `layers` kohya LoRA layers of rank 16 on 4096-wide linears, each with its alpha.
 std::vector<Spec> kohya_lora(int layers) {
@@ -98,7 +77,6 @@ std::vector<Spec> kl_vae() {
 CheckpointKind kind_of(const std::vector<Spec>& specs) {
   return classify_checkpoint(make_header(specs)).kind;
 }
-
 
 }  // namespace
 

@@ -9,53 +9,13 @@
 #include "core/error.hpp"
 #include "plan/conversion_plan.hpp"
 #include "support/plan_error.hpp"
+#include "support/plan_headers.hpp"
 
 using namespace qfp8;
-
-namespace {
-
-struct Spec {
-  std::string name;
-  Dtype dtype;
-  std::vector<uint64_t> shape;
-};
-
-/// A validated-looking header: tensors laid out contiguously in the given order.
-Header make_header(const std::vector<Spec>& specs, std::map<std::string, std::string> metadata = {}) {
-  Header header;
-  uint64_t offset = 0;
-  for (const auto& spec : specs) {
-    TensorInfo tensor;
-    tensor.name = spec.name;
-    tensor.dtype = spec.dtype;
-    tensor.shape = spec.shape;
-    tensor.numel = 1;
-    for (const auto dim : spec.shape) tensor.numel *= dim;
-    tensor.begin = offset;
-    offset += tensor.numel * dtype_size(spec.dtype);
-    tensor.end = offset;
-    header.tensors.push_back(tensor);
-  }
-  header.data_size = offset;
-  header.has_metadata = !metadata.empty();
-  header.metadata = std::move(metadata);
-  return header;
-}
-
-const TensorDecision& decision_for(const ConversionPlan& plan, const std::string& name) {
-  for (const auto& decision : plan.decisions) {
-    if (decision.name == name) return decision;
-  }
-  FAIL("no decision for " << name);
-  throw std::logic_error("unreachable");
-}
-
-std::string reason(const ConversionPlan& plan, const std::string& name) {
-  return decision_for(plan, name).reason;
-}
-
-
-}  // namespace
+using qfp8::test::decision_for;
+using qfp8::test::make_header;
+using qfp8::test::reason;
+using Spec = qfp8::test::TensorSpec;
 
 TEST_CASE("default rule: .weight, float, 2-D, >= 4096 elements", "[plan]") {
   const Header header = make_header({

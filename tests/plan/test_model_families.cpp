@@ -11,6 +11,7 @@
 #include "plan/conversion_plan.hpp"
 #include "plan/model_families.hpp"
 #include "support/child_process.hpp"
+#include "support/plan_headers.hpp"
 #include "support/safetensors_bytes.hpp"
 
 using namespace qfp8;
@@ -23,24 +24,11 @@ struct Spec {
   std::vector<uint64_t> shape;
 };
 
-/// A BF16 header laid out contiguously (the plan reads names and shapes only).
-Header make_header(const std::vector<Spec>& specs, const std::string& prefix = "") {
-  Header header;
-  uint64_t offset = 0;
-  for (const auto& spec : specs) {
-    TensorInfo tensor;
-    tensor.name = prefix + spec.name;
-    tensor.dtype = Dtype::BF16;
-    tensor.shape = spec.shape;
-    tensor.numel = 1;
-    for (const auto dim : spec.shape) tensor.numel *= dim;
-    tensor.begin = offset;
-    offset += tensor.numel * 2;
-    tensor.end = offset;
-    header.tensors.push_back(tensor);
-  }
-  header.data_size = offset;
-  return header;
+/// A BF16 header (the plan reads names and shapes only), every name prefixed with `prefix`.
+Header family_header(const std::vector<Spec>& specs, const std::string& prefix = "") {
+  std::vector<TensorSpec> tensors;
+  for (const auto& spec : specs) tensors.push_back({prefix + spec.name, Dtype::BF16, spec.shape});
+  return make_header(tensors);
 }
 
 std::vector<Spec> operator+(std::vector<Spec> a, const std::vector<Spec>& b) {
@@ -102,20 +90,12 @@ const std::vector<Spec> kWanT2v = {
 const std::vector<Spec> kWanI2v = {{"img_emb.proj.0.bias", {1280}},
                                    {"img_emb.proj.1.weight", {1280, 1280}}};
 
-std::string reason(const ConversionPlan& plan, const std::string& name) {
-  for (const auto& decision : plan.decisions) {
-    if (decision.name == name) return decision.reason;
-  }
-  FAIL("no decision for " << name);
-  return {};
-}
-
 std::string detected(const std::vector<Spec>& specs, const std::string& prefix = "") {
-  return make_conversion_plan(make_header(specs, prefix), {}, "in").detected_model;
+  return make_conversion_plan(family_header(specs, prefix), {}, "in").detected_model;
 }
 
 std::string describe_only(const std::vector<Spec>& specs) {
-  const FamilyDetection detection = detect_model_family(make_header(specs));
+  const FamilyDetection detection = detect_model_family(family_header(specs));
   REQUIRE(detection.unique() != nullptr);
   return describe_match(*detection.unique());
 }
@@ -165,7 +145,7 @@ TEST_CASE("near-misses are not detected as the family", "[families]") {
 
 TEST_CASE("two matching families are ambiguous: the bare rule applies", "[families]") {
   const ConversionPlan plan =
-      make_conversion_plan(make_header(kFluxSchnell + kWanT2v), {}, "in");
+      make_conversion_plan(family_header(kFluxSchnell + kWanT2v), {}, "in");
   CHECK(plan.detected_model.empty());
   CHECK(plan.applied_preset == Preset::None);
   REQUIRE(plan.detection.matches.size() == 2);
@@ -176,7 +156,7 @@ TEST_CASE("two matching families are ambiguous: the bare rule applies", "[famili
 }
 
 TEST_CASE("family keep lists, with the reason the dry run prints", "[families]") {
-  const ConversionPlan flux = make_conversion_plan(make_header(kFluxSchnell + kGuidance), {}, "in");
+  const ConversionPlan flux = make_conversion_plan(family_header(kFluxSchnell + kGuidance), {}, "in");
   CHECK(reason(flux, "img_in.weight") == "keep: flux1 preset (img_in)");
   CHECK(reason(flux, "txt_in.weight") == "keep: flux1 preset (txt_in)");
   CHECK(reason(flux, "time_in.in_layer.weight") == "keep: flux1 preset (time_in.*)");
@@ -188,21 +168,21 @@ TEST_CASE("family keep lists, with the reason the dry run prints", "[families]")
   CHECK(reason(flux, "double_blocks.0.img_attn.qkv.weight") == "quantize");
   CHECK(reason(flux, "single_blocks.0.linear1.weight") == "quantize");
 
-  const ConversionPlan flux2 = make_conversion_plan(make_header(kFlux2), {}, "in");
+  const ConversionPlan flux2 = make_conversion_plan(family_header(kFlux2), {}, "in");
   CHECK(reason(flux2, "double_stream_modulation_img.lin.weight") ==
         "keep: flux2 preset (double_stream_modulation_img.*)");
   CHECK(reason(flux2, "single_stream_modulation.lin.weight") ==
         "keep: flux2 preset (single_stream_modulation.*)");
   CHECK(reason(flux2, "double_blocks.0.img_attn.qkv.weight") == "quantize");
 
-  const ConversionPlan chroma = make_conversion_plan(make_header(kChroma), {}, "in");
+  const ConversionPlan chroma = make_conversion_plan(family_header(kChroma), {}, "in");
   CHECK(reason(chroma, "distilled_guidance_layer.layers.0.in_layer.weight") ==
         "keep: chroma preset (distilled_guidance_layer.*)");
   CHECK(reason(chroma, "txt_in.weight") == "keep: chroma preset (txt_in)");
   CHECK(reason(chroma, "double_blocks.0.img_attn.qkv.weight") == "quantize");
 
   const std::string p = "model.diffusion_model.";
-  const ConversionPlan wan = make_conversion_plan(make_header(kWanT2v + kWanI2v, p), {}, "in");
+  const ConversionPlan wan = make_conversion_plan(family_header(kWanT2v + kWanI2v, p), {}, "in");
   CHECK(reason(wan, p + "text_embedding.0.weight") == "keep: wan preset (text_embedding.*)");
   CHECK(reason(wan, p + "time_embedding.0.weight") == "keep: wan preset (time_embedding.*)");
   CHECK(reason(wan, p + "time_projection.1.weight") == "keep: wan preset (time_projection.*)");
@@ -213,7 +193,7 @@ TEST_CASE("family keep lists, with the reason the dry run prints", "[families]")
   CHECK(reason(wan, p + "blocks.0.self_attn.q.weight") == "quantize");
 
   // The Qwen-Image reasons are unchanged by the registry.
-  const ConversionPlan qwen = make_conversion_plan(make_header(kQwen), {}, "in");
+  const ConversionPlan qwen = make_conversion_plan(family_header(kQwen), {}, "in");
   CHECK(reason(qwen, "img_in.weight") == "keep: qwen-image preset (img_in)");
   CHECK(reason(qwen, "time_text_embed.timestep_embedder.linear_1.weight") ==
         "keep: qwen-image preset (time_text_embed.*)");
@@ -223,7 +203,7 @@ TEST_CASE("family keep lists, with the reason the dry run prints", "[families]")
 TEST_CASE("a forced --preset NAME applies that family; an unknown name lists the names", "[families]") {
   PlanOptions forced;
   forced.preset = preset_from_name("wan");
-  const ConversionPlan plan = make_conversion_plan(make_header(kFluxSchnell), forced, "in");
+  const ConversionPlan plan = make_conversion_plan(family_header(kFluxSchnell), forced, "in");
   CHECK(plan.detected_model == "flux1");
   CHECK(std::string(preset_name(plan.applied_preset)) == "wan");
   CHECK(reason(plan, "img_in.weight") == "quantize");

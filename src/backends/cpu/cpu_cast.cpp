@@ -9,6 +9,7 @@
 #include "core/element_traits.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
+#include "core/quantize_reference.hpp"
 
 namespace qfp8 {
 namespace {
@@ -90,14 +91,12 @@ void cast_with_table(const uint8_t* table, const uint8_t* source, uint64_t count
   for (uint64_t i = 0; i < count; ++i) out[i] = table[load_le16(source + 2 * i)];
 }
 
+// Without a code table (F32, or a tensor too small to pay for building one) there is
+// nothing faster per element than the reference loop itself, so the direct path is that
+// loop; the table path is the one checked against it.
 void cast_direct(Dtype dtype, const uint8_t* source, uint64_t count, float scale,
                  uint8_t* out) {
-  visit_element_type(dtype, [&](auto element) {
-    using E = decltype(element);
-    for (uint64_t i = 0; i < count; ++i) {
-      out[i] = quantize_e4m3fn(E::widen(E::load(source, i)), scale);
-    }
-  });
+  quantize_reference(dtype, source, count, scale, out);
 }
 
 }  // namespace qfp8
