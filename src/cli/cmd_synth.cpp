@@ -1,5 +1,5 @@
 // cmd_synth.cpp — the 'synth' subcommand: parses its options and streams a synthetic
-// Qwen-Image-shaped BF16 checkpoint (src/synth/) into OUT through an atomic file sink.
+// BF16 checkpoint of a known model's shape (src/synth/) into OUT through an atomic file sink.
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -12,6 +12,7 @@
 #include "core/error.hpp"
 #include "safetensors/byte_sink.hpp"
 #include "synth/synth_checkpoint.hpp"
+#include "synth/synth_models.hpp"
 
 namespace qfp8::cli {
 namespace {
@@ -21,10 +22,10 @@ cxxopts::Options synth_options() {
                            "Write a synthetic BF16 checkpoint with a real model's tensor names and "
                            "shapes (deterministic values from --seed), for tests and benchmarks.");
   options.add_options()
-      ("model", "Model whose structure to copy: qwen-image", cxxopts::value<std::string>())
-      ("blocks", "Number of transformer blocks (Qwen-Image: 60)",
-       cxxopts::value<unsigned>()->default_value("60"))
-      ("width-div", "Divide the model widths by this power of two (1 = full size, ~40.9 GB)",
+      ("model", "Model whose structure to copy: " + synth_model_names(), cxxopts::value<std::string>())
+      ("blocks", "Number of transformer blocks (default: the model's full depth)",
+       cxxopts::value<unsigned>())
+      ("width-div", "Divide the model widths by this power of two (1 = full size)",
        cxxopts::value<unsigned>()->default_value("1"))
       ("seed", "Seed of the values", cxxopts::value<uint64_t>()->default_value("0"))
       ("prefix", "Prefix every name with 'model.diffusion_model.'")
@@ -37,13 +38,15 @@ cxxopts::Options synth_options() {
 }
 
 SynthConfig config_from(const cxxopts::ParseResult& result) {
-  if (result.count("model") == 0) throw Error(ErrorCode::Usage, "synth needs --model qwen-image");
-  const std::string model = result["model"].as<std::string>();
-  if (model != "qwen-image") {
-    throw Error(ErrorCode::Usage, "cannot synthesize model '" + model + "': only qwen-image is known");
+  if (result.count("model") == 0) {
+    throw Error(ErrorCode::Usage, "synth needs --model NAME, one of " + synth_model_names());
   }
   SynthConfig config;
-  config.blocks = result["blocks"].as<unsigned>();
+  config.model = result["model"].as<std::string>();
+  if (result.count("blocks") > 0) {
+    config.blocks = result["blocks"].as<unsigned>();
+    if (config.blocks == 0) throw Error(ErrorCode::Usage, "cannot synthesize 0 blocks: expected at least 1");
+  }
   config.width_div = result["width-div"].as<unsigned>();
   config.seed = result["seed"].as<uint64_t>();
   config.prefix = result.count("prefix") > 0;
@@ -69,7 +72,8 @@ int run_synth(const Args& args) {
   AtomicFileOptions sink_options;
   sink_options.overwrite = result.count("force") > 0;
   AtomicFileSink sink(output, sink_options);
-  spdlog::info("synthesizing qwen-image ({} blocks, width / {}, seed {}) into '{}'", config.blocks,
+  spdlog::info("synthesizing {} ({} blocks, width / {}, seed {}) into '{}'", config.model,
+               config.blocks == 0 ? std::string("all") : std::to_string(config.blocks),
                config.width_div, config.seed, output);
 
   const auto start = std::chrono::steady_clock::now();

@@ -1,4 +1,4 @@
-// model_families.cpp — matching the registry (model_families_table.cpp) against a header:
+// model_families.cpp — matching the registry (model_families_{image,video,text}.cpp) against a header:
 // signatures and variants by tensor name (bare or `model.diffusion_model.`-prefixed), keep
 // rules by layer name, and the `--preset list` text.
 #include "plan/model_families.hpp"
@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "plan/comfy_metadata.hpp"
+#include "plan/model_family_groups.hpp"
 #include "plan/name_prefix.hpp"
 
 namespace qfp8 {
@@ -71,6 +72,29 @@ std::string joined(const std::vector<std::string>& parts, const char* separator)
   return text;
 }
 
+std::vector<std::string> dotted_segments(const std::string& name) {
+  std::vector<std::string> segments;
+  std::size_t start = 0;
+  for (std::size_t dot = name.find('.'); dot != std::string::npos; dot = name.find('.', start)) {
+    segments.push_back(name.substr(start, dot - start));
+    start = dot + 1;
+  }
+  segments.push_back(name.substr(start));
+  return segments;
+}
+
+/// Segment by segment, `*` standing for any one segment (a block index): an exact entry
+/// covers the layer of the same length, a subtree entry every longer one below it.
+bool keep_entry_covers(const KeepEntry& entry, const std::vector<std::string>& layer) {
+  const std::vector<std::string> pattern = dotted_segments(entry.layer);
+  const bool length_fits = entry.subtree ? layer.size() > pattern.size() : layer.size() == pattern.size();
+  if (!length_fits) return false;
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] != "*" && pattern[i] != layer[i]) return false;
+  }
+  return true;
+}
+
 std::string keep_label(const KeepEntry& entry) {
   return entry.subtree ? std::string(entry.layer) + ".*" : std::string(entry.layer);
 }
@@ -90,6 +114,17 @@ std::string signature_text(const ModelFamily& family) {
 }
 
 }  // namespace
+
+const std::vector<ModelFamily>& model_families() {
+  static const std::vector<ModelFamily> families = [] {
+    std::vector<ModelFamily> all;
+    for (auto group : {image_model_families(), video_model_families(), text_encoder_families()}) {
+      for (auto& family : group) all.push_back(std::move(family));
+    }
+    return all;
+  }();
+  return families;
+}
 
 const ModelFamily* find_model_family(const std::string& name) {
   for (const auto& family : model_families()) {
@@ -120,11 +155,9 @@ std::string describe_match(const FamilyMatch& match) {
 
 std::optional<std::string> family_keep_rule(const ModelFamily& family, const std::string& name) {
   if (!has_suffix(name, kWeightSuffix)) return std::nullopt;
-  const std::string layer = strip_model_prefix(layer_name_of(name));
+  const std::vector<std::string> layer = dotted_segments(strip_model_prefix(layer_name_of(name)));
   for (const auto& entry : family.keep) {
-    const bool covered = entry.subtree ? starts_with(layer, std::string(entry.layer) + ".")
-                                       : layer == entry.layer;
-    if (covered) return keep_label(entry);
+    if (keep_entry_covers(entry, layer)) return keep_label(entry);
   }
   return std::nullopt;
 }

@@ -17,7 +17,9 @@ namespace qfp8 {
 
 /// One layer, or a whole subtree of layers, that a family keeps in high precision.
 struct KeepEntry {
-  const char* layer;  // layer name without `.weight` and without the prefix
+  // Layer name without `.weight` and without the prefix; a `*` segment stands for any one
+  // segment (a block index): "layers.*.adaLN_modulation.0" covers that layer of every block.
+  const char* layer;
   bool subtree;       // true: every layer under `layer.` (shown "layer.*"); false: `layer` only
   const char* why;    // the layer's role, and why FP8 would hurt it
 };

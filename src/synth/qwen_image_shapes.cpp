@@ -1,10 +1,8 @@
 // qwen_image_shapes.cpp — builds the Qwen-Image tensor table of docs/format.md#qwen-image for a
 // given number of blocks and width divisor. Every Linear has a weight [out, in] and a bias [out].
-#include "synth/qwen_image_shapes.hpp"
-
 #include <algorithm>
 
-#include "core/error.hpp"
+#include "synth/model_shapes.hpp"
 
 namespace qfp8 {
 namespace {
@@ -16,38 +14,8 @@ constexpr uint64_t kHeadDim = 128;      // per-head width of the q/k RMSNorms
 constexpr uint64_t kMinHeadDim = 8;     // narrower models keep a usable norm
 constexpr uint64_t kLatentPatch = 64;   // 16 latent channels x 2x2 patch: not narrowed
 constexpr uint64_t kTimestepDim = 256;  // sinusoidal timestep embedding: not narrowed
-// 512 = gcd(3072, 3584): the largest divisor that keeps every width integral.
-constexpr unsigned kMaxWidthDiv = 512;
 
-class TableBuilder {
- public:
-  TableBuilder(const SynthConfig& config, std::vector<SynthTensor>& out)
-      : prefix_(config.prefix ? kDiffusionModelPrefix : ""), out_(out) {}
-
-  void linear(const std::string& layer, uint64_t out_features, uint64_t in_features,
-              bool zero = false) {
-    add(layer + ".weight", {out_features, in_features}, zero ? SynthKind::Zero : SynthKind::LinearWeight);
-    add(layer + ".bias", {out_features}, zero ? SynthKind::Zero : SynthKind::Bias);
-  }
-  void norm(const std::string& layer, uint64_t width) {
-    add(layer + ".weight", {width}, SynthKind::NormWeight);
-  }
-
- private:
-  void add(std::string base, std::vector<uint64_t> shape, SynthKind kind) {
-    SynthTensor tensor;
-    tensor.name = prefix_ + base;
-    tensor.base_name = std::move(base);
-    tensor.shape = std::move(shape);
-    tensor.kind = kind;
-    out_.push_back(std::move(tensor));
-  }
-
-  std::string prefix_;
-  std::vector<SynthTensor>& out_;
-};
-
-void add_block(TableBuilder& table, unsigned index, bool last, uint64_t hidden, uint64_t head_dim) {
+void add_block(SynthTable& table, unsigned index, bool last, uint64_t hidden, uint64_t head_dim) {
   const std::string block = "transformer_blocks." + std::to_string(index) + ".";
   for (const char* name : {"to_q", "to_k", "to_v", "add_q_proj", "add_k_proj", "add_v_proj",
                            "to_out.0", "to_add_out"}) {
@@ -63,37 +31,18 @@ void add_block(TableBuilder& table, unsigned index, bool last, uint64_t hidden, 
   table.linear(block + "txt_mlp.net.0.proj", 4 * hidden, hidden);
   // The text stream is not read after the last block, so its final MLP output may as well
   // be zero: this gives every synthetic model an all-zero weight (scale 1.0 path) and bias.
-  table.linear(block + "txt_mlp.net.2", hidden, 4 * hidden, /*zero=*/last);
+  table.linear(block + "txt_mlp.net.2", hidden, 4 * hidden, /*bias=*/true, /*zero=*/last);
 }
 
 }  // namespace
 
-uint64_t SynthTensor::numel() const {
-  uint64_t count = 1;
-  for (uint64_t dim : shape) count *= dim;
-  return count;
-}
-
-void validate_synth_config(const SynthConfig& config) {
-  if (config.blocks == 0 || config.blocks > 10000) {
-    throw Error(ErrorCode::Usage, "cannot synthesize " + std::to_string(config.blocks) +
-                                      " blocks: expected 1 to 10000");
-  }
-  const unsigned div = config.width_div;
-  if (div == 0 || div > kMaxWidthDiv || (div & (div - 1)) != 0) {
-    throw Error(ErrorCode::Usage, "cannot divide the model width by " + std::to_string(div) +
-                                      ": expected a power of two from 1 to 512");
-  }
-}
-
 std::vector<SynthTensor> qwen_image_tensors(const SynthConfig& config) {
-  validate_synth_config(config);
   const uint64_t div = config.width_div;
   const uint64_t hidden = kHidden / div;
   const uint64_t head_dim = std::max(kHeadDim / div, kMinHeadDim);
 
   std::vector<SynthTensor> tensors;
-  TableBuilder table(config, tensors);
+  SynthTable table(config, tensors);
   table.linear("img_in", hidden, kLatentPatch);
   table.linear("txt_in", hidden, kTextWidth / div);
   table.norm("txt_norm", kTextWidth / div);

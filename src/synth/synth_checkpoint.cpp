@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "safetensors/writer.hpp"
+#include "synth/synth_models.hpp"
 #include "synth/synth_values.hpp"
 
 namespace qfp8 {
@@ -46,7 +47,7 @@ SafetensorsLayout synth_layout(const std::vector<SynthTensor>& tensors) {
 }
 
 SynthSummary synth_summary(const SynthConfig& config) {
-  const std::vector<SynthTensor> tensors = qwen_image_tensors(config);
+  const std::vector<SynthTensor> tensors = synth_tensors(config);
   SynthSummary summary;
   summary.tensors = tensors.size();
   summary.file_size = synth_layout(tensors).file_size();
@@ -56,7 +57,7 @@ SynthSummary synth_summary(const SynthConfig& config) {
 
 SynthSummary write_synth_checkpoint(const SynthConfig& config, ByteSink& sink,
                                     ProgressMeter* progress) {
-  const std::vector<SynthTensor> tensors = qwen_image_tensors(config);
+  const std::vector<SynthTensor> tensors = synth_tensors(config);
   const SafetensorsLayout layout = synth_layout(tensors);
   std::unordered_map<std::string, const SynthTensor*> by_name;
   for (const auto& tensor : tensors) by_name.emplace(tensor.name, &tensor);

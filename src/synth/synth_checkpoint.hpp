@@ -1,4 +1,4 @@
-// synth_checkpoint.hpp — streams a synthetic Qwen-Image-shaped BF16 checkpoint into a
+// synth_checkpoint.hpp — streams a synthetic BF16 checkpoint of any synth_models() model into a
 // ByteSink, chunk by chunk, in constant memory (the full-size model is ~40.9 GB).
 #pragma once
 
@@ -8,7 +8,7 @@
 #include "core/progress_meter.hpp"
 #include "safetensors/byte_sink.hpp"
 #include "safetensors/layout.hpp"
-#include "synth/qwen_image_shapes.hpp"
+#include "synth/synth_tensor.hpp"
 
 namespace qfp8 {
 

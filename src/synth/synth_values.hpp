@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "synth/qwen_image_shapes.hpp"
+#include "synth/synth_tensor.hpp"
 
 namespace qfp8 {
 

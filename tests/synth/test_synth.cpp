@@ -14,6 +14,7 @@
 #include "safetensors/header_parser.hpp"
 #include "support/counting_progress.hpp"
 #include "synth/synth_checkpoint.hpp"
+#include "synth/synth_models.hpp"
 #include "synth/synth_values.hpp"
 
 namespace {
@@ -120,8 +121,8 @@ TEST_CASE("synth writes Qwen-Image's names and shapes, narrowed by --width-div",
 }
 
 TEST_CASE("synth at full size has the 1933 tensors and ~40.9 GB of Qwen-Image", "[synth]") {
-  qfp8::SynthConfig config;  // 60 blocks, width / 1
-  const auto tensors = qfp8::qwen_image_tensors(config);
+  qfp8::SynthConfig config;  // qwen-image, its full 60 blocks, width / 1
+  const auto tensors = qfp8::synth_tensors(config);
   std::map<std::string, Shape> actual;
   std::size_t quantizable = 0;  // docs/format.md#selection: 2-D .weight with >= 4096 elements
   for (const auto& t : tensors) {
@@ -140,7 +141,7 @@ TEST_CASE("synth keeps the q/k norm width at least 8 for narrow models", "[synth
   qfp8::SynthConfig config;
   config.blocks = 1;
   config.width_div = 512;
-  for (const auto& t : qfp8::qwen_image_tensors(config)) {
+  for (const auto& t : qfp8::synth_tensors(config)) {
     if (t.name == "transformer_blocks.0.attn.norm_q.weight") CHECK(t.shape == Shape{8});
     if (t.name == "txt_in.weight") CHECK(t.shape == Shape{6, 7});
   }
@@ -160,8 +161,11 @@ TEST_CASE("synth rejects bad configurations", "[synth]") {
   };
   CHECK(usage_error(60, 3));     // not a power of two
   CHECK(usage_error(60, 1024));  // does not divide 3584
-  CHECK(usage_error(0, 2));
+  CHECK(usage_error(10001, 2));  // deeper than any model by far
   CHECK_FALSE(usage_error(1, 512));
+  qfp8::SynthConfig unknown;
+  unknown.model = "flux";  // the family is flux1
+  CHECK_THROWS_AS(qfp8::validate_synth_config(unknown), qfp8::Error);
 }
 
 TEST_CASE("synth bytes are a function of the seed alone", "[synth]") {
@@ -284,7 +288,7 @@ TEST_CASE("synth streams a full-width block in 2 MiB pieces", "[synth][slow]") {
   config.blocks = 1;
   CountingSink sink;
   const qfp8::SynthSummary summary = qfp8::write_synth_checkpoint(config, sink);
-  const uint64_t expected_size = qfp8::synth_layout(qfp8::qwen_image_tensors(config)).file_size();
+  const uint64_t expected_size = qfp8::synth_layout(qfp8::synth_tensors(config)).file_size();
   CHECK(sink.committed);
   CHECK(sink.total == expected_size);
   CHECK(summary.file_size == expected_size);

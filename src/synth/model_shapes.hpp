@@ -1,0 +1,14 @@
+// model_shapes.hpp — one shape table per model that `synth --model` knows (each in its own
+// <model>_shapes.cpp). Each returns every tensor of the model in ComfyUI's key naming, for a
+// config whose blocks (> 0) and width_div synth_models.cpp has already checked.
+#pragma once
+
+#include <vector>
+
+#include "synth/synth_tensor.hpp"
+
+namespace qfp8 {
+
+std::vector<SynthTensor> qwen_image_tensors(const SynthConfig& config);
+
+}  // namespace qfp8

@@ -1,0 +1,67 @@
+// synth_models.cpp — the registry of synthetic models and the checks every request passes
+// before a shape table runs.
+#include "synth/synth_models.hpp"
+
+#include "core/error.hpp"
+#include "synth/model_shapes.hpp"
+
+namespace qfp8 {
+namespace {
+
+// 10000 blocks is ~160 times the deepest published model: a typo, not a request.
+constexpr unsigned kMaxBlocks = 10000;
+
+const SynthModel& find_or_throw(const std::string& name) {
+  for (const auto& model : synth_models()) {
+    if (name == model.name) return model;
+  }
+  throw Error(ErrorCode::Usage,
+              "cannot synthesize model '" + name + "': expected one of " + synth_model_names());
+}
+
+}  // namespace
+
+const std::vector<SynthModel>& synth_models() {
+  // Widths: 512 = gcd(3072, 3584) for Qwen-Image.
+  static const std::vector<SynthModel> models = {
+      {"qwen-image", "Qwen-Image transformer (20B)", 60, 512, true, qwen_image_tensors},
+  };
+  return models;
+}
+
+std::string synth_model_names() {
+  std::string names;
+  for (const auto& model : synth_models()) {
+    if (!names.empty()) names += ", ";
+    names += model.name;
+  }
+  return names;
+}
+
+void validate_synth_config(const SynthConfig& config) {
+  const SynthModel& model = find_or_throw(config.model);
+  if (config.blocks > kMaxBlocks) {
+    throw Error(ErrorCode::Usage, "cannot synthesize " + std::to_string(config.blocks) +
+                                      " blocks: expected 1 to " + std::to_string(kMaxBlocks));
+  }
+  const unsigned div = config.width_div;
+  if (div == 0 || div > model.max_width_div || (div & (div - 1)) != 0) {
+    throw Error(ErrorCode::Usage, "cannot divide the width of " + config.model + " by " +
+                                      std::to_string(div) + ": expected a power of two from 1 to " +
+                                      std::to_string(model.max_width_div));
+  }
+  if (config.prefix && !model.diffusion_model) {
+    throw Error(ErrorCode::Usage, "cannot prefix " + config.model +
+                                      " with 'model.diffusion_model.': it is a text encoder");
+  }
+}
+
+std::vector<SynthTensor> synth_tensors(const SynthConfig& config) {
+  validate_synth_config(config);
+  const SynthModel& model = find_or_throw(config.model);
+  SynthConfig resolved = config;
+  if (resolved.blocks == 0) resolved.blocks = model.full_blocks;
+  return model.tensors(resolved);
+}
+
+}  // namespace qfp8
