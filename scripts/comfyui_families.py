@@ -8,9 +8,8 @@ Every fact here is read from ComfyUI's code (commit 618b803 of a ComfyUI mirror)
   extra_conds() keywords of the model_base class (comfy/model_base.py) that the model's
   forward() in comfy/ldm/<model>/model.py reads. The latent's channels and dimensions are
   read at run time from the loaded model's latent_format.
-- `clip_type`, `te_name`, `depth_key`: the `type` a user picks in the Load CLIP node (nodes.py CLIPLoader maps it
-  to comfy.sd.CLIPType, STABLE_DIFFUSION when there is no member of that name),
-  the name ComfyUI gives the encoder inside the CLIP model (sd1_clip.SD1ClipModel `name`),
+- `clip_type`, `te_name`, `depth_key`: the `type` a user picks in the Load CLIP node (nodes.py
+  CLIPLoader maps it to comfy.sd.CLIPType, STABLE_DIFFUSION when there is no such member), the name ComfyUI gives the encoder inside the CLIP model (sd1_clip.SD1ClipModel `name`),
   which is also the key of its config override `<te_name>_model_config`, and the config
   field that holds the layer count (comfy/text_encoders/llama.py, t5_config_xxl.json).
 """
