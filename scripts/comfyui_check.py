@@ -114,6 +114,7 @@ def check_family(args, family, work):
         facts = load_in_comfyui(args.comfyui, family, bf16, fp8, os.path.join(work, f"{family.name}.comfyui.log"))
         result["cells"], result["failures"] = judge(family, facts)
         result["times"] = (facts["bf16"]["load_s"], facts["fp8"]["load_s"], facts["fp8"]["forward_s"])
+        result["dtype"] = facts["bf16"]["dtype"] + facts["fp8"]["dtype"]
         result["status"] = "pass" if not result["failures"] else "FAIL"
     except RuntimeError as error:
         result["status"], result["failures"] = "FAIL", [str(error)]
@@ -148,6 +149,8 @@ def details(results):
         lines.append(f"- {f.name}: " + (f"convert: {r['detected']}" if r["detected"] else r["status"]))
         if "times" in r:
             lines.append("  - ComfyUI: BF16 load {} s, FP8 load {} s, FP8 forward {} s".format(*r["times"]))
+        for label, line in zip(("BF16", "FP8"), r.get("dtype", [])):
+            lines.append(f"  - ComfyUI, {label} file: {line.split(': ', 1)[-1]}")
         if f.note:
             lines.append(f"  - {f.note}")
         for failure in r["failures"]:

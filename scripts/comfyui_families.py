@@ -29,6 +29,7 @@ class Family:
     clip_type: str = ""       # Load CLIP node type (text)
     te_name: str = ""         # ComfyUI's name of the encoder (text)
     depth_key: str = "num_hidden_layers"
+    weight_dtype: str = ""    # "bf16": the Load Diffusion Model dtype option, for big models
     note: str = ""
 
 
@@ -41,8 +42,9 @@ FAMILIES = [
     Family("qwen-image", "diffusion", "QwenImage/QwenImage", context=3584),
     Family("flux1", "diffusion", "Flux/Flux", context=4096, pooled=768,
            note="guidance 3.5 (Flux.extra_conds default)"),
-    Family("flux2", "diffusion", "Flux2/Flux2", context=15360,
-           note="context = 3 Mistral layers x 5120, padded to 512 tokens by Flux2.extra_conds"),
+    Family("flux2", "diffusion", "Flux2/Flux2", context=15360, weight_dtype="bf16",
+           note="weights held in BF16 (1 double + 6 single blocks of 6144 are 4B parameters: "
+                "16 GB in ComfyUI's CPU default of FP32); context = 3 Mistral layers x 5120, padded to 512 tokens by Flux2.extra_conds"),
     Family("chroma", "diffusion", "Chroma/Chroma", context=4096),
     Family("hidream", "diffusion", "HiDream/HiDream", context=4096, pooled=2048,
            conds={"conditioning_llama3": (1, 32, 8, 4096)},

@@ -105,8 +105,10 @@ def token_ids():
 
 # ---------------------------------------------------------------- loading
 
-def load_diffusion(comfy, path):
-    patcher = comfy.sd.load_diffusion_model(path)
+def load_diffusion(comfy, family, path):
+    import torch
+    options = {"dtype": torch.bfloat16} if family.weight_dtype == "bf16" else {}
+    patcher = comfy.sd.load_diffusion_model(path, model_options=options)
     model = patcher.model
     kind = f"{type(model.model_config).__name__}/{type(model).__name__}"
     return patcher, model.diffusion_model, {"": model.diffusion_model}, kind
@@ -237,7 +239,7 @@ def inspect(comfy, family, path, recorder):
     started = time.time()
     with torch.no_grad():
         if family.kind == "diffusion":
-            holder, root, encoders, kind = load_diffusion(comfy, path)
+            holder, root, encoders, kind = load_diffusion(comfy, family, path)
             loaded = time.time()
             output = forward_diffusion(family, holder, root)
         else:
@@ -245,7 +247,8 @@ def inspect(comfy, family, path, recorder):
             loaded = time.time()
             output = forward_text(encoders)
     quantized, unscaled = fp8_layers(encoders, root)
-    facts = {"kind": kind, "quantized": quantized, "unscaled": unscaled,
+    dtype = [line for line in recorder.lines if "model weight dtype" in line or "text encoder model load" in line]
+    facts = {"kind": kind, "quantized": quantized, "unscaled": unscaled, "dtype": dtype[-1:],
              "warnings": key_warnings(recorder.lines), "log": list(recorder.lines),
              "load_s": round(loaded - started, 1), "forward_s": round(time.time() - loaded, 1)}
     del holder, root, encoders
