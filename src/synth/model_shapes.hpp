@@ -10,5 +10,10 @@
 namespace qfp8 {
 
 std::vector<SynthTensor> qwen_image_tensors(const SynthConfig& config);
+std::vector<SynthTensor> flux1_tensors(const SynthConfig& config);
+std::vector<SynthTensor> flux2_tensors(const SynthConfig& config);
+std::vector<SynthTensor> chroma_tensors(const SynthConfig& config);
+std::vector<SynthTensor> hidream_tensors(const SynthConfig& config);
+std::vector<SynthTensor> sd35_tensors(const SynthConfig& config);
 
 }  // namespace qfp8
