@@ -25,6 +25,10 @@ const std::vector<SynthModel>& synth_models() {
   // Widths: 512 = gcd(3072, 3584) for Qwen-Image.
   static const std::vector<SynthModel> models = {
       {"qwen-image", "Qwen-Image transformer (20B)", 60, 512, true, qwen_image_tensors},
+      // 256 = gcd of Z-Image's 3840, 2560, 11520, 10240, 1024 and of Lumina 2's 2304, 3840,
+      // 9216, 1024.
+      {"z-image", "Z-Image transformer (6B; Turbo, Base)", 30, 256, true, z_image_tensors},
+      {"lumina2", "Lumina Image 2.0 transformer (2.6B)", 26, 256, true, lumina2_tensors},
       // Width limits: head dims 128 / 16 = 8 (Flux layout, HiDream); SD 3.5's width follows
       // its depth, so it cannot be divided.
       {"flux1", "Flux.1 dev transformer (12B); --blocks N: N double + 2N single blocks", 19, 16,

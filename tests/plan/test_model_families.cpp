@@ -213,6 +213,7 @@ TEST_CASE("a forced --preset NAME applies that family; an unknown name lists the
   } catch (const Error& error) {
     CHECK(error.code() == ErrorCode::Usage);
     CHECK(std::string(error.what()).find(model_family_names()) != std::string::npos);
+    CHECK(std::string(error.what()).find("qwen-image, flux1, flux2, chroma, ") != std::string::npos);
   }
 }
 
