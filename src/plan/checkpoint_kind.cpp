@@ -2,7 +2,8 @@
 // (docs/models.md#files-that-are-not-models): adapter tensor suffixes as ComfyUI's LoRA
 // loader looks them up (comfy/lora.py, comfy/weight_adapter/), the VAE keys ComfyUI's VAE
 // class tests (comfy/sd.py), and the companion tensors of quantization formats
-// (bitsandbytes, ComfyUI's NVFP4 in comfy/quant_ops.py, GPTQ/AWQ, MX block scales).
+// (bitsandbytes, ComfyUI's NVFP4 in comfy/quant_ops.py, GPTQ/AWQ, MX block scales), and the
+// diffusers names of the transformers ComfyUI renames on load (comfy/model_detection.py).
 #include "plan/checkpoint_kind.hpp"
 
 #include <cstring>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "plan/name_prefix.hpp"
 
 namespace qfp8 {
 namespace {
@@ -282,6 +284,79 @@ KindVerdict classify_vae(const Header& header) {
   return verdict;
 }
 
+// ---- Transformers in diffusers names ---------------------------------------------------------
+
+/// A transformer as diffusers names it, which ComfyUI's diffusion-model loader renames to its
+/// own layout (comfy/sd.py load_diffusion_model_state_dict -> model_detection.py
+/// convert_diffusers_mmdit -> utils.py flux_to_diffusers / mmdit_to_diffusers). Those maps
+/// list `.weight`/`.bias` names only and fuse to_q/to_k/to_v into one qkv: a layer's
+/// `.weight_scale` and `.comfy_quant` are left behind, so ComfyUI would build the model
+/// without FP8 scaling and use the codes as values. Checked in order: the first whose keys
+/// are all present names the model.
+struct DiffusersLayout {
+  const char* model;
+  std::vector<const char*> keys;
+  const char* renamer;  // the comfy/utils.py map ComfyUI renames it with
+  const char* instead;  // the ComfyUI-format file to convert
+};
+
+const std::vector<DiffusersLayout>& diffusers_layouts() {
+  static const std::vector<DiffusersLayout> layouts = {
+      {"Flux.2", {"x_embedder.weight", "transformer_blocks.0.attn.to_q.weight",
+                  "double_stream_modulation_img.linear.weight"},
+       "flux_to_diffusers", "flux2-dev.safetensors from black-forest-labs/FLUX.2-dev"},
+      {"Chroma", {"x_embedder.weight", "transformer_blocks.0.attn.to_q.weight",
+                  "distilled_guidance_layer.in_proj.weight"},
+       "flux_to_diffusers", "the single-file Chroma checkpoint from lodestones/Chroma"},
+      // ComfyUI's own test for a diffusers Flux is `x_embedder.weight`; the block name keeps
+      // Lumina 2 / Z-Image (their ComfyUI names have an x_embedder too) out.
+      {"Flux.1", {"x_embedder.weight", "transformer_blocks.0.attn.to_q.weight"},
+       "flux_to_diffusers",
+       "flux1-dev.safetensors (or flux1-schnell, flux1-kontext-dev, flux1-krea-dev) from "
+       "black-forest-labs, or Comfy-Org's repackaged single file"},
+      // ComfyUI's own test for a diffusers SD3; Qwen-Image (whose ComfyUI names are the
+      // diffusers ones) has add_q_proj but no pos_embed.
+      {"SD 3.5", {"pos_embed.proj.weight", "transformer_blocks.0.attn.add_q_proj.weight"},
+       "mmdit_to_diffusers",
+       "sd3.5_large.safetensors or sd3.5_medium.safetensors from stabilityai (the single "
+       "file, not the transformer/ folder)"},
+  };
+  return layouts;
+}
+
+/// The tensor `name`, bare or under `model.diffusion_model.` (ComfyUI strips that prefix
+/// before it tries either naming), or nullptr.
+const TensorInfo* find_model_tensor(const Header& header, const std::string& name) {
+  if (const TensorInfo* bare = header.find(name)) return bare;
+  return header.find(std::string(kDiffusionModelPrefix) + name);
+}
+
+KindVerdict classify_diffusers_layout(const Header& header) {
+  for (const auto& layout : diffusers_layouts()) {
+    std::vector<const TensorInfo*> found;
+    for (const char* key : layout.keys) {
+      if (const TensorInfo* tensor = find_model_tensor(header, key)) found.push_back(tensor);
+    }
+    if (found.size() != layout.keys.size()) continue;
+    Evidence evidence;
+    for (const TensorInfo* tensor : found) evidence.add(tensor->name);
+    KindVerdict verdict;
+    verdict.kind = CheckpointKind::DiffusersTransformer;
+    verdict.format = std::string(layout.model) + " in diffusers names";
+    verdict.example = evidence.first;
+    verdict.count = evidence.count;
+    verdict.reason =
+        std::string("not in ComfyUI's names: ComfyUI renames a diffusers transformer as it "
+                    "loads it (comfy/utils.py, ") +
+        layout.renamer +
+        "), fusing to_q/to_k/to_v and dropping every .weight_scale and .comfy_quant, so its "
+        "FP8 weights would be used unscaled; convert the ComfyUI-format file instead: " +
+        layout.instead;
+    return verdict;
+  }
+  return {};
+}
+
 // ---- Other quantization formats -------------------------------------------------------------
 
 constexpr const char* kMxFormat = "MX (F8_E8M0 block scales)";
@@ -360,6 +435,7 @@ const char* evidence_noun(CheckpointKind kind) {
     case CheckpointKind::LycorisAdapter: return "adapter tensors";
     case CheckpointKind::Vae: return "encoder/decoder tensors";
     case CheckpointKind::Quantized: return "quantization tensors";
+    case CheckpointKind::DiffusersTransformer: return "signature tensors";
     case CheckpointKind::Model: break;
   }
   return "tensors";
@@ -374,6 +450,7 @@ const char* checkpoint_kind_name(CheckpointKind kind) noexcept {
     case CheckpointKind::LycorisAdapter: return "LyCORIS adapter";
     case CheckpointKind::Vae: return "VAE";
     case CheckpointKind::Quantized: return "already-quantized checkpoint";
+    case CheckpointKind::DiffusersTransformer: return "diffusers-format transformer";
   }
   return "unknown";
 }
@@ -384,6 +461,7 @@ KindVerdict classify_checkpoint(const Header& header) {
   KindVerdict verdict = classify_quantized(header);
   if (verdict.kind == CheckpointKind::Model) verdict = classify_adapter(header);
   if (verdict.kind == CheckpointKind::Model) verdict = classify_vae(header);
+  if (verdict.kind == CheckpointKind::Model) verdict = classify_diffusers_layout(header);
   return verdict;
 }
 

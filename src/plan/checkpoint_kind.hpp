@@ -1,7 +1,8 @@
 // checkpoint_kind.hpp — what a safetensors file is, judged from its header alone (names,
 // dtypes, shapes): a model to convert, or a file that is no conversion target — a LoRA or
-// LyCORIS adapter, a VAE, or weights already quantized in a format other than FP8 E4M3FN
-// scaled. The signatures come from how ComfyUI and the quantizers name their tensors;
+// LyCORIS adapter, a VAE, weights already quantized in a format other than FP8 E4M3FN
+// scaled, or a transformer in diffusers names that ComfyUI renames without its FP8 scales.
+// The signatures come from how ComfyUI and the quantizers name their tensors;
 // docs/models.md#files-that-are-not-models lists each one and its source.
 #pragma once
 
@@ -12,9 +13,10 @@
 
 namespace qfp8 {
 
-enum class CheckpointKind { Model, LoraAdapter, LycorisAdapter, Vae, Quantized };
+enum class CheckpointKind { Model, LoraAdapter, LycorisAdapter, Vae, Quantized, DiffusersTransformer };
 
-/// "model", "LoRA adapter", "LyCORIS adapter", "VAE", "quantized checkpoint".
+/// "model", "LoRA adapter", "LyCORIS adapter", "VAE", "already-quantized checkpoint",
+/// "diffusers-format transformer".
 const char* checkpoint_kind_name(CheckpointKind kind) noexcept;
 
 /// The decision and its evidence. For a Model every other field is empty: the planner

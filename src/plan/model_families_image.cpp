@@ -158,10 +158,57 @@ ModelFamily chroma() {
   };
 }
 
+ModelFamily hidream() {
+  return {
+      "hidream",
+      "HiDream-I1 Full, Dev, Fast (and HiDream-E1, the same tensors)",
+      // ComfyUI tests the first key alone; the patch embedder makes a stray
+      // `caption_projection` in another model no match.
+      {{"caption_projection.0.linear.weight"}, {"x_embedder.proj.weight"}},
+      {},
+      {},
+      {{"x_embedder.proj", false, "input embedder: latent patches (16 channels x 2x2 = 64) into the stream"},
+       {"t_embedder", true, "timestep embedder (MLP): feeds every block's modulation"},
+       {"p_embedder", true, "pooled CLIP-L + CLIP-G embedder (2048, MLP): feeds every block's modulation"},
+       {"caption_projection", true,
+        "text embedders: one per block for Llama 3.1 hidden states (4096) and one for T5-XXL's"},
+       {"double_stream_blocks.*.block.ff_i.gate", false,
+        "MoE router: a bare parameter, not a Linear, so ComfyUI would use FP8 codes unscaled"},
+       {"single_stream_blocks.*.block.ff_i.gate", false,
+        "MoE router: a bare parameter, not a Linear, so ComfyUI would use FP8 codes unscaled"},
+       {"final_layer", true, "final layer: its adaLN modulation and the projection to latent patches"}},
+      "ComfyUI comfy/model_detection.py: caption_projection.0.linear.weight -> hidream (every "
+      "dimension fixed: 16 double + 32 single blocks, 2560 wide)",
+      "roles from comfy/ldm/hidream/model.py (embedders, TextProjection, MoEGate, LastLayer); "
+      "convert_to_quant has no HiDream list",
+  };
+}
+
+ModelFamily sd35() {
+  return {
+      "sd35",
+      "Stable Diffusion 3.5 Large, Large Turbo, Medium (and SD 3 Medium: the same MMDiT names)",
+      {{"joint_blocks.0.context_block.attn.qkv.weight"}, {"x_embedder.proj.weight"}},
+      {},
+      {{"joint_blocks.0.x_block.attn2.qkv.weight", false, -1, 0,
+        "3.5 Medium (MMDiT-X: a second attention in the first x blocks)"},
+       {"x_embedder.proj.weight", false, 0, 2432, "3.5 Large (38 blocks, 2432 wide)"},
+       {"joint_blocks.0.context_block.attn.ln_q.weight", true, -1, 0, "SD 3 Medium (no q/k norm)"}},
+      {{"t_embedder", true, "timestep embedder (MLP): feeds every block's modulation"},
+       {"y_embedder", true, "pooled CLIP-L + CLIP-G embedder (2048, MLP): feeds every block's modulation"},
+       {"context_embedder", false, "text embedder: CLIP + T5-XXL hidden states (4096) into the stream"},
+       {"final_layer", true, "final layer: its adaLN modulation and the projection to latent patches"}},
+      "ComfyUI comfy/model_detection.py: joint_blocks.0.context_block.attn.qkv.weight -> MMDiT "
+      "(checked first), depth = x_embedder.proj.weight rows / 64",
+      "roles from comfy/ldm/modules/diffusionmodules/mmdit.py (TimestepEmbedder, VectorEmbedder, "
+      "context_embedder, FinalLayer); convert_to_quant has no SD3 list",
+  };
+}
+
 }  // namespace
 
 std::vector<ModelFamily> image_model_families() {
-  return {qwen_image(), flux1(), flux2(), chroma(), z_image(), lumina2()};
+  return {qwen_image(), flux1(), flux2(), chroma(), z_image(), lumina2(), hidream(), sd35()};
 }
 
 }  // namespace qfp8

@@ -13,5 +13,10 @@ std::vector<SynthTensor> qwen_image_tensors(const SynthConfig& config);
 // Z-Image and Lumina Image 2.0: ComfyUI's NextDiT in two configs (nextdit_shapes.cpp).
 std::vector<SynthTensor> z_image_tensors(const SynthConfig& config);
 std::vector<SynthTensor> lumina2_tensors(const SynthConfig& config);
+std::vector<SynthTensor> flux1_tensors(const SynthConfig& config);
+std::vector<SynthTensor> flux2_tensors(const SynthConfig& config);
+std::vector<SynthTensor> chroma_tensors(const SynthConfig& config);
+std::vector<SynthTensor> hidream_tensors(const SynthConfig& config);
+std::vector<SynthTensor> sd35_tensors(const SynthConfig& config);
 
 }  // namespace qfp8

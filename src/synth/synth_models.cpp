@@ -29,6 +29,18 @@ const std::vector<SynthModel>& synth_models() {
       // 9216, 1024.
       {"z-image", "Z-Image transformer (6B; Turbo, Base)", 30, 256, true, z_image_tensors},
       {"lumina2", "Lumina Image 2.0 transformer (2.6B)", 26, 256, true, lumina2_tensors},
+      // Width limits: head dims 128 / 16 = 8 (Flux layout, HiDream); SD 3.5's width follows
+      // its depth, so it cannot be divided.
+      {"flux1", "Flux.1 dev transformer (12B); --blocks N: N double + 2N single blocks", 19, 16,
+       true, flux1_tensors},
+      {"flux2", "Flux.2 dev transformer (32B); --blocks N: N double + 6N single blocks", 8, 16,
+       true, flux2_tensors},
+      {"chroma", "Chroma transformer (8.9B); --blocks N: N double + 2N single blocks", 19, 16,
+       true, chroma_tensors},
+      {"hidream", "HiDream-I1 transformer (17B, MoE); --blocks N: N double + 2N single blocks",
+       16, 16, true, hidream_tensors},
+      {"sd35", "SD 3.5 Large MMDiT (8B); --blocks N: N joint blocks, 64N wide (38 = Large)", 38,
+       1, true, sd35_tensors},
   };
   return models;
 }
