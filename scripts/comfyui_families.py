@@ -48,7 +48,8 @@ FAMILIES = [
     Family("chroma", "diffusion", "Chroma/Chroma", context=4096),
     Family("hidream", "diffusion", "HiDream/HiDream", context=4096, pooled=2048,
            conds={"conditioning_llama3": (1, 32, 8, 4096)},
-           note="Llama 3.1 conditioning: 32 hidden layers x 4096"),
+           note="Llama 3.1 conditioning: 32 hidden layers x 4096; ComfyUI's fixed HiDream depth "
+                "(16 + 32 blocks) set to the file's 1 + 2 (comfyui_load.py hidream_depth_from_file)"),
     Family("sd35", "diffusion", "SD3/SD3", context=4096, pooled=2048),
     Family("z-image", "diffusion", "ZImage/Lumina2", context=2560),
     Family("lumina2", "diffusion", "Lumina2/Lumina2", context=2304),

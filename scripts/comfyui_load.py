@@ -105,10 +105,41 @@ def token_ids():
 
 # ---------------------------------------------------------------- loading
 
+def hidream_depth_from_file(comfy):
+    """ComfyUI's HiDream detection fixes the depth at the published 16 double + 32 single blocks
+    (comfy/model_detection.py); a synthetic file with N + 2N blocks gets its own counts here,
+    and llama_layers (one Llama hidden-state index per block) cut to the first 3N entries.
+    Every other detected value is ComfyUI's own."""
+    real_detect = comfy.model_detection.detect_unet_config
+
+    def counting_detect(state_dict, key_prefix, metadata=None):
+        config = real_detect(state_dict, key_prefix, metadata=metadata)
+        if config is None or config.get("image_model") != "hidream":
+            return config
+
+        def count(block):
+            marker = f"{key_prefix}{block}."
+            return len({k[len(marker):].split(".")[0] for k in state_dict if k.startswith(marker)})
+
+        config["num_layers"] = count("double_stream_blocks")
+        config["num_single_layers"] = count("single_stream_blocks")
+        config["llama_layers"] = config["llama_layers"][:config["num_layers"] + config["num_single_layers"]]
+        return config
+
+    return real_detect, counting_detect
+
+
 def load_diffusion(comfy, family, path):
     import torch
+    import comfy.model_detection
     options = {"dtype": torch.bfloat16} if family.weight_dtype == "bf16" else {}
-    patcher = comfy.sd.load_diffusion_model(path, model_options=options)
+    real_detect = comfy.model_detection.detect_unet_config
+    if family.name == "hidream":
+        real_detect, comfy.model_detection.detect_unet_config = hidream_depth_from_file(comfy)
+    try:
+        patcher = comfy.sd.load_diffusion_model(path, model_options=options)
+    finally:
+        comfy.model_detection.detect_unet_config = real_detect
     model = patcher.model
     kind = f"{type(model.model_config).__name__}/{type(model).__name__}"
     return patcher, model.diffusion_model, {"": model.diffusion_model}, kind
