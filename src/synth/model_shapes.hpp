@@ -11,4 +11,13 @@ namespace qfp8 {
 
 std::vector<SynthTensor> qwen_image_tensors(const SynthConfig& config);
 
+// Text encoders (text_encoder_shapes.hpp builds them).
+std::vector<SynthTensor> t5xxl_tensors(const SynthConfig& config);
+std::vector<SynthTensor> umt5xxl_tensors(const SynthConfig& config);
+std::vector<SynthTensor> qwen25_vl_7b_tensors(const SynthConfig& config);
+std::vector<SynthTensor> qwen3_4b_tensors(const SynthConfig& config);
+std::vector<SynthTensor> llama31_8b_tensors(const SynthConfig& config);
+std::vector<SynthTensor> mistral_small_3_tensors(const SynthConfig& config);
+std::vector<SynthTensor> gemma_tensors(const SynthConfig& config);
+
 }  // namespace qfp8
