@@ -10,6 +10,9 @@
 namespace qfp8 {
 
 std::vector<SynthTensor> qwen_image_tensors(const SynthConfig& config);
+// Z-Image and Lumina Image 2.0: ComfyUI's NextDiT in two configs (nextdit_shapes.cpp).
+std::vector<SynthTensor> z_image_tensors(const SynthConfig& config);
+std::vector<SynthTensor> lumina2_tensors(const SynthConfig& config);
 
 // Text encoders (text_encoder_shapes.hpp builds them).
 std::vector<SynthTensor> t5xxl_tensors(const SynthConfig& config);

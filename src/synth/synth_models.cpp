@@ -25,6 +25,10 @@ const std::vector<SynthModel>& synth_models() {
   // Widths: 512 = gcd(3072, 3584) for Qwen-Image.
   static const std::vector<SynthModel> models = {
       {"qwen-image", "Qwen-Image transformer (20B)", 60, 512, true, qwen_image_tensors},
+      // 256 = gcd of Z-Image's 3840, 2560, 11520, 10240, 1024 and of Lumina 2's 2304, 3840,
+      // 9216, 1024.
+      {"z-image", "Z-Image transformer (6B; Turbo, Base)", 30, 256, true, z_image_tensors},
+      {"lumina2", "Lumina Image 2.0 transformer (2.6B)", 26, 256, true, lumina2_tensors},
       // Text encoders; width limits: 2048 = 2^11 in 10240 (T5 d_ff), 256 = 2^8 in 1280
       // (Qwen2.5-VL vision) and 2304 (Gemma 2), 512 = 2^9 in 2560 and 9728 (Qwen3), 1024 =
       // 2^10 in 1024 (key-value width) and 5120 (Mistral).
