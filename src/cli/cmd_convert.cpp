@@ -53,8 +53,8 @@ void add_convert_options(cxxopts::Options& options) {
       ("no-comfy-quant", "Do not write L.comfy_quant tensors (metadata only)")
       ("write-input-scale", "Write L.input_scale = 1.0 for every quantized layer")
       ("full-precision-mm", "Mark layers \"full_precision_matrix_mult\": true")
-      ("layout", "Output layout: comfy (_quantization_metadata) or legacy (scaled_fp8 + scale_weight)",
-       cxxopts::value<std::string>()->default_value("comfy"))
+      ("layout", "Output layout: comfy (_quantization_metadata) or legacy (scaled_fp8 + "
+       "scale_weight); default: legacy for a text encoder, else comfy", cxxopts::value<std::string>())
       ("strip-prefix", "Remove prefix P from tensor names that start with it", cxxopts::value<std::string>())
       ("add-prefix", "Prepend P to every tensor name (after --strip-prefix)", cxxopts::value<std::string>())
       ("keep-dtype", "Kept float tensors: keep (unchanged) or bf16 (F16/F32 rounded to BF16)",
@@ -155,7 +155,9 @@ PlanOptions plan_options(const cxxopts::ParseResult& result, std::vector<std::st
   options.write_comfy_quant = result.count("no-comfy-quant") == 0;
   options.write_input_scale = result.count("write-input-scale") > 0;
   options.full_precision_mm = result.count("full-precision-mm") > 0;
-  options.layout = output_layout_from_name(result["layout"].as<std::string>());
+  if (result.count("layout") > 0) {
+    options.layout = output_layout_from_name(result["layout"].as<std::string>());
+  }
   if (result.count("strip-prefix") > 0) options.strip_prefix = result["strip-prefix"].as<std::string>();
   if (result.count("add-prefix") > 0) options.add_prefix = result["add-prefix"].as<std::string>();
   const std::string keep_dtype = result["keep-dtype"].as<std::string>();
@@ -253,6 +255,7 @@ ConvertSummary convert_one(const std::string& input_path, const std::string& out
   const TensorSource input = TensorSource::open(input_path);
   const ConversionPlan plan = make_conversion_plan(input.header(), settings.plan, input_path);
   log_model_family(input_path, plan, settings.plan);
+  if (!plan.layout_reason.empty()) spdlog::info("'{}': {}", input_path, plan.layout_reason);
   if (settings.dry_run) print_plan(std::cout, input.header(), plan);
   require_quantized_layers(plan, input_path);
   if (settings.dry_run) {

@@ -38,6 +38,7 @@ std::string model_text(const ConversionPlan& plan) {
 
 void print_plan(std::ostream& out, const Header& input, const ConversionPlan& plan) {
   out << "model: " << model_text(plan) << ", preset: " << preset_name(plan.applied_preset) << "\n";
+  if (!plan.layout_reason.empty()) out << "layout: " << plan.layout_reason << "\n";
   // Views of the input's names, and each line built whole before it is written: copied
   // keys and a stream call per field were most of a million-tensor dry run.
   std::unordered_map<std::string_view, const TensorInfo*> by_name;

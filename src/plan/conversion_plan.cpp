@@ -185,7 +185,7 @@ void check_name_clashes(const std::vector<TensorDecision>& decisions, const Plan
                       "': both would be named '" + decision.output_name + "'");
     }
   }
-  const auto suffixes = companion_suffixes(options.layout);
+  const auto suffixes = companion_suffixes(options.layout.value_or(OutputLayout::Comfy));
   for (const auto& decision : decisions) {
     if (!decision.quantize) continue;
     const std::string layer = layer_name_of(decision.output_name);
@@ -217,6 +217,16 @@ Preset resolve_preset(Preset requested, const FamilyDetection& detection) {
   if (requested != Preset::Auto) return requested;
   const FamilyMatch* match = detection.unique();
   return match != nullptr ? Preset::of_family(match->family->name) : Preset::None;
+}
+
+/// The first text-encoder family among the applied one and the matches, or nullptr.
+const ModelFamily* text_encoder_of(const FamilyDetection& detection, Preset applied) {
+  const ModelFamily* family = find_model_family(applied.name());
+  if (family != nullptr && is_text_encoder_family(*family)) return family;
+  for (const auto& match : detection.matches) {
+    if (is_text_encoder_family(*match.family)) return match.family;
+  }
+  return nullptr;
 }
 
 /// The input tensors in byte-wise name order (the decisions' order).
@@ -291,6 +301,19 @@ const char* output_layout_name(OutputLayout layout) noexcept {
   return layout == OutputLayout::Legacy ? "legacy" : "comfy";
 }
 
+OutputLayout resolve_output_layout(const PlanOptions& options, const FamilyDetection& detection,
+                                   Preset applied, std::string& reason) {
+  reason.clear();
+  if (options.layout) return *options.layout;
+  const ModelFamily* encoder = text_encoder_of(detection, applied);
+  if (encoder == nullptr) return OutputLayout::Comfy;
+  reason = std::string("text encoder (") + encoder->name +
+           "): legacy layout (scaled_fp8), which every ComfyUI text-encoder loader reads; ComfyUI "
+           "before 0.4.0 loads a text encoder of the comfy layout with unscaled weights or not "
+           "at all (--layout comfy writes it anyway)";
+  return OutputLayout::Legacy;
+}
+
 void check_plan_options(const PlanOptions& options) {
   compile_patterns(options.include_patterns, "--include");
   compile_patterns(options.exclude_patterns, "--exclude");
@@ -300,6 +323,10 @@ ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& opti
                                     const std::string& file_label) {
   FamilyDetection detection = detect_model_family(input);
   const Preset applied = resolve_preset(options.preset, detection);
+  std::string layout_reason;
+  PlanOptions resolved = options;
+  resolved.layout = resolve_output_layout(options, detection, applied, layout_reason);
+  const OutputLayout layout = *resolved.layout;
   // After resolving, a preset is None (no family: the bare rule) or a registry name.
   // Bad regexes fail first, as usage errors.
   const QuantizePredicate predicate(options, find_model_family(applied.name()));
@@ -307,8 +334,8 @@ ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& opti
   check_not_quantized(input, file_label);
   warn_unused_strip(input, {options.strip_prefix, options.add_prefix}, file_label);
   const std::vector<const TensorInfo*> sources = by_name(input);
-  std::vector<TensorDecision> decisions = decide_all(sources, predicate, options);
-  check_name_clashes(decisions, options, file_label);
+  std::vector<TensorDecision> decisions = decide_all(sources, predicate, resolved);
+  check_name_clashes(decisions, resolved, file_label);
 
   // Layer names come from the OUTPUT names: metadata and tensors share one prefix
   // (docs/format.md#metadata).
@@ -317,12 +344,12 @@ ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& opti
     if (decision.quantize) quantized_names.push_back(decision.output_name);
   }
   std::map<std::string, std::string> metadata = input.metadata;
-  if (!quantized_names.empty() && options.layout == OutputLayout::Comfy) {
+  if (!quantized_names.empty() && layout == OutputLayout::Comfy) {
     metadata[kQuantizationMetadataKey] =
         quantization_metadata_json(quantized_names, options.full_precision_mm);
   }
 
-  auto outputs = plan_output_tensors(sources, decisions, options);
+  auto outputs = plan_output_tensors(sources, decisions, resolved);
   std::vector<PlannedTensor> planned;
   planned.reserve(outputs.size());
   for (auto& output : outputs) planned.push_back(std::move(output.tensor));
@@ -331,6 +358,8 @@ ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& opti
   plan.detected_model = detection.unique() != nullptr ? detection.unique()->family->name : "";
   plan.detection = std::move(detection);
   plan.applied_preset = applied;
+  plan.written_layout = layout;
+  plan.layout_reason = std::move(layout_reason);
   plan.decisions = std::move(decisions);
   plan.metadata = std::move(metadata);
   plan.quantized_count = quantized_names.size();

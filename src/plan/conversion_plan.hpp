@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,7 +59,9 @@ struct PlanOptions {
   bool write_comfy_quant = true;      // L.comfy_quant U8 tensors (--no-comfy-quant omits)
   bool write_input_scale = false;     // L.input_scale = 1.0 (--write-input-scale)
   bool full_precision_mm = false;     // "full_precision_matrix_mult": true (--full-precision-mm)
-  OutputLayout layout = OutputLayout::Comfy;  // --layout comfy|legacy
+  // --layout comfy|legacy; unset: the plan decides (resolve_output_layout): legacy for a
+  // text encoder, comfy for everything else.
+  std::optional<OutputLayout> layout;
   // --strip-prefix / --add-prefix: output names are input names with `strip_prefix`
   // removed where present, then `add_prefix` prepended. Presets and --include/--exclude
   // always see the INPUT names; metadata layer names always follow the OUTPUT names.
@@ -99,6 +102,8 @@ struct ConversionPlan {
   std::string detected_model;                 // the one matching family ("qwen-image"), or ""
   FamilyDetection detection;                  // every matching family, with its tensors
   Preset applied_preset = Preset::None;       // what Auto resolved to
+  OutputLayout written_layout = OutputLayout::Comfy;  // the layout written
+  std::string layout_reason;                  // why, when the plan chose it (a text encoder)
   std::vector<TensorDecision> decisions;      // one per input tensor, byte-wise name order
   std::vector<OutputTensorPlan> outputs;      // in layout (write) order: outputs[i] is
                                               // layout.tensors()[i]
@@ -107,6 +112,13 @@ struct ConversionPlan {
   std::size_t quantized_count = 0;
   std::size_t kept_count = 0;
 };
+
+/// The layout written: `options.layout` when set; otherwise legacy when the applied family,
+/// or any family the header matches, is a text encoder (docs/models.md#text-encoder-layout:
+/// every ComfyUI that loads FP8 text encoders reads `scaled_fp8`; before ComfyUI 0.4.0 a
+/// text encoder in the comfy layout loads with unscaled weights or not at all), else comfy. `reason` receives why legacy was chosen, or is cleared.
+OutputLayout resolve_output_layout(const PlanOptions& options, const FamilyDetection& detection,
+                                   Preset applied, std::string& reason);
 
 /// Compiles the --include/--exclude regexes; throws Error(Usage) naming a bad one. Lets the
 /// command line fail as a usage error before any file is opened.

@@ -4,6 +4,7 @@
 #include "plan/model_families.hpp"
 
 #include <algorithm>
+#include <string>
 
 #include "plan/comfy_metadata.hpp"
 #include "plan/model_family_groups.hpp"
@@ -28,12 +29,50 @@ const TensorInfo* find_either(const Header& header, const std::string& name) {
   return header.find(kDiffusionModelPrefix + name);
 }
 
-/// The first name of `clause` present in the header, or nullptr.
-const TensorInfo* first_present(const Header& header, const std::vector<const char*>& clause) {
-  for (const char* name : clause) {
-    if (const TensorInfo* tensor = find_either(header, name)) return tensor;
+/// A signature or `unless` entry: a tensor name, optionally with one shape condition
+/// `NAME[DIM]=VALUE` (the tensor's shape[DIM] must equal VALUE), for models that ComfyUI
+/// tells apart by a width rather than a name (Qwen2.5-VL 7B from 3B by the k_proj bias).
+struct TensorCondition {
+  std::string name;
+  std::optional<std::size_t> dim;
+  uint64_t value = 0;
+};
+
+TensorCondition parse_condition(const std::string& text) {
+  TensorCondition condition{text, std::nullopt, 0};
+  const std::size_t open = text.rfind('[');
+  const std::size_t close = text.find("]=", open == std::string::npos ? 0 : open);
+  if (open == std::string::npos || close == std::string::npos || close + 2 >= text.size()) {
+    return condition;
   }
-  return nullptr;
+  condition.name = text.substr(0, open);
+  condition.dim = std::stoul(text.substr(open + 1, close - open - 1));
+  condition.value = std::stoull(text.substr(close + 2));
+  return condition;
+}
+
+/// The tensor that meets `text` (bare or prefixed), or nullptr.
+const TensorInfo* find_meeting(const Header& header, const std::string& text) {
+  const TensorCondition condition = parse_condition(text);
+  const TensorInfo* tensor = find_either(header, condition.name);
+  if (tensor == nullptr || !condition.dim) return tensor;
+  const bool meets = *condition.dim < tensor->shape.size() &&
+                     tensor->shape[*condition.dim] == condition.value;
+  return meets ? tensor : nullptr;
+}
+
+/// The first entry of `clause` the header meets, as evidence (the tensor's name, with the
+/// shape condition it met), or nullopt.
+std::optional<std::string> first_present(const Header& header,
+                                         const std::vector<const char*>& clause) {
+  for (const char* text : clause) {
+    if (const TensorInfo* tensor = find_meeting(header, text)) {
+      const std::size_t open = std::string(text).rfind('[');
+      const bool has_shape = parse_condition(text).dim.has_value();
+      return tensor->name + (has_shape ? std::string(text).substr(open) : std::string());
+    }
+  }
+  return std::nullopt;
 }
 
 bool variant_applies(const Header& header, const VariantRule& rule) {
@@ -50,12 +89,12 @@ std::optional<FamilyMatch> match_family(const Header& header, const ModelFamily&
   FamilyMatch match;
   match.family = &family;
   for (const auto& clause : family.signature) {
-    const TensorInfo* tensor = first_present(header, clause);
-    if (tensor == nullptr) return std::nullopt;
-    match.evidence.push_back(tensor->name);
+    std::optional<std::string> evidence = first_present(header, clause);
+    if (!evidence) return std::nullopt;
+    match.evidence.push_back(std::move(*evidence));
   }
-  for (const char* name : family.unless) {
-    if (find_either(header, name) != nullptr) return std::nullopt;
+  for (const char* text : family.unless) {
+    if (find_meeting(header, text) != nullptr) return std::nullopt;
   }
   for (const auto& rule : family.variants) {
     if (variant_applies(header, rule)) match.variants.emplace_back(rule.label);

@@ -38,9 +38,12 @@ struct VariantRule {
 struct ModelFamily {
   const char* name;    // the --preset value: "qwen-image", "flux1", ...
   const char* models;  // the published models it covers
-  // Every clause must be present; a clause is satisfied by any one of its names.
+  // Every clause must be present; a clause is satisfied by any one of its names. A name may
+  // carry one shape condition, `NAME[DIM]=VALUE`: the tensor counts only when its
+  // shape[DIM] == VALUE (models ComfyUI tells apart by a width, not a name).
   std::vector<std::vector<const char*>> signature;
-  // None of these may be present: they mark a different model with the same layout.
+  // None of these may be present (shape conditions as above): they mark a different model
+  // with the same layout.
   std::vector<const char*> unless;
   std::vector<VariantRule> variants;
   std::vector<KeepEntry> keep;
@@ -53,6 +56,11 @@ const std::vector<ModelFamily>& model_families();
 
 /// The family named `name`, or nullptr.
 const ModelFamily* find_model_family(const std::string& name);
+
+/// True for the text encoders (model_families_text.cpp): ComfyUI loads them with its
+/// text-encoder loader, whose scaled-FP8 support decides their output layout
+/// (docs/models.md#text-encoder-layout).
+bool is_text_encoder_family(const ModelFamily& family);
 
 /// "qwen-image, flux1, ...": every family name, for messages.
 std::string model_family_names();

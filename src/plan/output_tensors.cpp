@@ -32,7 +32,7 @@ PlannedOutput kept(const TensorInfo& tensor, const std::string& name, bool as_bf
 void add_layer(const TensorInfo& weight, const std::string& weight_name,
                const PlanOptions& options, std::vector<PlannedOutput>& outputs) {
   const std::string layer = layer_name_of(weight_name);
-  const bool legacy = options.layout == OutputLayout::Legacy;
+  const bool legacy = options.layout == OutputLayout::Legacy;  // resolved by the plan
   outputs.push_back({{weight_name, OutputSource::QuantizedWeight, weight.name, {}},
                      {weight_name, Dtype::F8_E4M3, weight.shape}});
   // Same value in both layouts: w ≈ fp8_value × scale.

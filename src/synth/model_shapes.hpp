@@ -19,4 +19,13 @@ std::vector<SynthTensor> chroma_tensors(const SynthConfig& config);
 std::vector<SynthTensor> hidream_tensors(const SynthConfig& config);
 std::vector<SynthTensor> sd35_tensors(const SynthConfig& config);
 
+// Text encoders (text_encoder_shapes.hpp builds them).
+std::vector<SynthTensor> t5xxl_tensors(const SynthConfig& config);
+std::vector<SynthTensor> umt5xxl_tensors(const SynthConfig& config);
+std::vector<SynthTensor> qwen25_vl_7b_tensors(const SynthConfig& config);
+std::vector<SynthTensor> qwen3_4b_tensors(const SynthConfig& config);
+std::vector<SynthTensor> llama31_8b_tensors(const SynthConfig& config);
+std::vector<SynthTensor> mistral_small_3_tensors(const SynthConfig& config);
+std::vector<SynthTensor> gemma_tensors(const SynthConfig& config);
+
 }  // namespace qfp8

@@ -41,6 +41,18 @@ const std::vector<SynthModel>& synth_models() {
        16, 16, true, hidream_tensors},
       {"sd35", "SD 3.5 Large MMDiT (8B); --blocks N: N joint blocks, 64N wide (38 = Large)", 38,
        1, true, sd35_tensors},
+      // Text encoders; width limits: 2048 = 2^11 in 10240 (T5 d_ff), 256 = 2^8 in 1280
+      // (Qwen2.5-VL vision) and 2304 (Gemma 2), 512 = 2^9 in 2560 and 9728 (Qwen3), 1024 =
+      // 2^10 in 1024 (key-value width) and 5120 (Mistral).
+      {"t5xxl", "T5 v1.1 XXL encoder (4.8B)", 24, 2048, false, t5xxl_tensors},
+      {"umt5xxl", "UMT5-XXL encoder (5.7B)", 24, 2048, false, umt5xxl_tensors},
+      {"qwen25-vl-7b", "Qwen2.5-VL 7B language model and vision tower, no lm_head (7.7B)", 28, 256, false,
+       qwen25_vl_7b_tensors},
+      {"qwen3-4b", "Qwen3 4B (4.0B)", 36, 512, false, qwen3_4b_tensors},
+      {"llama31-8b", "Llama 3.1 8B, no lm_head (7.5B)", 32, 1024, false, llama31_8b_tensors},
+      {"mistral-small-3", "Mistral Small 3.x 24B, no lm_head (22.9B)", 40, 1024, false,
+       mistral_small_3_tensors},
+      {"gemma", "Gemma 2 2B (2.6B)", 26, 256, false, gemma_tensors},
   };
   return models;
 }

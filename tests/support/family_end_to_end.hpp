@@ -22,7 +22,9 @@ namespace qfp8::test {
 
 struct FamilyConversion {
   std::string convert_log;             // convert's stdout and stderr (the detection line)
-  std::set<std::string> quantized;     // layers declared in _quantization_metadata
+  bool legacy = false;                 // the legacy layout: a scaled_fp8 marker, no metadata
+  std::set<std::string> quantized;     // layers declared in _quantization_metadata (legacy:
+                                       // the layers with an L.scale_weight)
   std::set<std::string> kept;          // layers whose 2-D .weight of >= 4096 elements stayed as is
   std::set<std::string> all_layers;    // every layer with a .weight, quantized or not
 };
@@ -62,6 +64,13 @@ inline FamilyConversion convert_synthetic_family(const std::string& model,
   if (metadata.count("_quantization_metadata") == 1) {
     const auto json = nlohmann::json::parse(metadata.at("_quantization_metadata"));
     for (const auto& [layer, config] : json.at("layers").items()) result.quantized.insert(layer);
+  }
+  const std::string scale_suffix = ".scale_weight";
+  for (const auto& tensor : out.header().tensors) {
+    if (tensor.name == "scaled_fp8") result.legacy = true;
+    if (ends_with(tensor.name, scale_suffix)) {
+      result.quantized.insert(tensor.name.substr(0, tensor.name.size() - scale_suffix.size()));
+    }
   }
   const std::string suffix = ".weight";
   for (const auto& tensor : out.header().tensors) {
