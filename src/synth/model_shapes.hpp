@@ -10,5 +10,10 @@
 namespace qfp8 {
 
 std::vector<SynthTensor> qwen_image_tensors(const SynthConfig& config);
+std::vector<SynthTensor> wan_tensors(const SynthConfig& config);
+std::vector<SynthTensor> hunyuan_video_tensors(const SynthConfig& config);
+std::vector<SynthTensor> hunyuan_video_15_tensors(const SynthConfig& config);
+std::vector<SynthTensor> ltxv_tensors(const SynthConfig& config);
+std::vector<SynthTensor> ltx2_tensors(const SynthConfig& config);
 
 }  // namespace qfp8
