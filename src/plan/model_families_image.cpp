@@ -33,6 +33,63 @@ ModelFamily qwen_image() {
   };
 }
 
+// Z-Image and Lumina 2 are one ComfyUI model (NextDiT, comfy/ldm/lumina/model.py) with two
+// configs; model_detection.py picks the config from cap_embedder.1's width (3840: Z-Image,
+// 2304: Lumina 2). The config also decides each block's modulation: a bare Linear for Z-Image
+// (`adaLN_modulation.0`), SiLU + Linear otherwise (`adaLN_modulation.1`). That name tells the
+// two apart exactly as the width does, at any width; the caption width does not (2560 is
+// both Z-Image's Qwen3-4B and NewBie's Gemma-3-4B).
+ModelFamily z_image() {
+  return {
+      "z-image",
+      "Z-Image (Turbo, Base)",
+      // x_embedder: ComfyUI's name; the diffusers layout (all_x_embedder.2-1) is not loadable.
+      {{"cap_embedder.1.weight"}, {"x_embedder.weight"}, {"layers.0.adaLN_modulation.0.weight"}},
+      {},
+      {},
+      {{"x_embedder", false,
+        "input embedder: latent patches (16 channels x 2x2 = 64) into the 3840-wide stream"},
+       {"cap_embedder.1", false, "caption embedder: Qwen3-4B hidden states (2560) into the stream"},
+       {"t_embedder", true, "timestep embedder (MLP, 256 out): the input of every modulation"},
+       {"noise_refiner.*.adaLN_modulation.0", false,
+        "image refiner modulation (256 -> 4 x 3840): scales and tanh gates of every image token"},
+       {"layers.*.adaLN_modulation.0", false,
+        "block modulation (256 -> 4 x 3840): scales and tanh gates of every token, once per step"},
+       {"final_layer", true, "final layer: its modulation and the projection to latent patches"}},
+      "ComfyUI comfy/model_detection.py: cap_embedder.1.weight -> lumina2, 3840 rows -> the Z-Image "
+      "config (z_image_modulation: layers.N.adaLN_modulation.0); x_embedder from "
+      "comfy/ldm/lumina/model.py",
+      "convert_to_quant --zimage (ZIMAGE_LAYER_KEYNAMES: x_embedder, final_layer, cap_embedder.1, "
+      "adaLN_modulation, t_embedder); roles from comfy/ldm/lumina/model.py",
+  };
+}
+
+ModelFamily lumina2() {
+  return {
+      "lumina2",
+      "Lumina Image 2.0, Neta Lumina, NetaYume Lumina, NewBie",
+      {{"cap_embedder.1.weight"}, {"x_embedder.weight"}, {"layers.0.adaLN_modulation.1.weight"}},
+      {},
+      {{"clip_text_pooled_proj.0.weight", false, -1, 0, "NewBie (pooled CLIP text)"}},
+      {{"x_embedder", false,
+        "input embedder: latent patches (16 channels x 2x2 = 64) into the 2304-wide stream"},
+       {"cap_embedder.1", false,
+        "caption embedder: Gemma-2-2B hidden states (2304; NewBie: Gemma-3-4B, 2560) into the stream"},
+       {"t_embedder", true, "timestep embedder (MLP, 1024 out): the input of every modulation"},
+       {"clip_text_pooled_proj", true, "NewBie's pooled-text embedder: feeds every modulation"},
+       {"time_text_embed", true, "NewBie's timestep + pooled-text mix: the input of every modulation"},
+       {"noise_refiner.*.adaLN_modulation.1", false,
+        "image refiner modulation (1024 -> 4 x 2304): scales and tanh gates of every image token"},
+       {"layers.*.adaLN_modulation.1", false,
+        "block modulation (1024 -> 4 x 2304): scales and tanh gates of every token, once per step"},
+       {"final_layer", true, "final layer: its modulation and the projection to latent patches"}},
+      "ComfyUI comfy/model_detection.py: cap_embedder.1.weight -> lumina2, 2304 rows -> the "
+      "Lumina 2 config (layers.N.adaLN_modulation.1); clip_text_pooled_proj.0.weight -> NewBie",
+      "convert_to_quant --zimage (ZIMAGE_LAYER_KEYNAMES, which also names NewBie's "
+      "clip_text_pooled_proj and time_text_embed); roles from comfy/ldm/lumina/model.py",
+  };
+}
+
 ModelFamily flux1() {
   return {
       "flux1",
@@ -104,7 +161,7 @@ ModelFamily chroma() {
 }  // namespace
 
 std::vector<ModelFamily> image_model_families() {
-  return {qwen_image(), flux1(), flux2(), chroma()};
+  return {qwen_image(), flux1(), flux2(), chroma(), z_image(), lumina2()};
 }
 
 }  // namespace qfp8

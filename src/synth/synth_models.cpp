@@ -35,6 +35,10 @@ const std::vector<SynthModel>& synth_models() {
        hunyuan_video_15_tensors},
       {"ltxv", "LTX-Video 13B (0.9.7 / 0.9.8)", 48, 256, true, ltxv_tensors},
       {"ltx2", "LTX-2 19B audio-video diffusion model", 48, 256, true, ltx2_tensors},
+      // 256 = gcd of Z-Image's 3840, 2560, 11520, 10240, 1024 and of Lumina 2's 2304, 3840,
+      // 9216, 1024.
+      {"z-image", "Z-Image transformer (6B; Turbo, Base)", 30, 256, true, z_image_tensors},
+      {"lumina2", "Lumina Image 2.0 transformer (2.6B)", 26, 256, true, lumina2_tensors},
   };
   return models;
 }
