@@ -10,6 +10,11 @@
 namespace qfp8 {
 
 std::vector<SynthTensor> qwen_image_tensors(const SynthConfig& config);
+std::vector<SynthTensor> wan_tensors(const SynthConfig& config);
+std::vector<SynthTensor> hunyuan_video_tensors(const SynthConfig& config);
+std::vector<SynthTensor> hunyuan_video_15_tensors(const SynthConfig& config);
+std::vector<SynthTensor> ltxv_tensors(const SynthConfig& config);
+std::vector<SynthTensor> ltx2_tensors(const SynthConfig& config);
 // Z-Image and Lumina Image 2.0: ComfyUI's NextDiT in two configs (nextdit_shapes.cpp).
 std::vector<SynthTensor> z_image_tensors(const SynthConfig& config);
 std::vector<SynthTensor> lumina2_tensors(const SynthConfig& config);

@@ -22,9 +22,19 @@ const SynthModel& find_or_throw(const std::string& name) {
 }  // namespace
 
 const std::vector<SynthModel>& synth_models() {
-  // Widths: 512 = gcd(3072, 3584) for Qwen-Image.
+  // Width limits: the gcd of the widths the model narrows (hidden, MLP, text features).
+  // Qwen-Image 512 = gcd(3072, 3584); Wan 512 = gcd(5120, 13824, 4096); HunyuanVideo
+  // 256 = gcd(3072, 4096, 768); 1.5 64 = gcd(2048, 3584, 1472, 1152); LTX-2 256 = gcd(4096,
+  // 2048, 3840); LTX-Video 4096 would be 1 wide: 256 keeps it 16.
   static const std::vector<SynthModel> models = {
       {"qwen-image", "Qwen-Image transformer (20B)", 60, 512, true, qwen_image_tensors},
+      {"wan", "Wan 2.1 / 2.2 14B text-to-video", 40, 512, true, wan_tensors},
+      {"hunyuan-video", "HunyuanVideo 1.0 (13B; --blocks counts double blocks, twice as many single)",
+       20, 256, true, hunyuan_video_tensors},
+      {"hunyuan-video-1.5", "HunyuanVideo 1.5 text-to-video (8.3B)", 54, 64, true,
+       hunyuan_video_15_tensors},
+      {"ltxv", "LTX-Video 13B (0.9.7 / 0.9.8)", 48, 256, true, ltxv_tensors},
+      {"ltx2", "LTX-2 19B audio-video diffusion model", 48, 256, true, ltx2_tensors},
       // 256 = gcd of Z-Image's 3840, 2560, 11520, 10240, 1024 and of Lumina 2's 2304, 3840,
       // 9216, 1024.
       {"z-image", "Z-Image transformer (6B; Turbo, Base)", 30, 256, true, z_image_tensors},

@@ -130,9 +130,10 @@ TEST_CASE("near-misses are not detected as the family", "[families]") {
   CHECK(detected(kChroma) != "flux1");
   // A Flux-layout model with a txt_norm (Ovis-Image) is loaded as Flux, not as Qwen-Image.
   CHECK(detected(kFluxSchnell + std::vector<Spec>{{"txt_norm.weight", {64}}}) == "flux1");
-  // HunyuanVideo's double blocks and time_in, with its token refiner: not Flux.1.
+  // HunyuanVideo's double blocks, time_in and vector_in, with its token refiner: not Flux.1
+  // but HunyuanVideo, which ComfyUI checks first.
   CHECK(detected(kFluxSchnell + std::vector<Spec>{
-                     {"txt_in.individual_token_refiner.blocks.0.norm1.weight", {64}}}) == "");
+                     {"txt_in.individual_token_refiner.blocks.0.norm1.weight", {64}}}) == "hunyuan-video");
   // Wan's modulation without its patch embedding, and Wan 2.2 5B's head with 48 channels.
   std::vector<Spec> no_patch(kWanT2v.begin(), kWanT2v.end());
   no_patch.erase(no_patch.begin() + 2);
