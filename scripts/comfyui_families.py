@@ -50,7 +50,8 @@ FAMILIES = [
            conds={"conditioning_llama3": (1, 32, 8, 4096)},
            note="Llama 3.1 conditioning: 32 hidden layers x 4096; ComfyUI's fixed HiDream depth "
                 "(16 + 32 blocks) set to the file's 1 + 2 (comfyui_load.py hidream_depth_from_file)"),
-    Family("sd35", "diffusion", "SD3/SD3", context=4096, pooled=2048),
+    Family("sd35", "diffusion", "SD3/SD3", blocks=12, context=4096, pooled=2048,
+           note="ComfyUI ties SD3's width to its depth (64 per block): 12 blocks are 768 wide"),
     Family("z-image", "diffusion", "ZImage/Lumina2", context=2560),
     Family("lumina2", "diffusion", "Lumina2/Lumina2", context=2304),
     Family("wan", "diffusion", "WAN21_T2V/WAN21", context=4096),
