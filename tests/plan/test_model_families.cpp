@@ -11,7 +11,7 @@
 #include "plan/conversion_plan.hpp"
 #include "plan/model_families.hpp"
 #include "support/child_process.hpp"
-#include "support/plan_headers.hpp"
+#include "support/family_headers.hpp"
 #include "support/safetensors_bytes.hpp"
 
 using namespace qfp8;
@@ -19,25 +19,8 @@ using namespace qfp8::test;
 
 namespace {
 
-struct Spec {
-  std::string name;
-  std::vector<uint64_t> shape;
-};
-
-/// A BF16 header (the plan reads names and shapes only), every name prefixed with `prefix`.
-Header family_header(const std::vector<Spec>& specs, const std::string& prefix = "") {
-  std::vector<TensorSpec> tensors;
-  for (const auto& spec : specs) tensors.push_back({prefix + spec.name, Dtype::BF16, spec.shape});
-  return make_header(tensors);
-}
-
-std::vector<Spec> operator+(std::vector<Spec> a, const std::vector<Spec>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
 // Representative layers at a narrow width (64); big enough (>= 4096 elements) to be quantized.
-const std::vector<Spec> kQwen = {
+const std::vector<ShapeSpec> kQwen = {
     {"txt_norm.weight", {80}},
     {"img_in.weight", {64, 64}},
     {"txt_in.weight", {64, 80}},
@@ -47,7 +30,7 @@ const std::vector<Spec> kQwen = {
     {"norm_out.linear.weight", {128, 64}},
     {"proj_out.weight", {64, 64}},
 };
-const std::vector<Spec> kFluxSchnell = {
+const std::vector<ShapeSpec> kFluxSchnell = {
     {"double_blocks.0.img_attn.norm.key_norm.scale", {128}},
     {"double_blocks.0.img_attn.qkv.weight", {192, 64}},
     {"double_blocks.0.img_mod.lin.weight", {384, 64}},
@@ -60,8 +43,8 @@ const std::vector<Spec> kFluxSchnell = {
     {"final_layer.adaLN_modulation.1.weight", {128, 64}},
     {"final_layer.linear.weight", {64, 64}},
 };
-const std::vector<Spec> kGuidance = {{"guidance_in.in_layer.weight", {64, 256}}};
-const std::vector<Spec> kFlux2 = {
+const std::vector<ShapeSpec> kGuidance = {{"guidance_in.in_layer.weight", {64, 256}}};
+const std::vector<ShapeSpec> kFlux2 = {
     {"double_blocks.0.img_attn.norm.key_norm.scale", {128}},
     {"double_blocks.0.img_attn.qkv.weight", {192, 64}},
     {"double_stream_modulation_img.lin.weight", {384, 64}},
@@ -69,7 +52,7 @@ const std::vector<Spec> kFlux2 = {
     {"img_in.weight", {64, 128}},
     {"time_in.in_layer.weight", {64, 256}},
 };
-const std::vector<Spec> kChroma = {
+const std::vector<ShapeSpec> kChroma = {
     {"double_blocks.0.img_attn.norm.key_norm.scale", {128}},
     {"double_blocks.0.img_attn.qkv.weight", {192, 64}},
     {"distilled_guidance_layer.norms.0.scale", {64}},
@@ -77,7 +60,7 @@ const std::vector<Spec> kChroma = {
     {"img_in.weight", {64, 64}},
     {"txt_in.weight", {64, 4096}},
 };
-const std::vector<Spec> kWanT2v = {
+const std::vector<ShapeSpec> kWanT2v = {
     {"head.modulation", {1, 2, 64}},
     {"head.head.weight", {64, 64}},
     {"patch_embedding.weight", {64, 16, 1, 2, 2}},
@@ -87,14 +70,14 @@ const std::vector<Spec> kWanT2v = {
     {"time_embedding.0.weight", {64, 256}},
     {"time_projection.1.weight", {384, 64}},
 };
-const std::vector<Spec> kWanI2v = {{"img_emb.proj.0.bias", {1280}},
+const std::vector<ShapeSpec> kWanI2v = {{"img_emb.proj.0.bias", {1280}},
                                    {"img_emb.proj.1.weight", {1280, 1280}}};
 
-std::string detected(const std::vector<Spec>& specs, const std::string& prefix = "") {
+std::string detected(const std::vector<ShapeSpec>& specs, const std::string& prefix = "") {
   return make_conversion_plan(family_header(specs, prefix), {}, "in").detected_model;
 }
 
-std::string describe_only(const std::vector<Spec>& specs) {
+std::string describe_only(const std::vector<ShapeSpec>& specs) {
   const FamilyDetection detection = detect_model_family(family_header(specs));
   REQUIRE(detection.unique() != nullptr);
   return describe_match(*detection.unique());
@@ -129,16 +112,16 @@ TEST_CASE("near-misses are not detected as the family", "[families]") {
   CHECK(detected(kFlux2) != "flux1");
   CHECK(detected(kChroma) != "flux1");
   // A Flux-layout model with a txt_norm (Ovis-Image) is loaded as Flux, not as Qwen-Image.
-  CHECK(detected(kFluxSchnell + std::vector<Spec>{{"txt_norm.weight", {64}}}) == "flux1");
+  CHECK(detected(kFluxSchnell + std::vector<ShapeSpec>{{"txt_norm.weight", {64}}}) == "flux1");
   // HunyuanVideo's double blocks, time_in and vector_in, with its token refiner: not Flux.1
   // but HunyuanVideo, which ComfyUI checks first.
-  CHECK(detected(kFluxSchnell + std::vector<Spec>{
+  CHECK(detected(kFluxSchnell + std::vector<ShapeSpec>{
                      {"txt_in.individual_token_refiner.blocks.0.norm1.weight", {64}}}) == "hunyuan-video");
   // Wan's modulation without its patch embedding, and Wan 2.2 5B's head with 48 channels.
-  std::vector<Spec> no_patch(kWanT2v.begin(), kWanT2v.end());
+  std::vector<ShapeSpec> no_patch(kWanT2v.begin(), kWanT2v.end());
   no_patch.erase(no_patch.begin() + 2);
   CHECK(detected(no_patch) == "");
-  std::vector<Spec> five_b = kWanT2v;
+  std::vector<ShapeSpec> five_b = kWanT2v;
   five_b[1].shape = {192, 64};
   CHECK(describe_only(five_b).find("Wan 2.2 TI2V 5B") != std::string::npos);
   CHECK(describe_only(kWanT2v).find("5B") == std::string::npos);
@@ -221,7 +204,7 @@ TEST_CASE("a forced --preset NAME applies that family; an unknown name lists the
 namespace {
 
 /// Writes `specs` as a BF16 safetensors file of zeros (a dry run reads no values).
-std::string write_model(const std::string& path, const std::vector<Spec>& specs) {
+std::string write_model(const std::string& path, const std::vector<ShapeSpec>& specs) {
   std::string header = "{";
   uint64_t offset = 0;
   for (const auto& spec : specs) {

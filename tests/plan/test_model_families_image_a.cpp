@@ -14,9 +14,9 @@
 #include "plan/model_families.hpp"
 #include "support/child_process.hpp"
 #include "support/convert_checks.hpp"
+#include "support/family_headers.hpp"
 #include "support/fp8_file_builder.hpp"
 #include "support/plan_error.hpp"
-#include "support/plan_headers.hpp"
 #include "support/safetensors_bytes.hpp"
 
 using namespace qfp8;
@@ -24,33 +24,9 @@ using namespace qfp8::test;
 
 namespace {
 
-struct Spec {
-  std::string name;
-  std::vector<uint64_t> shape;
-};
-
-Header family_header(const std::vector<Spec>& specs, const std::string& prefix = "") {
-  std::vector<TensorSpec> tensors;
-  for (const auto& spec : specs) tensors.push_back({prefix + spec.name, Dtype::BF16, spec.shape});
-  return make_header(tensors);
-}
-
-std::vector<Spec> operator+(std::vector<Spec> a, const std::vector<Spec>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-std::vector<Spec> without(std::vector<Spec> specs, const std::string& name) {
-  std::vector<Spec> kept;
-  for (auto& spec : specs) {
-    if (spec.name != name) kept.push_back(std::move(spec));
-  }
-  return kept;
-}
-
 // HiDream-I1 at width 64 (comfy/ldm/hidream/model.py names), with the full-width MoE router
 // [4 experts, 2560] so that it is big enough (10240 elements) to be quantized by the bare rule.
-const std::vector<Spec> kHiDream = {
+const std::vector<ShapeSpec> kHiDream = {
     {"caption_projection.0.linear.weight", {64, 4096}},
     {"caption_projection.48.linear.weight", {64, 4096}},
     {"x_embedder.proj.weight", {64, 64}},
@@ -67,7 +43,7 @@ const std::vector<Spec> kHiDream = {
 };
 
 // SD 3.5 Large (comfy/ldm/modules/diffusionmodules/mmdit.py names).
-const std::vector<Spec> kSd35Large = {
+const std::vector<ShapeSpec> kSd35Large = {
     {"joint_blocks.0.context_block.attn.qkv.weight", {7296, 2432}},
     {"joint_blocks.0.context_block.attn.ln_q.weight", {64}},
     {"joint_blocks.0.x_block.adaLN_modulation.1.weight", {14592, 2432}},
@@ -80,7 +56,7 @@ const std::vector<Spec> kSd35Large = {
     {"final_layer.linear.weight", {64, 2432}},
     {"final_layer.adaLN_modulation.1.weight", {4864, 2432}},
 };
-const std::vector<Spec> kSd35Medium = {
+const std::vector<ShapeSpec> kSd35Medium = {
     {"joint_blocks.0.context_block.attn.qkv.weight", {4608, 1536}},
     {"joint_blocks.0.context_block.attn.ln_q.weight", {64}},
     {"joint_blocks.0.x_block.attn2.qkv.weight", {4608, 1536}},
@@ -89,7 +65,7 @@ const std::vector<Spec> kSd35Medium = {
 };
 
 // Transformers as diffusers names them (FluxTransformer2DModel, SD3Transformer2DModel).
-const std::vector<Spec> kDiffusersFlux = {
+const std::vector<ShapeSpec> kDiffusersFlux = {
     {"x_embedder.weight", {3072, 64}},
     {"context_embedder.weight", {3072, 4096}},
     {"time_text_embed.timestep_embedder.linear_1.weight", {3072, 256}},
@@ -100,7 +76,7 @@ const std::vector<Spec> kDiffusersFlux = {
     {"single_transformer_blocks.0.proj_mlp.weight", {12288, 3072}},
     {"proj_out.weight", {64, 3072}},
 };
-const std::vector<Spec> kDiffusersSd35 = {
+const std::vector<ShapeSpec> kDiffusersSd35 = {
     {"pos_embed.proj.weight", {2432, 16, 2, 2}},
     {"context_embedder.weight", {2432, 4096}},
     {"time_text_embed.timestep_embedder.linear_1.weight", {2432, 256}},
@@ -110,7 +86,7 @@ const std::vector<Spec> kDiffusersSd35 = {
     {"proj_out.weight", {64, 2432}},
 };
 // Qwen-Image in ComfyUI's names, which are the diffusers ones.
-const std::vector<Spec> kQwen = {
+const std::vector<ShapeSpec> kQwen = {
     {"txt_norm.weight", {3584}},
     {"img_in.weight", {3072, 64}},
     {"txt_in.weight", {3072, 3584}},
@@ -120,17 +96,17 @@ const std::vector<Spec> kQwen = {
     {"proj_out.weight", {64, 3072}},
 };
 
-std::string detected(const std::vector<Spec>& specs, const std::string& prefix = "") {
+std::string detected(const std::vector<ShapeSpec>& specs, const std::string& prefix = "") {
   return make_conversion_plan(family_header(specs, prefix), {}, "in").detected_model;
 }
 
-std::string describe_only(const std::vector<Spec>& specs) {
+std::string describe_only(const std::vector<ShapeSpec>& specs) {
   const FamilyDetection detection = detect_model_family(family_header(specs));
   REQUIRE(detection.unique() != nullptr);
   return describe_match(*detection.unique());
 }
 
-std::string refusal(const std::vector<Spec>& specs, const std::string& prefix = "") {
+std::string refusal(const std::vector<ShapeSpec>& specs, const std::string& prefix = "") {
   try {
     make_conversion_plan(family_header(specs, prefix), {}, "t.safetensors");
   } catch (const Error& error) {
@@ -174,10 +150,10 @@ TEST_CASE("near-misses are not detected as hidream or sd35", "[families][image-a
   CHECK(detected(kSd35Large) != "hidream");
   CHECK(detected(kHiDream) != "sd35");
   // PixArt's diffusers caption projection is named differently.
-  CHECK(detected(std::vector<Spec>{{"caption_projection.linear_1.weight", {1152, 4096}},
+  CHECK(detected(std::vector<ShapeSpec>{{"caption_projection.linear_1.weight", {1152, 4096}},
                                    {"x_embedder.proj.weight", {1152, 4, 2, 2}}}) == "");
   // The Flux layout is not HiDream, though HiDream reuses Flux's final layer.
-  CHECK(detected(std::vector<Spec>{{"double_blocks.0.img_attn.norm.key_norm.scale", {128}},
+  CHECK(detected(std::vector<ShapeSpec>{{"double_blocks.0.img_attn.norm.key_norm.scale", {128}},
                                    {"img_in.weight", {64, 64}},
                                    {"time_in.in_layer.weight", {64, 256}},
                                    {"final_layer.linear.weight", {64, 64}}}) == "flux1");
@@ -241,10 +217,10 @@ TEST_CASE("diffusers-named Flux and SD 3.5 transformers are refused, bare and pr
   CHECK(sd35.find("(comfy/utils.py, mmdit_to_diffusers)") != std::string::npos);
   CHECK(sd35.find("sd3.5_large.safetensors or sd3.5_medium.safetensors from stabilityai") !=
         std::string::npos);
-  const auto flux2 = kDiffusersFlux + std::vector<Spec>{
+  const auto flux2 = kDiffusersFlux + std::vector<ShapeSpec>{
                                           {"double_stream_modulation_img.linear.weight", {18432, 3072}}};
   CHECK(refusal(flux2).find("(Flux.2 in diffusers names") != std::string::npos);
-  const auto chroma = kDiffusersFlux + std::vector<Spec>{
+  const auto chroma = kDiffusersFlux + std::vector<ShapeSpec>{
                                            {"distilled_guidance_layer.in_proj.weight", {5120, 64}}};
   CHECK(refusal(chroma).find("(Chroma in diffusers names") != std::string::npos);
   // A forced preset does not make such a file loadable.

@@ -10,38 +10,16 @@
 
 #include "plan/conversion_plan.hpp"
 #include "plan/model_families.hpp"
-#include "support/plan_headers.hpp"
+#include "support/family_headers.hpp"
 
 using namespace qfp8;
 using namespace qfp8::test;
 
 namespace {
 
-struct Spec {
-  std::string name;
-  std::vector<uint64_t> shape;
-};
-
-Header family_header(const std::vector<Spec>& specs, const std::string& prefix = "") {
-  std::vector<TensorSpec> tensors;
-  for (const auto& spec : specs) tensors.push_back({prefix + spec.name, Dtype::BF16, spec.shape});
-  return make_header(tensors);
-}
-
-std::vector<Spec> operator+(std::vector<Spec> a, const std::vector<Spec>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-std::vector<Spec> without(std::vector<Spec> specs, const std::string& name) {
-  specs.erase(std::remove_if(specs.begin(), specs.end(), [&](const Spec& s) { return s.name == name; }),
-              specs.end());
-  return specs;
-}
-
 // Z-Image at full width (comfy/ldm/lumina/model.py with the 3840 config): one main block and
 // one of each refiner are enough for the planner.
-const std::vector<Spec> kZImage = {
+const std::vector<ShapeSpec> kZImage = {
     {"x_embedder.weight", {3840, 64}},
     {"cap_embedder.0.weight", {2560}},
     {"cap_embedder.1.weight", {3840, 2560}},
@@ -63,7 +41,7 @@ const std::vector<Spec> kZImage = {
 };
 
 // Lumina Image 2.0 at full width (the 2304 config).
-const std::vector<Spec> kLumina2 = {
+const std::vector<ShapeSpec> kLumina2 = {
     {"x_embedder.weight", {2304, 64}},
     {"cap_embedder.0.weight", {2304}},
     {"cap_embedder.1.weight", {2304, 2304}},
@@ -81,17 +59,17 @@ const std::vector<Spec> kLumina2 = {
 };
 
 // NewBie: Lumina 2's layout plus a pooled CLIP text path (clip_text_dim 1024).
-const std::vector<Spec> kNewBie = {
+const std::vector<ShapeSpec> kNewBie = {
     {"clip_text_pooled_proj.0.weight", {1024}},
     {"clip_text_pooled_proj.1.weight", {1024, 1024}},
     {"time_text_embed.1.weight", {1024, 2048}},
 };
 
-std::string detected(const std::vector<Spec>& specs, const std::string& prefix = "") {
+std::string detected(const std::vector<ShapeSpec>& specs, const std::string& prefix = "") {
   return make_conversion_plan(family_header(specs, prefix), {}, "in").detected_model;
 }
 
-std::string describe_only(const std::vector<Spec>& specs) {
+std::string describe_only(const std::vector<ShapeSpec>& specs) {
   const FamilyDetection detection = detect_model_family(family_header(specs));
   REQUIRE(detection.unique() != nullptr);
   return describe_match(*detection.unique());
@@ -118,26 +96,26 @@ TEST_CASE("z-image and lumina2 are detected, bare and prefixed", "[families]") {
 TEST_CASE("z-image and lumina2 are not taken for each other, nor for a near miss", "[families]") {
   // The block modulation tells them apart, whatever the widths: Lumina 2's SiLU + Linear at
   // Z-Image's widths is still Lumina 2, and Z-Image's bare Linear at Lumina's widths Z-Image.
-  std::vector<Spec> lumina_at_z_widths = without(kZImage, "layers.0.adaLN_modulation.0.weight");
+  std::vector<ShapeSpec> lumina_at_z_widths = without(kZImage, "layers.0.adaLN_modulation.0.weight");
   lumina_at_z_widths.push_back({"layers.0.adaLN_modulation.1.weight", {15360, 1024}});
   CHECK(detected(lumina_at_z_widths) == "lumina2");
-  std::vector<Spec> z_at_lumina_widths = without(kLumina2, "layers.0.adaLN_modulation.1.weight");
+  std::vector<ShapeSpec> z_at_lumina_widths = without(kLumina2, "layers.0.adaLN_modulation.1.weight");
   z_at_lumina_widths.push_back({"layers.0.adaLN_modulation.0.weight", {9216, 256}});
   CHECK(detected(z_at_lumina_widths) == "z-image");
   // The caption width is no evidence: NewBie's Gemma-3-4B is 2560 wide, like Qwen3-4B.
-  std::vector<Spec> newbie_2560 = without(kLumina2 + kNewBie, "cap_embedder.1.weight");
+  std::vector<ShapeSpec> newbie_2560 = without(kLumina2 + kNewBie, "cap_embedder.1.weight");
   newbie_2560.push_back({"cap_embedder.1.weight", {2304, 2560}});
   CHECK(detected(newbie_2560) == "lumina2");
   // A broken file with both modulation layouts matches both: ambiguous, the bare rule.
   const ConversionPlan both = make_conversion_plan(
-      family_header(kZImage + std::vector<Spec>{{"layers.0.adaLN_modulation.1.weight", {15360, 1024}}}),
+      family_header(kZImage + std::vector<ShapeSpec>{{"layers.0.adaLN_modulation.1.weight", {15360, 1024}}}),
       {}, "in");
   CHECK(both.detected_model.empty());
   CHECK(both.detection.matches.size() == 2);
   // Without ComfyUI's detection key (cap_embedder.1), or in the diffusers layout (all_x_embedder,
   // which ComfyUI does not load as a diffusion model): no family.
   CHECK(detected(without(kZImage, "cap_embedder.1.weight")) == "");
-  std::vector<Spec> diffusers = without(kZImage, "x_embedder.weight");
+  std::vector<ShapeSpec> diffusers = without(kZImage, "x_embedder.weight");
   diffusers.push_back({"all_x_embedder.2-1.weight", {3840, 64}});
   CHECK(detected(diffusers) == "");
   // Other prefixes are not the diffusion-model prefix.

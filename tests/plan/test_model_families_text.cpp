@@ -10,17 +10,12 @@
 
 #include "plan/conversion_plan.hpp"
 #include "plan/model_families.hpp"
-#include "support/plan_headers.hpp"
+#include "support/family_headers.hpp"
 
 using namespace qfp8;
 using namespace qfp8::test;
 
 namespace {
-
-struct Spec {
-  std::string name;
-  std::vector<uint64_t> shape;
-};
 
 /// True when the plan writes an output tensor called `name`.
 bool writes(const ConversionPlan& plan, const std::string& name) {
@@ -30,36 +25,25 @@ bool writes(const ConversionPlan& plan, const std::string& name) {
   return false;
 }
 
-Header header_of(const std::vector<Spec>& specs) {
-  std::vector<TensorSpec> tensors;
-  for (const auto& spec : specs) tensors.push_back({spec.name, Dtype::BF16, spec.shape});
-  return make_header(tensors);
-}
-
-std::vector<Spec> operator+(std::vector<Spec> a, const std::vector<Spec>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
 /// The names of every matching family, comma-separated ("" when none matches).
-std::string matches(const std::vector<Spec>& specs) {
+std::string matches(const std::vector<ShapeSpec>& specs) {
   std::string names;
-  for (const auto& match : detect_model_family(header_of(specs)).matches) {
+  for (const auto& match : detect_model_family(family_header(specs)).matches) {
     names += (names.empty() ? "" : ", ") + std::string(match.family->name);
   }
   return names;
 }
 
-std::string described(const std::vector<Spec>& specs) {
-  const FamilyDetection detection = detect_model_family(header_of(specs));
+std::string described(const std::vector<ShapeSpec>& specs) {
+  const FamilyDetection detection = detect_model_family(family_header(specs));
   REQUIRE(detection.unique() != nullptr);
   return describe_match(*detection.unique());
 }
 
 /// T5 encoder block `n` at full width (t5_config_xxl.json: 4096, d_ff 10240, 64 heads).
-std::vector<Spec> t5_block(int n, bool relative_bias, uint64_t heads = 64, uint64_t width = 4096) {
+std::vector<ShapeSpec> t5_block(int n, bool relative_bias, uint64_t heads = 64, uint64_t width = 4096) {
   const std::string b = "encoder.block." + std::to_string(n) + ".layer.";
-  std::vector<Spec> specs = {{b + "0.SelfAttention.q.weight", {width, width}},
+  std::vector<ShapeSpec> specs = {{b + "0.SelfAttention.q.weight", {width, width}},
                              {b + "0.SelfAttention.k.weight", {width, width}},
                              {b + "0.layer_norm.weight", {width}},
                              {b + "1.DenseReluDense.wi_0.weight", {10240, width}},
@@ -69,8 +53,8 @@ std::vector<Spec> t5_block(int n, bool relative_bias, uint64_t heads = 64, uint6
   return specs;
 }
 
-std::vector<Spec> t5(uint64_t vocabulary, bool bias_every_block) {
-  return std::vector<Spec>{{"shared.weight", {vocabulary, 4096}}, {"encoder.final_layer_norm.weight", {4096}}} +
+std::vector<ShapeSpec> t5(uint64_t vocabulary, bool bias_every_block) {
+  return std::vector<ShapeSpec>{{"shared.weight", {vocabulary, 4096}}, {"encoder.final_layer_norm.weight", {4096}}} +
          t5_block(0, true) + t5_block(1, bias_every_block) + t5_block(23, bias_every_block);
 }
 
@@ -80,9 +64,9 @@ struct Lm {
 };
 
 /// Layer `n` of a decoder-only language model in ComfyUI's llama.py names.
-std::vector<Spec> lm_layer(int n, const Lm& m) {
+std::vector<ShapeSpec> lm_layer(int n, const Lm& m) {
   const std::string l = "model.layers." + std::to_string(n) + ".";
-  std::vector<Spec> specs = {{l + "self_attn.q_proj.weight", {m.query, m.hidden}},
+  std::vector<ShapeSpec> specs = {{l + "self_attn.q_proj.weight", {m.query, m.hidden}},
                              {l + "self_attn.k_proj.weight", {m.key_value, m.hidden}},
                              {l + "self_attn.o_proj.weight", {m.hidden, m.query}},
                              {l + "mlp.gate_proj.weight", {m.intermediate, m.hidden}},
@@ -95,8 +79,8 @@ std::vector<Spec> lm_layer(int n, const Lm& m) {
   return specs;
 }
 
-std::vector<Spec> lm(const Lm& m, int layers = 2) {
-  std::vector<Spec> specs = {{"model.embed_tokens.weight", {m.vocabulary, m.hidden}},
+std::vector<ShapeSpec> lm(const Lm& m, int layers = 2) {
+  std::vector<ShapeSpec> specs = {{"model.embed_tokens.weight", {m.vocabulary, m.hidden}},
                              {"model.norm.weight", {m.hidden}}};
   for (int n = 0; n < layers; ++n) specs = specs + lm_layer(n, m);
   return specs;
@@ -113,7 +97,7 @@ const Lm kMistral{131072, 5120, 32768, 4096, 1024};
 const Lm kGemma2{256000, 2304, 9216, 2048, 1024, false, false, true};
 const Lm kGemma3_4b{262208, 2560, 10240, 2048, 1024, false, true, true};
 
-const std::vector<Spec> kVisual = {{"visual.blocks.0.attn.qkv.weight", {3840, 1280}},
+const std::vector<ShapeSpec> kVisual = {{"visual.blocks.0.attn.qkv.weight", {3840, 1280}},
                                    {"visual.merger.mlp.0.weight", {5120, 5120}}};
 
 }  // namespace
@@ -148,7 +132,7 @@ TEST_CASE("each text encoder is detected from ComfyUI's keys and widths", "[fami
 
 TEST_CASE("depth variants: fewer T5 blocks or Mistral layers than ComfyUI looks for",
           "[families][text-encoder]") {
-  const std::vector<Spec> shallow = std::vector<Spec>{{"shared.weight", {32128, 4096}}} + t5_block(0, true);
+  const std::vector<ShapeSpec> shallow = std::vector<ShapeSpec>{{"shared.weight", {32128, 4096}}} + t5_block(0, true);
   CHECK(described(shallow).find("(variant: fewer than 24 blocks") != std::string::npos);
   CHECK(described(t5(32128, false)).find("variant") == std::string::npos);
   CHECK(described(lm(kMistral)).find("fewer than 40 layers") != std::string::npos);
@@ -166,18 +150,18 @@ TEST_CASE("narrowed copies are detected by their vocabulary or head count", "[fa
   CHECK(matches(lm(narrow(kLlama31))) == "llama31-8b");
   CHECK(matches(lm(narrow(kMistral))) == "mistral-small-3");
   CHECK(matches(lm(narrow(kGemma2))) == "gemma");
-  const std::vector<Spec> t5_narrow = std::vector<Spec>{{"shared.weight", {32128, 256}}} +
+  const std::vector<ShapeSpec> t5_narrow = std::vector<ShapeSpec>{{"shared.weight", {32128, 256}}} +
                                       t5_block(0, true, 64, 256) + t5_block(1, false, 64, 256);
   CHECK(matches(t5_narrow) == "t5xxl");
 }
 
 TEST_CASE("near-misses ComfyUI tells apart are not detected as a neighbour", "[families][text-encoder]") {
   // UMT5 with one block: only its vocabulary tells it from T5.
-  CHECK(matches(std::vector<Spec>{{"shared.weight", {256384, 4096}}} + t5_block(0, true)) == "umt5xxl");
+  CHECK(matches(std::vector<ShapeSpec>{{"shared.weight", {256384, 4096}}} + t5_block(0, true)) == "umt5xxl");
   // T5 with a bias in block 1 (UMT5's layout) but T5's vocabulary: still UMT5-shaped.
   CHECK(matches(t5(32128, true)) == "umt5xxl");
   // Pile T5-XL (AuraFlow, T5_XL in ComfyUI): 32 heads, 2048 wide: neither.
-  CHECK(matches(std::vector<Spec>{{"shared.weight", {32128, 2048}}} + t5_block(0, true, 32, 2048) +
+  CHECK(matches(std::vector<ShapeSpec>{{"shared.weight", {32128, 2048}}} + t5_block(0, true, 32, 2048) +
                 t5_block(1, true, 32, 2048)) == "");
   // T5 base / old T5-XXL: an ungated feed-forward (`wi`), no wi_1.
   CHECK(matches({{"shared.weight", {32128, 768}},
@@ -208,37 +192,37 @@ TEST_CASE("near-misses ComfyUI tells apart are not detected as a neighbour", "[f
 TEST_CASE("text encoders and diffusion models never match each other", "[families][text-encoder]") {
   // Diffusion models that carry text-encoder widths (Qwen-Image: 3584, Wan: 4096) have no
   // `model.layers.` / `encoder.block.` keys.
-  const std::vector<Spec> qwen_image = {{"txt_norm.weight", {3584}},
+  const std::vector<ShapeSpec> qwen_image = {{"txt_norm.weight", {3584}},
                                         {"txt_in.weight", {3072, 3584}},
                                         {"img_in.weight", {3072, 64}}};
-  const std::vector<Spec> wan = {{"head.modulation", {1, 2, 5120}},
+  const std::vector<ShapeSpec> wan = {{"head.modulation", {1, 2, 5120}},
                                  {"patch_embedding.weight", {5120, 16, 1, 2, 2}},
                                  {"text_embedding.0.weight", {5120, 4096}},
                                  {"blocks.0.self_attn.q.weight", {5120, 5120}}};
   for (const auto& model : {qwen_image, wan}) {
-    for (const auto& match : detect_model_family(header_of(model)).matches) {
+    for (const auto& match : detect_model_family(family_header(model)).matches) {
       CHECK_FALSE(is_text_encoder_family(*match.family));
     }
   }
   // Each encoder matches exactly one family, which is a text encoder.
   for (const auto& encoder : {t5(32128, false), t5(256384, true), lm(kQwen25Vl7b), lm(kQwen3_4b),
                               lm(kLlama31), lm(kMistral), lm(kGemma2)}) {
-    const FamilyDetection detection = detect_model_family(header_of(encoder));
+    const FamilyDetection detection = detect_model_family(family_header(encoder));
     REQUIRE(detection.unique() != nullptr);
     CHECK(is_text_encoder_family(*detection.unique()->family));
   }
 }
 
 TEST_CASE("text-encoder keep lists, with the reason the dry run prints", "[families][text-encoder]") {
-  const ConversionPlan t5_plan = make_conversion_plan(header_of(t5(32128, false)), {}, "in");
+  const ConversionPlan t5_plan = make_conversion_plan(family_header(t5(32128, false)), {}, "in");
   CHECK(reason(t5_plan, "shared.weight") == "keep: t5xxl preset (shared)");
   CHECK(reason(t5_plan, "encoder.block.1.layer.1.DenseReluDense.wo.weight") == "quantize");
   // 32 x 64 = 2048 elements: below the size rule before the preset is asked.
   CHECK(reason(t5_plan, "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight") ==
         "keep: 2048 elements < 4096");
 
-  const ConversionPlan qwen = make_conversion_plan(header_of(lm(kQwen25Vl7b) + kVisual +
-                                                             std::vector<Spec>{{"lm_head.weight", {152064, 3584}}}),
+  const ConversionPlan qwen = make_conversion_plan(family_header(lm(kQwen25Vl7b) + kVisual +
+                                                             std::vector<ShapeSpec>{{"lm_head.weight", {152064, 3584}}}),
                                                    {}, "in");
   CHECK(reason(qwen, "model.embed_tokens.weight") == "keep: qwen25-vl-7b preset (model.embed_tokens)");
   CHECK(reason(qwen, "lm_head.weight") == "keep: qwen25-vl-7b preset (lm_head)");
@@ -247,7 +231,7 @@ TEST_CASE("text-encoder keep lists, with the reason the dry run prints", "[famil
   CHECK(reason(qwen, "model.layers.1.mlp.gate_proj.weight") == "quantize");
 
   const ConversionPlan gemma = make_conversion_plan(
-      header_of(lm(kGemma2) + std::vector<Spec>{{"vision_model.encoder.layers.0.mlp.fc1.weight", {4304, 1152}}}),
+      family_header(lm(kGemma2) + std::vector<ShapeSpec>{{"vision_model.encoder.layers.0.mlp.fc1.weight", {4304, 1152}}}),
       {}, "in");
   CHECK(reason(gemma, "vision_model.encoder.layers.0.mlp.fc1.weight") == "keep: gemma preset (vision_model.*)");
   CHECK(reason(gemma, "model.layers.0.self_attn.q_proj.weight") == "quantize");
@@ -255,7 +239,7 @@ TEST_CASE("text-encoder keep lists, with the reason the dry run prints", "[famil
 
 TEST_CASE("a text encoder is written in the legacy layout unless --layout says otherwise",
           "[families][text-encoder][legacy]") {
-  const Header encoder = header_of(lm(kQwen3_4b));
+  const Header encoder = family_header(lm(kQwen3_4b));
   const ConversionPlan plan = make_conversion_plan(encoder, {}, "in");
   CHECK(plan.written_layout == OutputLayout::Legacy);
   CHECK(plan.layout_reason.find("text encoder (qwen3-4b): legacy layout (scaled_fp8)") == 0);
@@ -280,7 +264,7 @@ TEST_CASE("a text encoder is written in the legacy layout unless --layout says o
 
   // A diffusion model keeps the comfy default.
   const ConversionPlan qwen_image = make_conversion_plan(
-      header_of({{"txt_norm.weight", {3584}}, {"transformer_blocks.0.attn.to_q.weight", {3072, 3072}}}),
+      family_header({{"txt_norm.weight", {3584}}, {"transformer_blocks.0.attn.to_q.weight", {3072, 3072}}}),
       {}, "in");
   CHECK(qwen_image.written_layout == OutputLayout::Comfy);
   CHECK(qwen_image.layout_reason.empty());

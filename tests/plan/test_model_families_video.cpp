@@ -10,38 +10,14 @@
 
 #include "plan/conversion_plan.hpp"
 #include "plan/model_families.hpp"
-#include "support/plan_headers.hpp"
+#include "support/family_headers.hpp"
 
 using namespace qfp8;
 using namespace qfp8::test;
 
 namespace {
 
-struct Spec {
-  std::string name;
-  std::vector<uint64_t> shape;
-};
-
-Header video_header(const std::vector<Spec>& specs, const std::string& prefix = "") {
-  std::vector<TensorSpec> tensors;
-  for (const auto& spec : specs) tensors.push_back({prefix + spec.name, Dtype::BF16, spec.shape});
-  return make_header(tensors);
-}
-
-std::vector<Spec> operator+(std::vector<Spec> a, const std::vector<Spec>& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-std::vector<Spec> without(std::vector<Spec> specs, const std::string& name) {
-  std::vector<Spec> kept;
-  for (auto& spec : specs) {
-    if (spec.name != name) kept.push_back(std::move(spec));
-  }
-  return kept;
-}
-
-std::vector<Spec> reshaped(std::vector<Spec> specs, const std::string& name, std::vector<uint64_t> shape) {
+std::vector<ShapeSpec> reshaped(std::vector<ShapeSpec> specs, const std::string& name, std::vector<uint64_t> shape) {
   for (auto& spec : specs) {
     if (spec.name == name) spec.shape = shape;
   }
@@ -49,7 +25,7 @@ std::vector<Spec> reshaped(std::vector<Spec> specs, const std::string& name, std
 }
 
 // HunyuanVideo's layout at width 64 (ComfyUI names): the parts every model of the layout has.
-const std::vector<Spec> kHunyuanCommon = {
+const std::vector<ShapeSpec> kHunyuanCommon = {
     {"img_in.proj.weight", {64, 16, 1, 2, 2}},
     {"time_in.in_layer.weight", {64, 256}},
     {"txt_in.input_embedder.weight", {64, 4096}},
@@ -63,14 +39,14 @@ const std::vector<Spec> kHunyuanCommon = {
     {"final_layer.adaLN_modulation.1.weight", {128, 64}},
 };
 // 1.0: pooled CLIP-L, guidance, single blocks.
-const std::vector<Spec> kHunyuan10 = kHunyuanCommon + std::vector<Spec>{
+const std::vector<ShapeSpec> kHunyuan10 = kHunyuanCommon + std::vector<ShapeSpec>{
     {"vector_in.in_layer.weight", {64, 768}},
     {"guidance_in.in_layer.weight", {64, 256}},
     {"single_blocks.0.linear1.weight", {448, 64}},
 };
 // 1.5: SigLIP embedder, ByT5 embedder, condition-type embedding; 65 input channels.
-const std::vector<Spec> kHunyuan15 = reshaped(kHunyuanCommon, "img_in.proj.weight", {64, 65, 1, 1, 1}) +
-                                     std::vector<Spec>{
+const std::vector<ShapeSpec> kHunyuan15 = reshaped(kHunyuanCommon, "img_in.proj.weight", {64, 65, 1, 1, 1}) +
+                                     std::vector<ShapeSpec>{
                                          {"vision_in.proj.0.weight", {1152}},
                                          {"vision_in.proj.1.weight", {1152, 1152}},
                                          {"vision_in.proj.3.weight", {64, 1152}},
@@ -78,10 +54,10 @@ const std::vector<Spec> kHunyuan15 = reshaped(kHunyuanCommon, "img_in.proj.weigh
                                          {"cond_type_embedding.weight", {3, 2048}},
                                      };
 // HunyuanImage 2.1: the same token refiner, no vector_in, no vision_in (ComfyUI's HunyuanImage21).
-const std::vector<Spec> kHunyuanImage21 = reshaped(kHunyuanCommon, "img_in.proj.weight", {64, 64, 1, 1}) +
-                                          std::vector<Spec>{{"byt5_in.fc1.weight", {64, 1472}}};
+const std::vector<ShapeSpec> kHunyuanImage21 = reshaped(kHunyuanCommon, "img_in.proj.weight", {64, 64, 1, 1}) +
+                                          std::vector<ShapeSpec>{{"byt5_in.fc1.weight", {64, 1472}}};
 
-const std::vector<Spec> kLtxv = {
+const std::vector<ShapeSpec> kLtxv = {
     {"adaln_single.emb.timestep_embedder.linear_1.bias", {64}},
     {"adaln_single.emb.timestep_embedder.linear_1.weight", {64, 256}},
     {"adaln_single.linear.weight", {384, 64}},
@@ -93,7 +69,7 @@ const std::vector<Spec> kLtxv = {
     {"scale_shift_table", {2, 64}},
     {"proj_out.weight", {128, 64}},
 };
-const std::vector<Spec> kLtx2Audio = {
+const std::vector<ShapeSpec> kLtx2Audio = {
     {"audio_adaln_single.linear.weight", {192, 32}},
     {"audio_patchify_proj.weight", {32, 128}},
     {"av_ca_a2v_gate_adaln_single.linear.weight", {64, 64}},
@@ -104,19 +80,19 @@ const std::vector<Spec> kLtx2Audio = {
     {"video_embeddings_connector.transformer_1d_blocks.0.attn1.to_q.weight", {64, 64}},
 };
 // A full LTX-2 checkpoint's other parts (top level, not under model.diffusion_model.).
-const std::vector<Spec> kLtx2Checkpoint = {
+const std::vector<ShapeSpec> kLtx2Checkpoint = {
     {"text_embedding_projection.aggregate_embed.weight", {64, 3840}},
     {"vae.decoder.last_time_embedder.linear_1.weight", {256, 256}},
     {"audio_vae.decoder.mid.attn_1.q.weight", {512, 512}},
     {"vocoder.conv_post.weight", {1, 128, 7}},
 };
 
-std::string detected(const std::vector<Spec>& specs, const std::string& prefix = "") {
-  return make_conversion_plan(video_header(specs, prefix), {}, "in").detected_model;
+std::string detected(const std::vector<ShapeSpec>& specs, const std::string& prefix = "") {
+  return make_conversion_plan(family_header(specs, prefix), {}, "in").detected_model;
 }
 
-std::string describe_only(const std::vector<Spec>& specs) {
-  const FamilyDetection detection = detect_model_family(video_header(specs));
+std::string describe_only(const std::vector<ShapeSpec>& specs) {
+  const FamilyDetection detection = detect_model_family(family_header(specs));
   REQUIRE(detection.unique() != nullptr);
   return describe_match(*detection.unique());
 }
@@ -150,26 +126,26 @@ TEST_CASE("video variants: HunyuanVideo I2V and SkyReels by input channels, 1.5 
   CHECK(describe_only(kHunyuan10).find("variant") == std::string::npos);  // 16 channels: T2V
   CHECK(describe_only(reshaped(kHunyuan15, "img_in.proj.weight", {64, 98, 1, 1, 1}))
             .find("(variant: 1080p super-resolution (98 input channels))") != std::string::npos);
-  CHECK(describe_only(kHunyuan15 + std::vector<Spec>{{"time_r_in.in_layer.weight", {64, 256}}})
+  CHECK(describe_only(kHunyuan15 + std::vector<ShapeSpec>{{"time_r_in.in_layer.weight", {64, 256}}})
             .find("meanflow (time_r_in)") != std::string::npos);
   CHECK(describe_only(kHunyuan15).find("variant") == std::string::npos);
 }
 
 TEST_CASE("video near-misses: the siblings ComfyUI tells apart are not taken for one another", "[families][video]") {
   // A 1.0 header with a SigLIP embedder is 1.5 (ComfyUI checks HunyuanVideo15 first), not both.
-  CHECK(detected(kHunyuan10 + std::vector<Spec>{{"vision_in.proj.0.weight", {1152}}}) == "hunyuan-video-1.5");
+  CHECK(detected(kHunyuan10 + std::vector<ShapeSpec>{{"vision_in.proj.0.weight", {1152}}}) == "hunyuan-video-1.5");
   // HunyuanImage 2.1: the token refiner without vector_in or vision_in is no video family.
   CHECK(detected(kHunyuanImage21) == "");
   // 1.0 without its token refiner (only the Flux-like double blocks): nothing.
   CHECK(detected(without(kHunyuan10, "txt_in.individual_token_refiner.blocks.0.norm1.weight")) == "");
   // The Flux key norm and img_in.weight beside the token refiner: still HunyuanVideo, not Flux.1.
-  CHECK(detected(kHunyuan10 + std::vector<Spec>{{"img_in.weight", {64, 64}}}) == "hunyuan-video");
+  CHECK(detected(kHunyuan10 + std::vector<ShapeSpec>{{"img_in.weight", {64, 64}}}) == "hunyuan-video");
   // LTX-Video with an audio stream is LTX-2; LTX-2 is never also LTX-Video.
-  const FamilyDetection both = detect_model_family(video_header(kLtxv + kLtx2Audio));
+  const FamilyDetection both = detect_model_family(family_header(kLtxv + kLtx2Audio));
   REQUIRE(both.matches.size() == 1);
   CHECK(std::string(both.matches[0].family->name) == "ltx2");
   // PixArt in diffusers names shares the timestep key; ComfyUI refuses it as LTX-Video.
-  CHECK(detected(kLtxv + std::vector<Spec>{{"pos_embed.proj.bias", {64}}}) == "");
+  CHECK(detected(kLtxv + std::vector<ShapeSpec>{{"pos_embed.proj.bias", {64}}}) == "");
   // The LTX timestep key's weight alone (no .bias) is not the signature.
   CHECK(detected(without(kLtxv, "adaln_single.emb.timestep_embedder.linear_1.bias")) == "");
   // The audio adaLN alone, without the Lightricks timestep key: nothing.
@@ -178,7 +154,7 @@ TEST_CASE("video near-misses: the siblings ComfyUI tells apart are not taken for
 
 TEST_CASE("HunyuanVideo keep lists, with the reasons the dry run prints", "[families][video]") {
   const std::string p = "model.diffusion_model.";
-  const ConversionPlan v10 = make_conversion_plan(video_header(kHunyuan10, p), {}, "in");
+  const ConversionPlan v10 = make_conversion_plan(family_header(kHunyuan10, p), {}, "in");
   CHECK(reason(v10, p + "txt_in.input_embedder.weight") == "keep: hunyuan-video preset (txt_in.*)");
   CHECK(reason(v10, p + "txt_in.individual_token_refiner.blocks.0.self_attn.qkv.weight") ==
         "keep: hunyuan-video preset (txt_in.*)");
@@ -190,7 +166,7 @@ TEST_CASE("HunyuanVideo keep lists, with the reasons the dry run prints", "[fami
   CHECK(reason(v10, p + "double_blocks.0.img_mod.lin.weight") == "quantize");
   CHECK(reason(v10, p + "single_blocks.0.linear1.weight") == "quantize");
 
-  const ConversionPlan v15 = make_conversion_plan(video_header(kHunyuan15), {}, "in");
+  const ConversionPlan v15 = make_conversion_plan(family_header(kHunyuan15), {}, "in");
   // An nn.Embedding [3, 2048]: 6144 elements, which the bare rule would quantize.
   CHECK(reason(v15, "cond_type_embedding.weight") == "keep: hunyuan-video-1.5 preset (cond_type_embedding)");
   CHECK(reason(v15, "vision_in.proj.1.weight") == "keep: hunyuan-video-1.5 preset (vision_in.*)");
@@ -202,7 +178,7 @@ TEST_CASE("HunyuanVideo keep lists, with the reasons the dry run prints", "[fami
 }
 
 TEST_CASE("LTX keep lists: embedders, adaLN, first and last two LTX-2 blocks, checkpoint parts", "[families][video]") {
-  const ConversionPlan v = make_conversion_plan(video_header(kLtxv), {}, "in");
+  const ConversionPlan v = make_conversion_plan(family_header(kLtxv), {}, "in");
   CHECK(reason(v, "patchify_proj.weight") == "keep: ltxv preset (patchify_proj)");
   CHECK(reason(v, "adaln_single.linear.weight") == "keep: ltxv preset (adaln_single.*)");
   CHECK(reason(v, "adaln_single.emb.timestep_embedder.linear_1.weight") == "keep: ltxv preset (adaln_single.*)");
@@ -212,8 +188,8 @@ TEST_CASE("LTX keep lists: embedders, adaLN, first and last two LTX-2 blocks, ch
   CHECK(reason(v, "transformer_blocks.0.scale_shift_table") == "keep: not .weight");
 
   const std::string p = "model.diffusion_model.";
-  Header full = video_header(kLtxv + kLtx2Audio, p);
-  const Header parts = video_header(kLtx2Checkpoint);
+  Header full = family_header(kLtxv + kLtx2Audio, p);
+  const Header parts = family_header(kLtx2Checkpoint);
   std::vector<TensorSpec> all;
   for (const auto& t : full.tensors) all.push_back({t.name, t.dtype, t.shape});
   for (const auto& t : parts.tensors) all.push_back({t.name, t.dtype, t.shape});
