@@ -6,7 +6,8 @@ BF16 model, `qfp8-cuda convert` converts it with default options, and scripts/co
 (a fresh process per family, so every model's memory is returned) loads both files through
 ComfyUI's own loader on the CPU. A family passes when
   (a) ComfyUI built the expected model type from the FP8 file (and from the BF16 one),
-  (b) the layers ComfyUI holds as FP8 are exactly the file's `_quantization_metadata` layers,
+  (b) the layers ComfyUI holds as FP8 are exactly the file's declared layers (those of
+      `_quantization_metadata`, or of the legacy layout's `scale_weight` tensors),
       each with the file's scale, and no float8 weight is held without a scale,
   (c) ComfyUI logged no missing / unexpected / left-over key for either file,
   (d) the FP8 model's forward output matches the BF16 one: cosine > MIN_COSINE and relative

@@ -174,7 +174,7 @@ def load_text_encoder(comfy, family, path):
             super().__init__(target, **kwargs)
 
     clip_type = getattr(comfy.sd.CLIPType, family.clip_type.upper(), comfy.sd.CLIPType.STABLE_DIFFUSION)
-    options = {f"{family.te_name}_model_config": {family.depth_key: family.blocks}}
+    options = {f"{family.te_name}_model_config": {family.depth_key: family.blocks, **family.te_config}}
     comfy.sd.detect_te_model, comfy.sd.CLIP = recording_detect, ClipWithoutTokenizer
     try:
         clip = comfy.sd.load_clip([path], clip_type=clip_type, model_options=options)
@@ -235,11 +235,15 @@ def forward_diffusion(family, patcher, root):
     return flatten(captured[0])
 
 
-def forward_text(encoders):
-    """The last layer's output of every encoder (all synthesized layers run)."""
+def forward_text(family, encoders):
+    """Every encoder's last layer output (all synthesized layers run), or the hidden state
+    after block `family.compare_block` where the family sets one."""
     outputs = []
     for encoder in encoders.values():
-        encoder.layer, encoder.layer_idx = "last", None
+        if family.compare_block is None:
+            encoder.layer, encoder.layer_idx = "last", None
+        else:
+            encoder.layer, encoder.layer_idx = "hidden", family.compare_block
         out = encoder([token_ids()])
         outputs.append(flatten(out[0]))
     import torch
@@ -254,12 +258,24 @@ def flatten(out):
 
 
 def file_scales(path):
+    """The layers a file declares FP8 and each one's scale. Comfy layout: the layers of
+    `_quantization_metadata`, scale `L.weight_scale`. Legacy layout (what text encoders get by
+    default): the `scaled_fp8` marker, and every `L.scale_weight` is a layer, as ComfyUI's
+    comfy/utils.py convert_old_quants reads it."""
     from safetensors import safe_open
     with safe_open(path, "pt") as f:
-        meta = json.loads((f.metadata() or {}).get("_quantization_metadata", "{}"))
-        declared = sorted(meta.get("layers", {}))
-        scales = {name: float(f.get_tensor(f"{name}.weight_scale")) for name in declared
-                  if f"{name}.weight_scale" in f.keys()}
+        keys = set(f.keys())
+        metadata = f.metadata() or {}
+        if "_quantization_metadata" in metadata:
+            declared = sorted(json.loads(metadata["_quantization_metadata"]).get("layers", {}))
+            suffix = ".weight_scale"
+        elif "scaled_fp8" in keys:
+            suffix = ".scale_weight"
+            declared = sorted(k[:-len(suffix)] for k in keys if k.endswith(suffix))
+        else:
+            declared, suffix = [], ".weight_scale"
+        scales = {name: float(f.get_tensor(f"{name}{suffix}")) for name in declared
+                  if f"{name}{suffix}" in keys}
     return declared, scales
 
 
@@ -276,7 +292,7 @@ def inspect(comfy, family, path, recorder):
         else:
             holder, root, encoders, kind = load_text_encoder(comfy, family, path)
             loaded = time.time()
-            output = forward_text(encoders)
+            output = forward_text(family, encoders)
     quantized, unscaled = fp8_layers(encoders, root)
     dtype = [line for line in recorder.lines if "model weight dtype" in line or "text encoder model load" in line]
     facts = {"kind": kind, "quantized": quantized, "unscaled": unscaled, "dtype": dtype[-1:],
