@@ -382,3 +382,27 @@ TEST_CASE("bad shard values are usage errors before anything is written", "[batc
         std::string::npos);
   CHECK_FALSE(path_exists(dir + "/single.safetensors"));
 }
+
+TEST_CASE("two inputs with one output name stop every shard, not just one", "[batch][batch-shard]") {
+  // Outputs are named over the whole list: sharding first would give a/m.safetensors to
+  // shard 0 and b/m.safetensors to shard 1, and both would write DIR/m-fp8-e4m3fn.safetensors.
+  const std::string dir = fresh_dir("clash");
+  for (const char* sub : {"a", "b"}) {
+    fs::create_directories(dir + "/" + sub);
+    SyntheticModelOptions model;
+    model.blocks = 1;
+    write_synthetic_model(dir + "/" + sub + "/m.safetensors", model);
+  }
+  {
+    std::ofstream list(dir + "/list.txt");
+    list << dir << "/a/m.safetensors\n" << dir << "/b/m.safetensors\n";
+  }
+  const auto tasks = run_tasks(dir, dir + "/out", {{"--shard", "0/2"}, {"--shard", "1/2"}},
+                               {scheduler_env(), scheduler_env()});
+  for (const auto& task : tasks) {
+    INFO(task.out << task.err);
+    CHECK(task.exit_code == kExitUsage);
+    CHECK(task.err.find("both would write") != std::string::npos);
+  }
+  CHECK_FALSE(path_exists(dir + "/out"));
+}
