@@ -1,7 +1,7 @@
 // cmd_convert.cpp — the 'convert' subcommand: command line -> plan -> backend -> pipeline.
 //   qfp8-cuda convert -i IN -o OUT [--device cuda|cpu|auto] [--preset ...] [--dry-run] ...
 //   qfp8-cuda convert IN1 IN2 ... --output-dir DIR [--input-list FILE]   (batch, one backend)
-//   ... [--shard INDEX/COUNT | --shard-count N]   (one task of a job array: its share)
+//   ... [--shard INDEX/COUNT | --shard auto [--shard-count N]]   (one task of a job array)
 // IN and OUT may also be given as positionals; IN may be a sharded checkpoint directory.
 // Only wiring lives here.
 
@@ -43,10 +43,11 @@ void add_convert_options(cxxopts::Options& options) {
        cxxopts::value<std::string>())
       ("input-list", "Batch: read more inputs from FILE, one path per line", cxxopts::value<std::string>())
       ("shard", "Batch: convert only this task's share, INDEX/COUNT (e.g. 3/16): the inputs i "
-       "(from 0, in order) with i mod COUNT = INDEX; default: from SLURM_ARRAY_TASK_ID, or "
-       "JOB_COMPLETION_INDEX with --shard-count", cxxopts::value<std::string>())
+       "(from 0, in order) with i mod COUNT = INDEX; 'auto': the job-array task's share, from "
+       "SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX with --shard-count", cxxopts::value<std::string>())
       ("shard-count", "Batch: the number of shards when the index comes from SLURM_ARRAY_TASK_ID "
-       "or JOB_COMPLETION_INDEX (required with the latter)", cxxopts::value<std::string>())
+       "or JOB_COMPLETION_INDEX (required with the latter; implies --shard auto)",
+       cxxopts::value<std::string>())
       ("d,device", "Compute device: cuda, cpu or auto", cxxopts::value<std::string>()->default_value("auto"))
       ("gpu", "CUDA device index", cxxopts::value<int>()->default_value("0"))
       ("threads", "Host threads: CPU cast workers, or CUDA staging readers " +
@@ -162,20 +163,30 @@ InputSelection select_inputs(const cxxopts::ParseResult& result, bool dry_run) {
   return selection;
 }
 
-/// The share of a batch this run converts: --shard, else a job-array task's from the
-/// environment (docs/cluster.md), else all (nullopt).
+/// The share of a batch this run converts: --shard INDEX/COUNT; with --shard auto or
+/// --shard-count, a job-array task's from the environment (docs/cluster.md); else all
+/// (nullopt). The environment is read only when asked: a batch that happens to run inside
+/// an array task must not silently convert a part of its list.
 std::optional<Shard> select_shard(const cxxopts::ParseResult& result) {
   const bool has_count = result.count("shard-count") > 0;
-  if (result.count("shard") > 0) {
+  const std::string value = result.count("shard") > 0 ? result["shard"].as<std::string>() : "";
+  if (!value.empty() && value != "auto") {
     if (has_count) {
-      throw Error(ErrorCode::Usage, "cannot combine --shard with --shard-count (--shard "
-                                    "INDEX/COUNT gives both)");
+      throw Error(ErrorCode::Usage, "cannot combine --shard INDEX/COUNT with --shard-count "
+                                    "(use --shard auto --shard-count N)");
     }
-    return parse_shard(result["shard"].as<std::string>());
+    return parse_shard(value);
   }
+  if (value.empty() && !has_count) return std::nullopt;
   std::optional<std::size_t> count;
   if (has_count) count = parse_shard_count(result["shard-count"].as<std::string>());
-  return shard_from_environment([](const char* name) { return std::getenv(name); }, count);
+  std::optional<Shard> shard =
+      shard_from_environment([](const char* name) { return std::getenv(name); }, count);
+  if (!shard) {
+    throw Error(ErrorCode::Usage, "--shard auto: neither SLURM_ARRAY_TASK_ID nor "
+                                  "JOB_COMPLETION_INDEX is set (give --shard INDEX/COUNT)");
+  }
+  return shard;
 }
 
 PlanOptions plan_options(const cxxopts::ParseResult& result, std::vector<std::string> include,

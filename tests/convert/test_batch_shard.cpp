@@ -307,7 +307,8 @@ TEST_CASE("job-array tasks take their shard from the environment", "[batch][batc
                                     "SLURM_ARRAY_TASK_MIN=1", "SLURM_ARRAY_TASK_MAX=3",
                                     "SLURM_ARRAY_TASK_COUNT=3", "SLURM_ARRAY_TASK_STEP=1"}));
     }
-    const auto tasks = run_tasks(dir, dir + "/slurm", {{}, {}, {}}, envs);
+    const std::vector<std::string> from_env = {"--shard", "auto"};
+    const auto tasks = run_tasks(dir, dir + "/slurm", {from_env, from_env, from_env}, envs);
     check_each_input_once(inputs, tasks, dir + "/slurm", 3);
     CHECK(tasks[1].out.find("shard 1/3 (from SLURM_ARRAY_TASK_ID=2 of array 1-3): 1 of 4 inputs") !=
           std::string::npos);
@@ -335,6 +336,14 @@ TEST_CASE("job-array tasks take their shard from the environment", "[batch][batc
     CHECK(one.exit_code == 0);
     CHECK(path_exists(single));
   }
+  SECTION("without --shard, a batch inside an array task converts its whole list") {
+    // Reading the environment is opt-in: a batch that merely runs in an array task must not
+    // convert a part of its list and still exit 0.
+    const auto tasks = run_tasks(dir, dir + "/whole", {{}},
+                                 {scheduler_env({"SLURM_ARRAY_TASK_ID=1", "SLURM_ARRAY_TASK_MIN=0",
+                                                 "SLURM_ARRAY_TASK_MAX=3", "SLURM_ARRAY_TASK_COUNT=4"})});
+    check_each_input_once(inputs, tasks, dir + "/whole", 1);
+  }
 }
 
 TEST_CASE("bad shard values are usage errors before anything is written", "[batch][batch-shard]") {
@@ -350,13 +359,14 @@ TEST_CASE("bad shard values are usage errors before anything is written", "[batc
       {{"--shard", "0/0"}, {}, "invalid --shard '0/0': COUNT must be at least 1"},
       {{"--shard", "one/2"}, {}, "invalid --shard 'one/2': expected INDEX/COUNT"},
       {{"--shard", "1"}, {}, "invalid --shard '1': expected INDEX/COUNT"},
-      {{"--shard", "0/2", "--shard-count", "2"}, {}, "cannot combine --shard with --shard-count"},
+      {{"--shard", "0/2", "--shard-count", "2"}, {}, "cannot combine --shard INDEX/COUNT with --shard-count"},
+      {{"--shard", "auto"}, {}, "--shard auto: neither SLURM_ARRAY_TASK_ID nor JOB_COMPLETION_INDEX is set"},
       {{"--shard-count", "0"}, {"JOB_COMPLETION_INDEX=0"}, "invalid --shard-count '0'"},
       {{"--shard-count", "2"}, {}, "--shard-count needs SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX"},
-      {{}, {"SLURM_ARRAY_TASK_ID=3a"}, "invalid SLURM_ARRAY_TASK_ID '3a' in the environment"},
-      {{}, {"SLURM_ARRAY_TASK_ID=3", "SLURM_ARRAY_TASK_MIN=1", "SLURM_ARRAY_TASK_MAX=7",
+      {{"--shard", "auto"}, {"SLURM_ARRAY_TASK_ID=3a"}, "invalid SLURM_ARRAY_TASK_ID '3a' in the environment"},
+      {{"--shard", "auto"}, {"SLURM_ARRAY_TASK_ID=3", "SLURM_ARRAY_TASK_MIN=1", "SLURM_ARRAY_TASK_MAX=7",
             "SLURM_ARRAY_TASK_COUNT=3"}, "is not one range of IDs"},
-      {{}, {"JOB_COMPLETION_INDEX=1"}, "JOB_COMPLETION_INDEX is set (1) but the number of shards is not"},
+      {{"--shard", "auto"}, {"JOB_COMPLETION_INDEX=1"}, "JOB_COMPLETION_INDEX is set (1) but the number of shards is not"},
       {{"--shard-count", "2"}, {"JOB_COMPLETION_INDEX=2"}, "JOB_COMPLETION_INDEX 2 is not below --shard-count 2"},
   };
   std::vector<std::vector<std::string>> args;
