@@ -2,16 +2,20 @@
 scripts/comfyui-check.sh inside a venv with torch and ComfyUI's requirements).
 
 For each family of scripts/comfyui_families.py: `qfp8-cuda synth` writes a small full-width
-BF16 model, `qfp8-cuda convert` converts it with default options, and scripts/comfyui_load.py
-(a fresh process per family, so every model's memory is returned) loads both files through
-ComfyUI's own loader on the CPU. A family passes when
+BF16 model, `qfp8-cuda convert` converts it with default options, `qfp8-cuda dequantize` turns
+the FP8 file back into BF16, and scripts/comfyui_load.py (a fresh process per family, so every
+model's memory is returned) loads the three files through ComfyUI's own loader on the CPU. A
+family passes when
   (a) ComfyUI built the expected model type from the FP8 file (and from the BF16 one),
   (b) the layers ComfyUI holds as FP8 are exactly the file's declared layers (those of
       `_quantization_metadata`, or of the legacy layout's `scale_weight` tensors),
       each with the file's scale, and no float8 weight is held without a scale,
   (c) ComfyUI logged no missing / unexpected / left-over key for either file,
-  (d) the FP8 model's forward output matches the BF16 one: cosine > MIN_COSINE and relative
-      L2 error < MAX_REL_L2, all values finite.
+  (d) the FP8 model's forward output matches that of its dequantized copy (ComfyUI applies
+      each scale as docs/format.md defines it): cosine > MIN_COSINE_EXACT, relative L2 error
+      < MAX_REL_L2_EXACT, all values finite,
+  (e) and stays close to the BF16 source's (what FP8 costs): cosine > MIN_COSINE, relative L2
+      error < MAX_REL_L2.
 Prints a Markdown table (also written to --out) for docs/validation.md.
 """
 import argparse
@@ -26,14 +30,23 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from comfyui_families import FAMILIES, find  # noqa: E402
 
-# Per-tensor E4M3FN keeps 3 mantissa bits: a weight's rounding error is at most 2^-4 = 6.25%
-# of its value and about 2-3% RMS over a layer (verify --against reports ~30 dB SNR). A few
-# such layers with residual paths give an output error of a few percent (cosine ~0.999). A
-# layer loaded without its scale, with the wrong scale or with another layer's data moves the
-# output by its own magnitude (relative error near 1, cosine far below 0.99), so 0.99 / 0.15
-# separate the two cases with a wide margin on both sides.
-MIN_COSINE = 0.99
-MAX_REL_L2 = 0.15
+# (d) exactness: the FP8 file in ComfyUI against the same file dequantized by `qfp8-cuda
+# dequantize` (every weight FP8 x scale, rounded to BF16) and loaded as BF16. The two differ
+# only by where the product is rounded (BF16 in the file, ComfyUI's compute dtype at run
+# time): measured rel. L2 0.006 after T5's first block, 0.013 after its second. A layer
+# loaded without its scale, with another scale or another layer's data moves the output by
+# its own magnitude (a copy with one scale x4 measured cosine 0.84), so 0.999 / 0.05 separate
+# the two with a wide margin.
+MIN_COSINE_EXACT = 0.999
+MAX_REL_L2_EXACT = 0.05
+# (e) cost: the FP8 file against the BF16 source. Per-tensor E4M3FN keeps 3 mantissa bits: a
+# weight's rounding error is at most 2^-4 = 6.25% of its value, about 2-3% RMS over a layer
+# (verify --against reports ~31.6 dB SNR on every synthetic layer), and a few such layers give
+# an output error of a few percent to ~10%. Random weights amplify it more than trained ones
+# (T5's unscaled attention logits saturate its softmax: 0.29 after two blocks); this bound
+# only catches what the exactness check cannot, a source that differs from the FP8 file's.
+MIN_COSINE = 0.95
+MAX_REL_L2 = 0.35
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -66,9 +79,16 @@ def convert(binary, source, target):
     return found.group(0) if found else "no family line"
 
 
-def load_in_comfyui(comfy_dir, family, bf16, fp8, log):
+def dequantize(binary, fp8, target):
+    result = run([binary, "dequantize", fp8, target, "--force", "-q"])
+    if result.returncode != 0:
+        raise RuntimeError(f"dequantize failed: {result.stderr.strip()}")
+
+
+def load_in_comfyui(comfy_dir, family, bf16, fp8, dequantized, log):
     result = run([sys.executable, os.path.join(HERE, "comfyui_load.py"), "--comfyui", comfy_dir,
-                  "--family", family.name, "--bf16", bf16, "--fp8", fp8, "--log", log])
+                  "--family", family.name, "--bf16", bf16, "--fp8", fp8,
+                  "--dequantized", dequantized, "--log", log])
     if result.returncode != 0:
         tail = result.stderr.strip().splitlines()[-5:]
         raise RuntimeError("ComfyUI load failed: " + " | ".join(tail))
@@ -91,11 +111,14 @@ def judge(family, facts):
     warnings = bf16["warnings"] + fp8["warnings"]
     if warnings:
         failures.append("key warnings: " + "; ".join(w[:300] for w in warnings))
-    good = numerics["finite"] and numerics["cosine"] > MIN_COSINE and numerics["rel_l2"] < MAX_REL_L2
-    if not good:
-        failures.append(f"forward: {numerics}")
+    exact = facts["exactness"]
+    if not (exact["finite"] and exact["cosine"] > MIN_COSINE_EXACT and exact["rel_l2"] < MAX_REL_L2_EXACT):
+        failures.append(f"forward vs dequantized: {exact}")
+    if not (numerics["finite"] and numerics["cosine"] > MIN_COSINE and numerics["rel_l2"] < MAX_REL_L2):
+        failures.append(f"forward vs BF16 source: {numerics}")
     cells = {"type": fp8["kind"], "fp8": f"{'yes' if held == declared else 'NO'} ({len(held)}/{len(declared)})",
              "warnings": str(len(warnings)) if warnings else "none",
+             "exact": f"{exact['rel_l2']:.4f} / {exact['cosine']:.5f}",
              "rel_l2": f"{numerics['rel_l2']:.4f}", "cosine": f"{numerics['cosine']:.5f}"}
     return cells, failures
 
@@ -105,6 +128,7 @@ def check_family(args, family, work):
     started = time.time()
     bf16 = os.path.join(work, f"{family.name}.bf16.safetensors")
     fp8 = os.path.join(work, f"{family.name}.fp8.safetensors")
+    dequantized = os.path.join(work, f"{family.name}.dequantized.safetensors")
     result = {"family": family, "cells": {}, "failures": [], "detected": "", "status": ""}
     try:
         skipped = synthesize(args.bin, family, bf16)
@@ -112,7 +136,9 @@ def check_family(args, family, work):
             result["status"] = skipped
             return result
         result["detected"] = convert(args.bin, bf16, fp8)
-        facts = load_in_comfyui(args.comfyui, family, bf16, fp8, os.path.join(work, f"{family.name}.comfyui.log"))
+        dequantize(args.bin, fp8, dequantized)
+        facts = load_in_comfyui(args.comfyui, family, bf16, fp8, dequantized,
+                                os.path.join(work, f"{family.name}.comfyui.log"))
         result["cells"], result["failures"] = judge(family, facts)
         result["times"] = (facts["bf16"]["load_s"], facts["fp8"]["load_s"], facts["fp8"]["forward_s"])
         result["dtype"] = facts["bf16"]["dtype"] + facts["fp8"]["dtype"]
@@ -122,7 +148,7 @@ def check_family(args, family, work):
     finally:
         result["seconds"] = round(time.time() - started)
         if not args.keep:
-            for path in (bf16, fp8):
+            for path in (bf16, fp8, dequantized):
                 if os.path.exists(path):
                     os.remove(path)
     return result
@@ -130,16 +156,18 @@ def check_family(args, family, work):
 
 def table(results, commit):
     lines = [f"ComfyUI commit `{commit}`; CPU; pass = (a) type, (b) FP8 set and scales, "
-             f"(c) no key warning, (d) cosine > {MIN_COSINE} and rel. L2 < {MAX_REL_L2}.", "",
+             f"(c) no key warning, (d) FP8 vs dequantized: cosine > {MIN_COSINE_EXACT} and rel. L2 < "
+             f"{MAX_REL_L2_EXACT}, (e) FP8 vs BF16 source: cosine > {MIN_COSINE} and rel. L2 < {MAX_REL_L2}.", "",
              "| family | blocks | ComfyUI model type (expected) | FP8 layers loaded = declared (count) "
-             "| key warnings | rel. L2 | cosine | result | time |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| key warnings | vs dequantized: rel. L2 / cosine | vs BF16: rel. L2 | vs BF16: cosine | result | time |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         f, c = r["family"], r["cells"]
         kind = c.get("type", "")
         kind = f"{kind} ({f.expect})" if kind and kind != f.expect else kind or f"({f.expect})"
         lines.append(f"| {f.name} | {f.blocks} | {kind} | {c.get('fp8', '')} | {c.get('warnings', '')} "
-                     f"| {c.get('rel_l2', '')} | {c.get('cosine', '')} | {r['status']} | {r['seconds']} s |")
+                     f"| {c.get('exact', '')} | {c.get('rel_l2', '')} | {c.get('cosine', '')} "
+                     f"| {r['status']} | {r['seconds']} s |")
     return "\n".join(lines)
 
 

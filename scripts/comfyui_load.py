@@ -1,7 +1,7 @@
 """Loads one BF16 checkpoint and its FP8 conversion through ComfyUI's own loaders, on the CPU,
 and prints what ComfyUI did with them as one JSON object (run by scripts/comfyui_check.py).
 
-  python comfyui_load.py --comfyui DIR --family NAME --bf16 A --fp8 B --log FILE
+  python comfyui_load.py --comfyui DIR --family NAME --bf16 A --fp8 B --dequantized C --log FILE
 
 For each file, one at a time (the other freed first), it records:
 - the model type ComfyUI built: for a diffusion model the supported_models config class and
@@ -13,8 +13,10 @@ For each file, one at a time (the other freed first), it records:
   (comfy/model_base.py load_model_weights), "left over keys in diffusion model:"
   (comfy/sd.py load_diffusion_model_state_dict), "clip missing:" / "clip unexpected"
   (comfy/sd.py CLIP.__init__; "clip unexpected" is logged at DEBUG level);
-- the output of one forward pass on fixed random inputs (same inputs for both files).
-The FP8 output is then compared with the BF16 one (relative L2 error, cosine similarity).
+- the output of one forward pass on fixed random inputs (same inputs for every file).
+The FP8 output is then compared with the BF16 source's (what FP8 costs) and with that of the
+FP8 file dequantized to BF16 by `qfp8-cuda dequantize` (whether ComfyUI applies each layer's
+scale as docs/format.md defines it): relative L2 error and cosine similarity.
 """
 import argparse
 import gc
@@ -318,6 +320,8 @@ def main():
     parser.add_argument("--family", required=True)
     parser.add_argument("--bf16", required=True)
     parser.add_argument("--fp8", required=True)
+    parser.add_argument("--dequantized", required=True,
+                        help="the FP8 file dequantized to BF16 by `qfp8-cuda dequantize`")
     parser.add_argument("--log", required=True, help="ComfyUI's full log of both loads")
     args = parser.parse_args()
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -327,12 +331,13 @@ def main():
     comfy = import_comfy(os.path.abspath(args.comfyui), recorder)
     bf16, ref = inspect(comfy, family, args.bf16, recorder)
     fp8, out = inspect(comfy, family, args.fp8, recorder)
+    dequantized, exact = inspect(comfy, family, args.dequantized, recorder)
     declared, scales = file_scales(args.fp8)
     with open(args.log, "w") as log:
-        for label, facts in (("bf16", bf16), ("fp8", fp8)):
+        for label, facts in (("bf16", bf16), ("fp8", fp8), ("dequantized", dequantized)):
             log.write(f"==== {label}\n" + "\n".join(facts.pop("log")) + "\n")
-    result = {"bf16": bf16, "fp8": fp8, "declared": declared, "file_scales": scales,
-              "numerics": compare(ref, out)}
+    result = {"bf16": bf16, "fp8": fp8, "dequantized": dequantized, "declared": declared,
+              "file_scales": scales, "numerics": compare(ref, out), "exactness": compare(exact, out)}
     print(json.dumps(result))
 
 

@@ -43,4 +43,10 @@ void print_batch_table(std::ostream& out, const std::vector<BatchResult>& result
       << " failed\n";
 }
 
+std::string shard_summary(const Shard& shard, std::size_t taken, std::size_t total) {
+  return "shard " + std::to_string(shard.index) + "/" + std::to_string(shard.count) + " (from " +
+         shard.source + "): " + std::to_string(taken) + " of " + std::to_string(total) +
+         " inputs" + (taken == 0 ? ", nothing to convert" : "");
+}
+
 }  // namespace qfp8::cli

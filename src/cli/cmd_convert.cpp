@@ -1,11 +1,14 @@
 // cmd_convert.cpp — the 'convert' subcommand: command line -> plan -> backend -> pipeline.
 //   qfp8-cuda convert -i IN -o OUT [--device cuda|cpu|auto] [--preset ...] [--dry-run] ...
 //   qfp8-cuda convert IN1 IN2 ... --output-dir DIR [--input-list FILE]   (batch, one backend)
+//   ... [--shard INDEX/COUNT | --shard-count N]   (one task of a job array: its share)
 // IN and OUT may also be given as positionals; IN may be a sharded checkpoint directory.
 // Only wiring lives here.
 
+#include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +24,7 @@
 #include "cli/progress.hpp"
 #include "convert/batch.hpp"
 #include "convert/pipeline.hpp"
+#include "convert/batch_shard.hpp"
 #include "core/error.hpp"
 #include "input/tensor_source.hpp"
 #include "plan/conversion_plan.hpp"
@@ -38,6 +42,11 @@ void add_convert_options(cxxopts::Options& options) {
       ("output-dir", "Batch: convert every input into DIR/<stem>-fp8-e4m3fn.safetensors",
        cxxopts::value<std::string>())
       ("input-list", "Batch: read more inputs from FILE, one path per line", cxxopts::value<std::string>())
+      ("shard", "Batch: convert only this task's share, INDEX/COUNT (e.g. 3/16): the inputs i "
+       "(from 0, in order) with i mod COUNT = INDEX; default: from SLURM_ARRAY_TASK_ID, or "
+       "JOB_COMPLETION_INDEX with --shard-count", cxxopts::value<std::string>())
+      ("shard-count", "Batch: the number of shards when the index comes from SLURM_ARRAY_TASK_ID "
+       "or JOB_COMPLETION_INDEX (required with the latter)", cxxopts::value<std::string>())
       ("d,device", "Compute device: cuda, cpu or auto", cxxopts::value<std::string>()->default_value("auto"))
       ("gpu", "CUDA device index", cxxopts::value<int>()->default_value("0"))
       ("threads", "Host threads: CPU cast workers, or CUDA staging readers " +
@@ -67,7 +76,8 @@ void add_convert_options(cxxopts::Options& options) {
   // (a vector option would split paths at commas). select_inputs() assigns them.
   options.custom_help("-i|--input IN -o|--output OUT [OPTION...]\n"
                       "  qfp8-cuda convert IN OUT [OPTION...]\n"
-                      "  qfp8-cuda convert IN... --output-dir DIR [--input-list FILE] [OPTION...]");
+                      "  qfp8-cuda convert IN... --output-dir DIR [--input-list FILE] "
+                      "[--shard INDEX/COUNT] [OPTION...]");
 }
 
 /// Takes every `--flag VALUE` / `--flag=VALUE` out of `args`. Done by hand because cxxopts
@@ -109,6 +119,12 @@ InputSelection select_single(const cxxopts::ParseResult& result, bool dry_run) {
   if (result.count("input-list") > 0) {
     throw Error(ErrorCode::Usage, "--input-list needs --output-dir DIR (see qfp8-cuda convert --help)");
   }
+  for (const char* batch_only : {"shard", "shard-count"}) {
+    if (result.count(batch_only) > 0) {
+      throw Error(ErrorCode::Usage, std::string("--") + batch_only + " shares out a batch's inputs: "
+                                    "it needs --output-dir DIR with IN... or --input-list FILE");
+    }
+  }
   std::size_t next = 0;
   InputSelection selection;
   const std::string input = option_or_next(result, "input", positionals, next);
@@ -144,6 +160,22 @@ InputSelection select_inputs(const cxxopts::ParseResult& result, bool dry_run) {
     throw Error(ErrorCode::Usage, "missing inputs: give IN... or --input-list FILE with --output-dir");
   }
   return selection;
+}
+
+/// The share of a batch this run converts: --shard, else a job-array task's from the
+/// environment (docs/cluster.md), else all (nullopt).
+std::optional<Shard> select_shard(const cxxopts::ParseResult& result) {
+  const bool has_count = result.count("shard-count") > 0;
+  if (result.count("shard") > 0) {
+    if (has_count) {
+      throw Error(ErrorCode::Usage, "cannot combine --shard with --shard-count (--shard "
+                                    "INDEX/COUNT gives both)");
+    }
+    return parse_shard(result["shard"].as<std::string>());
+  }
+  std::optional<std::size_t> count;
+  if (has_count) count = parse_shard_count(result["shard-count"].as<std::string>());
+  return shard_from_environment([](const char* name) { return std::getenv(name); }, count);
 }
 
 PlanOptions plan_options(const cxxopts::ParseResult& result, std::vector<std::string> include,
@@ -282,9 +314,19 @@ ConvertSummary convert_one(const std::string& input_path, const std::string& out
 }
 
 /// A batch: one backend for all inputs; a failed input is reported and the rest go on.
-int convert_batch(const InputSelection& selection, const ConvertSettings& settings,
-                  const BackendRequest& request) {
-  const std::vector<BatchItem> items = plan_batch(selection.inputs, selection.output_dir);
+/// With a shard, only its share: the outputs are named (and name clashes found) over all
+/// inputs, so that every task of an array agrees on them and no two write the same file.
+int convert_batch(const InputSelection& selection, const std::optional<Shard>& shard,
+                  const ConvertSettings& settings, const BackendRequest& request) {
+  std::vector<BatchItem> items = plan_batch(selection.inputs, selection.output_dir);
+  if (shard) {
+    const std::size_t total = items.size();
+    items = shard_items(items, *shard);
+    const std::string text = shard_summary(*shard, items.size(), total);
+    spdlog::info("{}", text);
+    std::cout << text << "\n";
+    if (items.empty()) return kExitOk;
+  }
   if (!settings.dry_run) make_output_dir(selection.output_dir);
   LazyBackend backend(request);
   const auto results = run_batch(items, [&](const BatchItem& item) {
@@ -317,13 +359,15 @@ int run_convert(const Args& args_in) {
   ConvertSettings settings;
   settings.dry_run = result.count("dry-run") > 0;
   const InputSelection selection = select_inputs(result, settings.dry_run);
+  const std::optional<Shard> shard =
+      selection.output_dir.empty() ? std::nullopt : select_shard(result);
   settings.plan = plan_options(result, std::move(include), std::move(exclude));
   check_plan_options(settings.plan);
   const BackendRequest request = backend_request(result);
   settings.overwrite = result.count("force") > 0;
   settings.verify = result.count("verify") > 0;
   settings.verify_threads = request.threads;
-  if (!selection.output_dir.empty()) return convert_batch(selection, settings, request);
+  if (!selection.output_dir.empty()) return convert_batch(selection, shard, settings, request);
 
   LazyBackend backend(request);
   convert_one(selection.inputs.front(), selection.output, settings, backend);

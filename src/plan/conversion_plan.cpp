@@ -319,6 +319,25 @@ void check_plan_options(const PlanOptions& options) {
   compile_patterns(options.exclude_patterns, "--exclude");
 }
 
+/// Without `.comfy_quant` tensors, ComfyUI finds a layer's format only through the
+/// `_quantization_metadata` names, which it uses as they are written: its Load Diffusion Model
+/// strips `model.diffusion_model.` from the tensors but not from those names, and Load
+/// Checkpoint needs the prefix in both. So a prefixed layer written so would load without
+/// its scale in one of the two (measured in ComfyUI: every FP8 weight unscaled, cosine 0.14).
+void require_loadable_without_comfy_quant(const std::vector<std::string>& quantized_names,
+                                          const std::string& file_label) {
+  const std::string prefix = kDiffusionModelPrefix;
+  for (const auto& name : quantized_names) {
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    throw Error(ErrorCode::InvalidPlan, file_label, name,
+                "cannot write --no-comfy-quant with 'model.diffusion_model.'-prefixed layers: "
+                "ComfyUI's Load Diffusion Model strips the prefix from the tensors but not from "
+                "the _quantization_metadata names, so these layers would load without their "
+                "scales; keep the .comfy_quant tensors (the default) or add --strip-prefix "
+                "model.diffusion_model.");
+  }
+}
+
 ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& options,
                                     const std::string& file_label) {
   FamilyDetection detection = detect_model_family(input);
@@ -342,6 +361,9 @@ ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& opti
   std::vector<std::string> quantized_names;
   for (const auto& decision : decisions) {
     if (decision.quantize) quantized_names.push_back(decision.output_name);
+  }
+  if (layout == OutputLayout::Comfy && !options.write_comfy_quant) {
+    require_loadable_without_comfy_quant(quantized_names, file_label);
   }
   std::map<std::string, std::string> metadata = input.metadata;
   if (!quantized_names.empty() && layout == OutputLayout::Comfy) {

@@ -1,5 +1,6 @@
 // child_process.hpp — runs the qfp8-cuda binary (or any program) from a test: fork/exec,
-// stdout and stderr captured through temporary files, exit status and peak RSS from wait4.
+// stdout and stderr captured through temporary files, exit status and peak RSS from wait4;
+// optionally with a changed environment, and several children at the same time.
 #pragma once
 
 #include <fcntl.h>
@@ -7,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -63,6 +65,89 @@ inline ChildResult run_child(const std::vector<std::string>& argv, const std::st
   result.out = slurp_and_remove(out_path);
   result.err = slurp_and_remove(err_path);
   return result;
+}
+
+/// Changes to a child's environment: "NAME=VALUE" sets NAME, a bare "NAME" removes it.
+using EnvChanges = std::vector<std::string>;
+
+/// This process's environment with `changes` applied, as execve wants it.
+inline std::vector<std::string> changed_environment(const EnvChanges& changes) {
+  const auto name_of = [](const std::string& entry) { return entry.substr(0, entry.find('=')); };
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    bool changed = false;
+    for (const auto& change : changes) changed = changed || name_of(change) == name_of(*entry);
+    if (!changed) env.emplace_back(*entry);
+  }
+  for (const auto& change : changes) {
+    if (change.find('=') != std::string::npos) env.push_back(change);
+  }
+  return env;
+}
+
+struct ChildSpec {
+  std::vector<std::string> argv;
+  EnvChanges env;
+};
+
+/// Starts every child before waiting for any (they run at the same time), then waits for
+/// them all; results in the children's order. Every argument vector is built before the
+/// first fork, so a child only redirects and execs.
+inline std::vector<ChildResult> run_children(const std::vector<ChildSpec>& children,
+                                             const std::string& scratch_dir) {
+  static int counter = 0;
+  struct Started {
+    std::vector<std::string> env;
+    std::vector<char*> argv, envp;
+    std::string out_path, err_path;
+    pid_t pid = -1;
+  };
+  std::vector<Started> started(children.size());
+  for (std::size_t i = 0; i < children.size(); ++i) {
+    Started& child = started[i];
+    const std::string stem = scratch_dir + "/children." + std::to_string(::getpid()) + "." +
+                             std::to_string(counter++);
+    child.out_path = stem + ".out";
+    child.err_path = stem + ".err";
+    child.env = changed_environment(children[i].env);
+    for (const auto& arg : children[i].argv) child.argv.push_back(const_cast<char*>(arg.c_str()));
+    child.argv.push_back(nullptr);
+    for (auto& entry : child.env) child.envp.push_back(entry.data());
+    child.envp.push_back(nullptr);
+  }
+  for (auto& child : started) {
+    child.pid = ::fork();
+    if (child.pid < 0) throw std::runtime_error("fork failed");
+    if (child.pid == 0) {
+      const int out = ::open(child.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int err = ::open(child.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (out < 0 || err < 0) ::_exit(126);
+      ::dup2(out, 1);
+      ::dup2(err, 2);
+      ::execve(child.argv[0], child.argv.data(), child.envp.data());
+      ::_exit(127);
+    }
+  }
+  std::vector<ChildResult> results(started.size());
+  for (std::size_t i = 0; i < started.size(); ++i) {
+    int status = 0;
+    struct rusage usage {};
+    if (::wait4(started[i].pid, &status, 0, &usage) != started[i].pid) {
+      throw std::runtime_error("wait4 failed");
+    }
+    if (WIFEXITED(status)) results[i].exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) results[i].signal = WTERMSIG(status);
+    results[i].max_rss_kib = usage.ru_maxrss;
+    results[i].out = slurp_and_remove(started[i].out_path);
+    results[i].err = slurp_and_remove(started[i].err_path);
+  }
+  return results;
+}
+
+/// One child with a changed environment.
+inline ChildResult run_child(const std::vector<std::string>& argv, const std::string& scratch_dir,
+                             const EnvChanges& env) {
+  return run_children({{argv, env}}, scratch_dir).front();
 }
 
 }  // namespace qfp8::test
