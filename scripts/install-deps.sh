@@ -5,8 +5,9 @@
 set -euo pipefail
 
 # strace: the test that the output is fsynced before a name leads to it reads its trace.
+# dpkg-dev: dpkg-shlibdeps, which computes the .deb's Depends (cpack; docs/install.md).
 debian_packages=(cmake g++ make nlohmann-json3-dev libcxxopts-dev libspdlog-dev catch2
-                 python3 python3-pip time strace)
+                 python3 python3-pip time strace dpkg-dev)
 # --fuzz: clang and its runtime libraries (libFuzzer, sanitizers) for scripts/fuzz.sh.
 [ "${1:-}" = "--fuzz" ] && debian_packages+=(clang libclang-rt-dev)
 missing=()

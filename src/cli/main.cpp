@@ -9,6 +9,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cli/build_info.hpp"
 #include "cli/commands.hpp"
 #include "cli/logging.hpp"
 #include "core/error.hpp"
@@ -31,6 +32,16 @@ constexpr Command kCommands[] = {
     {"selftest", qfp8::cli::run_selftest, "compare the device numerics with the shared host cast"},
 };
 
+// One line, first words "qfp8-cuda VERSION" as before, e.g.
+// "qfp8-cuda 0.1.0 (commit 93b8e7b1c2d3, CUDA 13.0 compiled in)".
+void print_version() {
+  const qfp8::cli::BuildInfo info = qfp8::cli::build_info();
+  const std::string cuda = info.cuda[0] != '\0'
+                               ? std::string("CUDA ") + info.cuda + " compiled in"
+                               : std::string("CUDA not compiled in");
+  std::printf("qfp8-cuda %s (commit %s, %s)\n", info.version, info.commit, cuda.c_str());
+}
+
 void print_usage() {
   std::printf("qfp8-cuda %s — BF16/F16/F32 safetensors to ComfyUI FP8 E4M3FN scaled\n\n",
               QFP8_VERSION);
@@ -52,7 +63,7 @@ int dispatch(const std::vector<std::string>& argv) {
     return qfp8::kExitOk;
   }
   if (first == "--version" || first == "-V") {
-    std::printf("qfp8-cuda %s\n", QFP8_VERSION);
+    print_version();
     return qfp8::kExitOk;
   }
   for (const auto& command : kCommands) {
