@@ -73,16 +73,6 @@ const std::vector<ShapeSpec> kWanT2v = {
 const std::vector<ShapeSpec> kWanI2v = {{"img_emb.proj.0.bias", {1280}},
                                    {"img_emb.proj.1.weight", {1280, 1280}}};
 
-std::string detected(const std::vector<ShapeSpec>& specs, const std::string& prefix = "") {
-  return make_conversion_plan(family_header(specs, prefix), {}, "in").detected_model;
-}
-
-std::string describe_only(const std::vector<ShapeSpec>& specs) {
-  const FamilyDetection detection = detect_model_family(family_header(specs));
-  REQUIRE(detection.unique() != nullptr);
-  return describe_match(*detection.unique());
-}
-
 }  // namespace
 
 TEST_CASE("each family's signature detects it, bare and prefixed", "[families]") {

@@ -96,16 +96,6 @@ const std::vector<ShapeSpec> kQwen = {
     {"proj_out.weight", {64, 3072}},
 };
 
-std::string detected(const std::vector<ShapeSpec>& specs, const std::string& prefix = "") {
-  return make_conversion_plan(family_header(specs, prefix), {}, "in").detected_model;
-}
-
-std::string describe_only(const std::vector<ShapeSpec>& specs) {
-  const FamilyDetection detection = detect_model_family(family_header(specs));
-  REQUIRE(detection.unique() != nullptr);
-  return describe_match(*detection.unique());
-}
-
 std::string refusal(const std::vector<ShapeSpec>& specs, const std::string& prefix = "") {
   try {
     make_conversion_plan(family_header(specs, prefix), {}, "t.safetensors");

@@ -65,16 +65,6 @@ const std::vector<ShapeSpec> kNewBie = {
     {"time_text_embed.1.weight", {1024, 2048}},
 };
 
-std::string detected(const std::vector<ShapeSpec>& specs, const std::string& prefix = "") {
-  return make_conversion_plan(family_header(specs, prefix), {}, "in").detected_model;
-}
-
-std::string describe_only(const std::vector<ShapeSpec>& specs) {
-  const FamilyDetection detection = detect_model_family(family_header(specs));
-  REQUIRE(detection.unique() != nullptr);
-  return describe_match(*detection.unique());
-}
-
 }  // namespace
 
 TEST_CASE("z-image and lumina2 are detected, bare and prefixed", "[families]") {

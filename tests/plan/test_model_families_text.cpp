@@ -34,12 +34,6 @@ std::string matches(const std::vector<ShapeSpec>& specs) {
   return names;
 }
 
-std::string described(const std::vector<ShapeSpec>& specs) {
-  const FamilyDetection detection = detect_model_family(family_header(specs));
-  REQUIRE(detection.unique() != nullptr);
-  return describe_match(*detection.unique());
-}
-
 /// T5 encoder block `n` at full width (t5_config_xxl.json: 4096, d_ff 10240, 64 heads).
 std::vector<ShapeSpec> t5_block(int n, bool relative_bias, uint64_t heads = 64, uint64_t width = 4096) {
   const std::string b = "encoder.block." + std::to_string(n) + ".layer.";
@@ -111,32 +105,32 @@ TEST_CASE("each text encoder is detected from ComfyUI's keys and widths", "[fami
   CHECK(matches(lm(kMistral)) == "mistral-small-3");
   CHECK(matches(lm(kGemma2)) == "gemma");
 
-  CHECK(described(t5(32128, false)) ==
+  CHECK(describe_only(t5(32128, false)) ==
         "t5xxl from encoder.block.0.layer.1.DenseReluDense.wi_1.weight, "
         "encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight[1]=64");
-  CHECK(described(lm(kQwen25Vl7b) + kVisual) ==
+  CHECK(describe_only(lm(kQwen25Vl7b) + kVisual) ==
         "qwen25-vl-7b from model.layers.0.self_attn.k_proj.bias, "
         "model.layers.0.self_attn.k_proj.bias[0]=512 (variant: with the vision tower (visual.*))");
-  CHECK(described(lm(kQwen25Vl7b)).find("(variant: language model only)") != std::string::npos);
-  CHECK(described(lm(kQwen3_4b)) ==
+  CHECK(describe_only(lm(kQwen25Vl7b)).find("(variant: language model only)") != std::string::npos);
+  CHECK(describe_only(lm(kQwen3_4b)) ==
         "qwen3-4b from model.layers.0.self_attn.q_norm.weight, "
         "model.layers.0.post_attention_layernorm.weight[0]=2560 (variant: Qwen3 4B (Z-Image))");
-  CHECK(described(lm(kQwen3_2b)).find("(variant: Qwen3 2B (Ovis-Image))") != std::string::npos);
-  CHECK(described(lm(kLlama31)) ==
+  CHECK(describe_only(lm(kQwen3_2b)).find("(variant: Qwen3 2B (Ovis-Image))") != std::string::npos);
+  CHECK(describe_only(lm(kLlama31)) ==
         "llama31-8b from model.layers.0.post_attention_layernorm.weight[0]=4096 "
         "(variant: Llama 3.1 8B Instruct (HiDream))");
-  CHECK(described(lm(kLlava)).find("(variant: llava-llama-3 8B (HunyuanVideo))") != std::string::npos);
-  CHECK(described(lm(kGemma2)).find("(variant: Gemma 2 2B (Lumina 2))") != std::string::npos);
-  CHECK(described(lm(kGemma3_4b)).find("(variant: Gemma 3)") != std::string::npos);
+  CHECK(describe_only(lm(kLlava)).find("(variant: llava-llama-3 8B (HunyuanVideo))") != std::string::npos);
+  CHECK(describe_only(lm(kGemma2)).find("(variant: Gemma 2 2B (Lumina 2))") != std::string::npos);
+  CHECK(describe_only(lm(kGemma3_4b)).find("(variant: Gemma 3)") != std::string::npos);
 }
 
 TEST_CASE("depth variants: fewer T5 blocks or Mistral layers than ComfyUI looks for",
           "[families][text-encoder]") {
   const std::vector<ShapeSpec> shallow = std::vector<ShapeSpec>{{"shared.weight", {32128, 4096}}} + t5_block(0, true);
-  CHECK(described(shallow).find("(variant: fewer than 24 blocks") != std::string::npos);
-  CHECK(described(t5(32128, false)).find("variant") == std::string::npos);
-  CHECK(described(lm(kMistral)).find("fewer than 40 layers") != std::string::npos);
-  CHECK(described(lm(kMistral) + lm_layer(39, kMistral)).find("variant") == std::string::npos);
+  CHECK(describe_only(shallow).find("(variant: fewer than 24 blocks") != std::string::npos);
+  CHECK(describe_only(t5(32128, false)).find("variant") == std::string::npos);
+  CHECK(describe_only(lm(kMistral)).find("fewer than 40 layers") != std::string::npos);
+  CHECK(describe_only(lm(kMistral) + lm_layer(39, kMistral)).find("variant") == std::string::npos);
 }
 
 TEST_CASE("narrowed copies are detected by their vocabulary or head count", "[families][text-encoder]") {

@@ -87,16 +87,6 @@ const std::vector<ShapeSpec> kLtx2Checkpoint = {
     {"vocoder.conv_post.weight", {1, 128, 7}},
 };
 
-std::string detected(const std::vector<ShapeSpec>& specs, const std::string& prefix = "") {
-  return make_conversion_plan(family_header(specs, prefix), {}, "in").detected_model;
-}
-
-std::string describe_only(const std::vector<ShapeSpec>& specs) {
-  const FamilyDetection detection = detect_model_family(family_header(specs));
-  REQUIRE(detection.unique() != nullptr);
-  return describe_match(*detection.unique());
-}
-
 }  // namespace
 
 TEST_CASE("video families are detected from their ComfyUI keys, bare and prefixed", "[families][video]") {
