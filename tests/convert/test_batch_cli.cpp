@@ -35,19 +35,6 @@ std::string fresh_dir(const std::string& name) {
   return dir;
 }
 
-/// The table row of `input` (the line starting with it), or "".
-std::string row_of(const std::string& table, const std::string& input) {
-  std::size_t start = 0;
-  while (start < table.size()) {
-    const std::size_t end = table.find('\n', start);
-    const std::string line = table.substr(start, end - start);
-    if (line.rfind(input + " ", 0) == 0) return line;
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return {};
-}
-
 }  // namespace
 
 TEST_CASE("batch output names", "[batch]") {

@@ -61,19 +61,6 @@ std::vector<std::string> write_models(const std::string& dir, std::size_t count)
   return inputs;
 }
 
-/// The table row of `input` (the line starting with it), or "".
-std::string row_of(const std::string& table, const std::string& input) {
-  std::size_t start = 0;
-  while (start < table.size()) {
-    const std::size_t end = table.find('\n', start);
-    const std::string line = table.substr(start, end - start);
-    if (line.rfind(input + " ", 0) == 0) return line;
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return {};
-}
-
 std::set<std::string> files_in(const std::string& dir) {
   std::set<std::string> names;
   for (const auto& entry : fs::directory_iterator(dir)) {

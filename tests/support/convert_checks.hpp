@@ -24,6 +24,19 @@ inline std::string scratch_dir(const std::string& name) {
   return dir;
 }
 
+/// The row of a batch table (convert --output-dir) for `input`: the line starting with it, or "".
+inline std::string row_of(const std::string& table, const std::string& input) {
+  std::size_t start = 0;
+  while (start < table.size()) {
+    const std::size_t end = table.find('\n', start);
+    const std::string line = table.substr(start, end - start);
+    if (line.rfind(input + " ", 0) == 0) return line;
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return {};
+}
+
 inline bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() &&
          text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
