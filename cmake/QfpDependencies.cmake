@@ -1,9 +1,62 @@
 # Every dependency comes from a Debian package (scripts/install-deps.sh); nothing is
 # fetched at build time.
-find_package(nlohmann_json 3.10 REQUIRED)
-find_package(cxxopts 3 REQUIRED)
-find_package(spdlog 1.10 REQUIRED)
+#
+# QFP8_SELF_CONTAINED builds a binary that needs nothing but the C library at run time (the
+# pip wheels, the Windows .exe): spdlog and fmt compiled in header-only mode, libstdc++ and
+# libgcc linked statically (the whole runtime with MinGW). The header-only packages are then
+# used from their headers alone, staged into the build folder so that a cross compiler never
+# sees the rest of the host's /usr/include (its C library headers would shadow the target's).
+option(QFP8_SELF_CONTAINED "Header-only spdlog/fmt and a static C++ runtime" OFF)
+set(QFP8_HEADER_ROOT "/usr/include" CACHE PATH
+    "Where the header-only dependencies live (QFP8_SELF_CONTAINED)")
+
+if(NOT QFP8_SELF_CONTAINED)
+  find_package(nlohmann_json 3.10 REQUIRED)
+  find_package(cxxopts 3 REQUIRED)
+  find_package(spdlog 1.10 REQUIRED)
+  find_package(Threads REQUIRED)
+  if(QFP8_BUILD_TESTS)
+    find_package(Catch2 2 REQUIRED)
+  endif()
+  return()
+endif()
+
+set(qfp8_staged_headers "${CMAKE_BINARY_DIR}/self-contained-deps/include")
+file(MAKE_DIRECTORY "${qfp8_staged_headers}")
+foreach(entry nlohmann cxxopts.hpp spdlog fmt catch2)
+  if(NOT EXISTS "${QFP8_HEADER_ROOT}/${entry}")
+    message(FATAL_ERROR "QFP8_SELF_CONTAINED: ${QFP8_HEADER_ROOT}/${entry} is missing "
+                        "(scripts/install-deps.sh installs it)")
+  endif()
+  file(CREATE_LINK "${QFP8_HEADER_ROOT}/${entry}" "${qfp8_staged_headers}/${entry}" SYMBOLIC)
+endforeach()
+
+# qfp8_header_only_target(NAME [DEFINITIONS...]): an imported target over the staged headers.
+function(qfp8_header_only_target name)
+  add_library(${name} INTERFACE IMPORTED GLOBAL)
+  set_target_properties(${name} PROPERTIES
+      INTERFACE_SYSTEM_INCLUDE_DIRECTORIES "${qfp8_staged_headers}"
+      INTERFACE_INCLUDE_DIRECTORIES "${qfp8_staged_headers}"
+      INTERFACE_COMPILE_DEFINITIONS "${ARGN}")
+endfunction()
+qfp8_header_only_target(nlohmann_json::nlohmann_json)
+qfp8_header_only_target(cxxopts::cxxopts)
+# spdlog is header-only unless SPDLOG_COMPILED_LIB is defined; Debian's tweakme.h makes it use
+# the external fmt, which FMT_HEADER_ONLY makes header-only too.
+qfp8_header_only_target(spdlog::spdlog FMT_HEADER_ONLY=1)
+qfp8_header_only_target(Catch2::Catch2)
+if(QFP8_BUILD_TESTS AND NOT COMMAND catch_discover_tests)
+  # Catch.cmake (catch_discover_tests) from the Catch2 package, without its imported target.
+  find_path(qfp8_catch_cmake_dir Catch.cmake PATHS /usr/lib/cmake/Catch2 NO_DEFAULT_PATH
+            NO_CMAKE_FIND_ROOT_PATH REQUIRED)
+  list(APPEND CMAKE_MODULE_PATH "${qfp8_catch_cmake_dir}")
+endif()
+
+set(THREADS_PREFER_PTHREAD_FLAG ON)
 find_package(Threads REQUIRED)
-if(QFP8_BUILD_TESTS)
-  find_package(Catch2 2 REQUIRED)
+if(MINGW)
+  # One .exe with no DLLs beside it: libstdc++, libgcc and winpthreads linked in.
+  add_link_options($<$<LINK_LANGUAGE:CXX>:-static>)
+else()
+  add_link_options($<$<LINK_LANGUAGE:CXX>:-static-libstdc++> $<$<LINK_LANGUAGE:CXX>:-static-libgcc>)
 endif()
