@@ -4,7 +4,7 @@
 // "/" so the mount root is its own cgroup.
 #include "core/cpu_count.hpp"
 
-#include <sched.h>
+#include "platform/process.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -84,14 +84,6 @@ unsigned cgroup_quota_cpus() {
   return cpus;
 }
 
-unsigned affinity_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  // Fails only on hosts with more than CPU_SETSIZE (1024) CPUs: then the count is unknown.
-  if (::sched_getaffinity(0, sizeof set, &set) != 0) return 0;
-  return static_cast<unsigned>(CPU_COUNT(&set));
-}
-
 std::string plural_cpus(unsigned count) {
   return std::to_string(count) + (count == 1 ? " CPU" : " CPUs");
 }
@@ -147,7 +139,7 @@ std::string cgroup_path_of(std::string_view proc_self_cgroup, std::string_view c
 CpuBudget detect_cpu_budget() {
   CpuBudget budget;
   budget.hardware = std::thread::hardware_concurrency();
-  budget.affinity = affinity_cpus();
+  budget.affinity = platform::affinity_cpu_count();
   budget.quota = cgroup_quota_cpus();
   budget.usable = std::max(1u, tighter(tighter(budget.hardware, budget.affinity), budget.quota));
   return budget;

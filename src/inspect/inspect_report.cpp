@@ -52,7 +52,14 @@ std::string human_bytes(uint64_t bytes) {
 }
 
 
-std::string line(const char* format, ...) __attribute__((format(printf, 1, 2)));
+// MinGW's headers name the format of their C99 printf (gnu_printf); plain `printf` there
+// would mean msvcrt's, which has no %zu.
+#ifdef __MINGW_PRINTF_FORMAT
+#define QFP8_PRINTF_FORMAT __MINGW_PRINTF_FORMAT
+#else
+#define QFP8_PRINTF_FORMAT printf
+#endif
+std::string line(const char* format, ...) __attribute__((format(QFP8_PRINTF_FORMAT, 1, 2)));
 // printf into a std::string of the size needed, plus a newline.
 std::string line(const char* format, ...) {
   va_list args;

@@ -80,7 +80,7 @@ class AtomicFileSink final : public ByteSink {
   std::string partial_path_;  // the named temporary file (NAME_MAX-safe, see sibling_path)
   AtomicFileOptions options_;
   std::unique_ptr<OutputLock> lock_;
-  int fd_ = -1;
+  intptr_t fd_ = -1;  // platform::NativeFile: a descriptor or a HANDLE
   bool unnamed_ = false;
   bool partial_named_ = false;  // partial_path_ exists and is ours to remove
   uint64_t size_ = 0;
