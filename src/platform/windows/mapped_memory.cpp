@@ -26,11 +26,12 @@ FileMapping failed(FileMapping::Failure failure, std::error_code error = {}) {
 }  // namespace
 
 FileMapping map_file_read_only(const std::string& path) {
-  // FILE_SHARE_DELETE: others may rename or delete the input meanwhile, as on POSIX (the
-  // view keeps the data); no FILE_SHARE_WRITE: nobody may change it under the view.
-  // FILE_FLAG_BACKUP_SEMANTICS opens a directory too, so that it is named as one.
+  // Every sharing mode, as on POSIX: the output being written is read back before it is
+  // published (convert's verification of its own `.partial`), and may be renamed while its
+  // view is open. FILE_FLAG_BACKUP_SEMANTICS opens a directory too, so that it is named as one.
   HandleGuard file{CreateFileW(windows::api_path(path).c_str(), GENERIC_READ,
-                               FILE_SHARE_READ | FILE_SHARE_DELETE, nullptr, OPEN_EXISTING,
+                               FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                               OPEN_EXISTING,
                                FILE_FLAG_SEQUENTIAL_SCAN | FILE_FLAG_BACKUP_SEMANTICS, nullptr)};
   if (file.handle == INVALID_HANDLE_VALUE) return failed(FileMapping::Failure::open, last_error());
   BY_HANDLE_FILE_INFORMATION info{};

@@ -13,7 +13,12 @@ class WindowsCategory final : public std::error_category {
  public:
   const char* name() const noexcept override { return "windows"; }
 
+  // An error with a POSIX counterpart reads as on Linux ("No such file or directory"), so
+  // that messages and scripts that match them are the same on both systems; the others
+  // in the system's words.
   std::string message(int code) const override {
+    const std::error_condition condition = default_error_condition(code);
+    if (condition.category() == std::generic_category()) return condition.message();
     wchar_t* buffer = nullptr;
     const DWORD length = FormatMessageW(
         FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
