@@ -9,9 +9,11 @@
 #      bytes, shards, batch, dequantize, inspect/verify text) has the Linux build's SHA-256;
 #   5. paths with non-ASCII characters, and one longer than MAX_PATH (260), convert and
 #      verify, with the same SHA-256 as on Linux; an existing output is refused, --force
-#      replaces it.
+#      replaces it;
+#   6. the zip (cpack) holds a qfp8-cuda.exe that runs.
 # The Linux binary compared with: QFP8_LINUX_BUILD (a build folder with src/qfp8-cuda),
-# else build/cpu-only's (only that target is built here, when out of date).
+# else that of the preset scripts/test.sh uses (only that target is built here, when out
+# of date).
 # Usage: scripts/windows-tests.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,8 +63,13 @@ echo "windows-tests: selftest --device cpu: PASS"
 if [ -n "${QFP8_LINUX_BUILD:-}" ]; then
   linux_build=$QFP8_LINUX_BUILD
 else
-  linux_build=build/cpu-only
-  [ -f "$linux_build/CMakeCache.txt" ] || cmake --preset cpu-only >/dev/null
+  # The preset scripts/test.sh builds next (ci with nvcc, else cpu-only): the objects made
+  # here for qfp8-cuda are the ones it needs, so CI builds them once.
+  preset=cpu-only
+  if command -v nvcc >/dev/null 2>&1 || [ -x /usr/local/cuda/bin/nvcc ]; then preset=ci; fi
+  export PATH="$PATH:/usr/local/cuda/bin"
+  linux_build=build/$preset
+  [ -f "$linux_build/CMakeCache.txt" ] || cmake --preset "$preset" >/dev/null
 fi
 cmake --build "$linux_build" -j2 --target qfp8-cuda >/dev/null
 linux_exe="$PWD/$linux_build/src/qfp8-cuda"
@@ -115,5 +122,14 @@ expected=0
 [ -z "$(find "$work/unicode" "$work/long" -name '*.partial' -o -name '*.lock')" ] ||
   fail "a .partial or .lock file was left behind"
 echo "windows-tests: non-ASCII and ${#long}-character paths: converted, verified, same SHA-256 as Linux"
+
+# 6. The zip users download (cpack, ZIP generator): its stripped .exe runs.
+rm -f "$build"/qfp8-cuda-*.zip
+(cd "$build" && cpack >/dev/null)
+zip_file=$(ls "$PWD/$build"/qfp8-cuda-*-windows-x86_64-cpu.zip)
+rm -rf "$work/zip"
+python3 -m zipfile -e "$zip_file" "$work/zip"
+"$wine" "$work"/zip/*/bin/qfp8-cuda.exe --version | grep -q '^qfp8-cuda ' || fail "the zip's .exe"
+echo "windows-tests: $(basename "$zip_file"): its qfp8-cuda.exe runs"
 
 echo "windows-tests: PASS in $(( $(date +%s) - started )) s"

@@ -1,10 +1,8 @@
-// cpu_count.cpp — the affinity mask (sched_getaffinity) and the cgroup CPU quota, read from
-// the process's own cgroup and each of its ancestors up to the mount root: a container
+// cpu_count.cpp — the affinity mask (platform/process.hpp) and the cgroup CPU quota (Linux;
+// absent elsewhere), read from the process's own cgroup and each of its ancestors up to the mount root: a container
 // runtime may set the quota on a parent, and with a cgroup namespace the process's path is
 // "/" so the mount root is its own cgroup.
 #include "core/cpu_count.hpp"
-
-#include "platform/process.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -13,6 +11,8 @@
 #include <iterator>
 #include <thread>
 #include <vector>
+
+#include "platform/process.hpp"
 
 namespace qfp8 {
 namespace {

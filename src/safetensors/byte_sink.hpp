@@ -48,7 +48,8 @@ struct AtomicFileOptions {
 /// accident. A lock on `.<name>.lock` (OutputLock) keeps a second writer of the same target
 /// out. The temporary file and the lock file are removed if the sink is destroyed
 /// uncommitted, and by the signal handlers (install_interrupt_cleanup); an unnamed file
-/// vanishes with the process, even on SIGKILL.
+/// vanishes with the process, even on SIGKILL. Windows has no unnamed files: there the
+/// named `.partial` is always used (platform/output_file.hpp; docs/windows.md).
 class AtomicFileSink final : public ByteSink {
  public:
   /// Throws OutputExists (target exists without overwrite, is a device, FIFO, socket or

@@ -1,6 +1,6 @@
-// output_lock.cpp — the writer lock of an output path: an fcntl() write lock on
-// `.<name>.lock`, re-checked by inode (the file may be unlinked by its previous holder
-// while we wait for it), and a table of the locks this process holds.
+// output_lock.cpp — the writer lock of an output path: a lock on `.<name>.lock`
+// (platform/file_lock.hpp: fcntl() on POSIX, LockFileEx on Windows), and a table of the
+// locks this process holds.
 #include "safetensors/output_lock.hpp"
 
 #include <mutex>

@@ -1,5 +1,6 @@
-// output_lock.hpp — one writer per output path: a POSIX record lock on a small lock file
-// beside the target, so a second run writing the same output fails fast, naming the first.
+// output_lock.hpp — one writer per output path: a record lock (POSIX fcntl, Windows
+// LockFileEx) on a small lock file beside the target, so a second run writing the same
+// output fails fast, naming the first.
 #pragma once
 
 #include <cstdint>

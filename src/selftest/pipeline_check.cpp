@@ -1,5 +1,5 @@
 // pipeline_check.cpp — selftest part (d): one synthetic checkpoint, two conversions,
-// one byte comparison. The checkpoint goes to a fresh directory under $TMPDIR (or /tmp)
+// one byte comparison. The checkpoint goes to a fresh directory under $TMPDIR (or /tmp; Windows: %TEMP%)
 // because the reader maps a file; the outputs stay in memory.
 #include "selftest/pipeline_check.hpp"
 
