@@ -9,7 +9,7 @@
 #      bytes, shards, batch, dequantize, inspect/verify text) has the Linux build's SHA-256;
 #   5. paths with non-ASCII characters, and one longer than MAX_PATH (260), convert and
 #      verify, with the same SHA-256 as on Linux; an existing output is refused, --force
-#      replaces it;
+#      replaces it; Ctrl-C during a conversion removes its .partial and .lock files;
 #   6. the zip (cpack) holds a qfp8-cuda.exe that runs.
 # The Linux binary compared with: QFP8_LINUX_BUILD (a build folder with src/qfp8-cuda),
 # else that of the preset scripts/test.sh uses (only that target is built here, when out
@@ -122,6 +122,24 @@ expected=0
 [ -z "$(find "$work/unicode" "$work/long" -name '*.partial' -o -name '*.lock')" ] ||
   fail "a .partial or .lock file was left behind"
 echo "windows-tests: non-ASCII and ${#long}-character paths: converted, verified, same SHA-256 as Linux"
+
+# Ctrl-C (Wine delivers SIGINT to a console program as CTRL_C_EVENT) during a conversion:
+# the .partial and .lock files go, no output appears, the exit status is not 0. A 1 GB
+# input keeps the conversion running for seconds after its .partial appears.
+"$wine" "$exe" synth --model qwen-image --blocks 6 --width-div 2 --seed 3 -q "$dir/big.safetensors" >/dev/null
+"$wine" "$exe" convert -i "$dir/big.safetensors" -o "$dir/big-fp8.safetensors" -q --threads 1 --verify &
+converter=$!
+for _ in $(seq 100); do [ -e "$dir/big-fp8.safetensors.partial" ] && break; sleep 0.1; done
+[ -e "$dir/big-fp8.safetensors.partial" ] || fail "no .partial while converting"
+kill -INT "$converter"
+status=0
+wait "$converter" || status=$?
+sleep 0.5
+[ "$status" -ne 0 ] || fail "an interrupted conversion exited 0"
+[ -z "$(find "$dir" -name 'big-fp8*' -o -name '.big-fp8*')" ] ||
+  fail "an interrupted conversion left $(find "$dir" -name 'big-fp8*' -o -name '.big-fp8*')"
+rm -f "$dir/big.safetensors"
+echo "windows-tests: Ctrl-C during a conversion: exit $status, no output, .partial and .lock removed"
 
 # 6. The zip users download (cpack, ZIP generator): its stripped .exe runs.
 rm -f "$build"/qfp8-cuda-*.zip

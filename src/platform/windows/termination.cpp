@@ -16,8 +16,9 @@ namespace {
 void (*g_cleanup)() noexcept = nullptr;
 void (*g_input_fault)() noexcept = nullptr;
 
-// Runs on a thread of its own that Windows starts for the event. FALSE: the next handler,
-// the default one, ends the process (exit status STATUS_CONTROL_C_EXIT for Ctrl-C).
+// Runs on a thread of its own that Windows starts for the event. The process then ends at
+// once with STATUS_CONTROL_C_EXIT (0xC000013A), what the default handler reports for
+// Ctrl-C (Wine's reports 0), without running static destructors under the worker threads.
 BOOL WINAPI on_console_event(DWORD event) {
   switch (event) {
     case CTRL_C_EVENT:
@@ -26,7 +27,8 @@ BOOL WINAPI on_console_event(DWORD event) {
     case CTRL_LOGOFF_EVENT:
     case CTRL_SHUTDOWN_EVENT:
       g_cleanup();
-      return FALSE;
+      TerminateProcess(GetCurrentProcess(), 0xC000013A);
+      return TRUE;
     default:
       return FALSE;
   }
