@@ -5,6 +5,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sysconfig
 
@@ -12,6 +13,9 @@ from .errors import BY_EXIT_CODE, InternalError, Qfp8Error, UsageError, Verifica
 from .results import ConvertResult, VerifyResult
 
 BINARY_ENV = "QFP8_CUDA_BIN"
+_WINDOWS = os.name == "nt"
+# How long a stopped tool may take to remove its temporary output before it is killed.
+STOP_SECONDS = 30
 _NAMES = ("qfp8-cuda", "qfp8-cuda.exe")
 # An option line of cxxopts' --help: "  -d, --device arg   ..." or "      --force   ...".
 _HELP_OPTION = re.compile(r"^\s+(?:-\w, )?--([a-z0-9][a-z0-9-]*)( arg\b)?")
@@ -129,21 +133,34 @@ def _log_records(stderr):
     return records
 
 
+def _stop(process):
+    """Asks the tool to stop the way it cleans up after (SIGTERM; on Windows CTRL_BREAK_EVENT,
+    as TerminateProcess cannot be caught), waits for it to remove its temporary output, and
+    kills it only after STOP_SECONDS."""
+    if process.poll() is not None:
+        return
+    try:
+        process.send_signal(signal.CTRL_BREAK_EVENT if _WINDOWS else signal.SIGTERM)
+        process.wait(timeout=STOP_SECONDS)
+    except (OSError, subprocess.TimeoutExpired):
+        process.kill()
+        process.wait()
+
+
 def _run(argv):
-    """(exit code, stdout, log records). On KeyboardInterrupt or any other exception the tool
-    is stopped with SIGTERM (TerminateProcess on Windows), never killed outright: it removes
-    its temporary output first. Ctrl-C in a terminal has already reached it too."""
+    """(exit code, stdout, log records, stderr). On KeyboardInterrupt (Ctrl-C) or any other
+    exception while it runs, the tool is stopped by _stop() before the exception goes on."""
+    # Windows: its own process group, so that _stop() can send it CTRL_BREAK_EVENT alone.
+    flags = subprocess.CREATE_NEW_PROCESS_GROUP if _WINDOWS else 0
     try:
         process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE)
+                                   stderr=subprocess.PIPE, creationflags=flags)
     except OSError as error:
         raise Qfp8Error(f"cannot run '{argv[0]}': {error}", None, argv) from error
     try:
         out, err = process.communicate()
     except BaseException:
-        if process.poll() is None:
-            process.terminate()
-        process.wait()
+        _stop(process)
         raise
     stderr = err.decode("utf-8", errors="replace")
     return process.returncode, out.decode("utf-8", errors="replace"), _log_records(stderr), stderr

@@ -176,4 +176,28 @@ error = raised(lambda: qfp8.convert(demo, by_api, output_dir=scratch), qfp8.Usag
 check(error is not None and "no option 'output_dir'" in error.message, "batch options are not keywords")
 error = raised(lambda: qfp8.convert(demo, by_api, preset="no-such-family"), qfp8.UsageError)
 check(error is not None and "no-such-family" in error.message, f"the tool's usage error: {error}")
+# ---------------------------------------------------------------- Ctrl-C
+
+if not installed and os.name == "posix":
+    # A stand-in tool that answers --help, then runs until it is stopped, and records the
+    # signal that stopped it; Ctrl-C reaches only this Python (os.kill of our own pid).
+    import signal
+    import threading
+    fake = os.path.join(scratch, "fake-tool.sh")
+    stopped = os.path.join(scratch, "stopped-by")
+    with open(fake, "w") as f:
+        f.write('#!/bin/sh\nif [ "$2" = --help ]; then echo "  -o, --output arg  x"; exit 0; fi\n'
+                f'sleep 30 &\ntrap "echo TERM > {stopped}; kill $!; exit 143" TERM\nwait\n')
+    os.chmod(fake, 0o755)
+    os.environ["QFP8_CUDA_BIN"] = fake
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+    interrupted = False
+    try:
+        qfp8.convert(demo, os.path.join(scratch, "never.safetensors"))
+    except KeyboardInterrupt:
+        interrupted = True
+    check(interrupted, "Ctrl-C during a conversion raises KeyboardInterrupt")
+    check(os.path.exists(stopped) and open(stopped).read().strip() == "TERM",
+          "the tool was sent SIGTERM (it removes its temporary output) and waited for")
+    os.environ["QFP8_CUDA_BIN"] = os.path.abspath(sys.argv[1])
 finish()
