@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 repo="$(pwd)"
 python="${PYTHON:-python3}"
 export PATH="$PATH:/usr/local/cuda/bin"
+bash scripts/install-deps.sh
 
 root="$repo/build/wheel-tests"
 rm -rf "$root"
