@@ -34,8 +34,8 @@ class ConvertResult:
 
 @dataclass
 class Finding:
-    """One check that did not pass (docs/usage.md#verify): its id, "error" or "warning", the
-    tensor or key it is about, and the message."""
+    """One finding of verify (docs/usage.md#verify): its id (the rule, e.g. HeaderTooLarge),
+    severity "ERR", "WARN" or "OK", the tensor or key it is about, and the message."""
     id: str
     severity: str
     subject: str

@@ -224,7 +224,7 @@ def verify(path, against=None, check=False, **options):
     result = VerifyResult.from_json(_parse_json(argv, out, status, stderr))
     if check and not result.passed:
         failed = [f"{f.id} {f.subject}: {f.message}" for f in result.findings
-                  if f.severity == "error"]
+                  if f.severity == "ERR"]
         raise VerificationFailed(f"'{result.file}' failed verification: "
                                  + "; ".join(failed[:5]), result, status, argv, stderr)
     return result

@@ -147,6 +147,19 @@ check(not failed.passed and failed.errors > 0, f"the BF16 input fails: {failed}"
 error = raised(lambda: qfp8.verify(demo, check=True), qfp8.VerificationFailed)
 check(error is not None and not error.result.passed and error.exit_code == 2,
       "check=True raises VerificationFailed with the result")
+bad = os.path.join(scratch, "bad.safetensors")
+with open(bad, "wb") as f:
+    f.write(struct.pack("<Q", 10**12) + b"{}")
+corrupt = qfp8.verify(bad)
+check(not corrupt.passed and [f.id for f in corrupt.findings if f.severity == "ERR"] ==
+      ["HeaderTooLarge"], f"a bad header is one HeaderTooLarge finding: {corrupt.findings}")
+error = raised(lambda: qfp8.verify(bad, check=True), qfp8.VerificationFailed)
+check(error is not None and "HeaderTooLarge" in error.message, f"named in the error: {error}")
+error = raised(lambda: qfp8.verify(os.path.join(scratch, "missing.safetensors")),
+               qfp8.IODeviceError)
+check(error is not None and "No such file" in error.message, f"verify of a missing file: {error}")
+error = raised(lambda: qfp8.verify(by_api, against=demo, json=True), qfp8.UsageError)
+check(error is not None and "no option 'json'" in error.message, "json is the API's own flag")
 
 # ---------------------------------------------------------------- errors
 
@@ -156,9 +169,6 @@ check(error is not None and "already exists" in error.message and error.exit_cod
 forced = qfp8.convert(demo, by_api, force=True)
 check(forced.quantized == result.quantized and sha256(by_api) == sha256(by_command),
       "force=True replaces it with the same bytes")
-bad = os.path.join(scratch, "bad.safetensors")
-with open(bad, "wb") as f:
-    f.write(struct.pack("<Q", 10**12) + b"{}")
 error = raised(lambda: qfp8.convert(bad, os.path.join(scratch, "out.safetensors")),
                qfp8.InvalidInputError)
 check(error is not None and "bad.safetensors" in error.message and error.exit_code == 2,
