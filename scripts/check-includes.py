@@ -15,8 +15,8 @@ from collections import Counter
 # The data flows read -> plan -> backend (cpu | cuda) -> write; the jobs that read an
 # output (verify, dequantize, inspect) sit beside convert; selftest and the CLI on top.
 LAYERS = {
-    "compat": 0,            # C library stand-ins for the self-contained binary; no includes
     "core": 0,              # errors, dtypes, the numerics, threads, text
+    "compat": 0,            # C library stand-ins for the self-contained binary; no includes
     "safetensors": 1,       # the container: read, validate, lay out, write atomically
     "input": 2,             # one file or the shards of a model
     "plan": 2,              # what to quantize, and the output's names and metadata
