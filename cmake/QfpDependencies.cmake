@@ -1,11 +1,12 @@
 # Every dependency comes from a Debian package (scripts/install-deps.sh); nothing is
 # fetched at build time.
 #
-# QFP8_SELF_CONTAINED builds a binary that needs nothing but the C library at run time (the
-# pip wheels, the Windows .exe): spdlog and fmt compiled in header-only mode, libstdc++ and
-# libgcc linked statically (the whole runtime with MinGW). The header-only packages are then
-# used from their headers alone, staged into the build folder so that a cross compiler never
-# sees the rest of the host's /usr/include (its C library headers would shadow the target's).
+# QFP8_SELF_CONTAINED builds a binary that needs nothing but the system's C runtime (the pip
+# wheels, the Windows .exe): spdlog and fmt compiled in header-only mode, libstdc++ linked
+# statically (on Linux libc, libm and libgcc_s stay shared; MinGW links everything). The
+# header-only packages are then used from their headers alone, staged into the build folder
+# so that a cross compiler never sees the rest of the host's /usr/include (its C library
+# headers would shadow the target's).
 option(QFP8_SELF_CONTAINED "Header-only spdlog/fmt and a static C++ runtime" OFF)
 set(QFP8_HEADER_ROOT "/usr/include" CACHE PATH
     "Where the header-only dependencies live (QFP8_SELF_CONTAINED)")
@@ -72,5 +73,7 @@ if(MINGW)
 elseif(MSVC)
   # The static MSVC runtime: CMAKE_MSVC_RUNTIME_LIBRARY, top-level CMakeLists.txt.
 else()
-  add_link_options($<$<LINK_LANGUAGE:CXX>:-static-libstdc++> $<$<LINK_LANGUAGE:CXX>:-static-libgcc>)
+  # libgcc_s stays shared: GCC 12's static unwinder (libgcc_eh) calls _dl_find_object, which
+  # needs glibc 2.35, while libgcc_s.so.1 is on every glibc system (manylinux allows it).
+  add_link_options($<$<LINK_LANGUAGE:CXX>:-static-libstdc++>)
 endif()

@@ -17,6 +17,7 @@ from collections import Counter
 LAYERS = {
     "platform": 0,          # the operating system: files, maps, locks, signals, processes
     "core": 0,              # errors, dtypes, the numerics, threads, text
+    "compat": 0,            # C library stand-ins for the self-contained binary; no includes
     "safetensors": 1,       # the container: read, validate, lay out, write atomically
     "input": 2,             # one file or the shards of a model
     "plan": 2,              # what to quantize, and the output's names and metadata

@@ -8,6 +8,8 @@ set -euo pipefail
 # dpkg-dev: dpkg-shlibdeps, which computes the .deb's Depends (cpack; docs/install.md).
 debian_packages=(cmake g++ make nlohmann-json3-dev libcxxopts-dev libspdlog-dev catch2
                  python3 python3-pip time strace dpkg-dev)
+# python3-venv: the fresh venv that scripts/wheel-tests.sh installs the pip wheel into.
+debian_packages+=(python3-venv)
 # --fuzz: clang and its runtime libraries (libFuzzer, sanitizers) for scripts/fuzz.sh.
 # --windows: the MinGW-w64 cross compiler (posix threads: std::thread) and Wine to run its
 # .exe files, for scripts/windows-tests.sh.

@@ -44,15 +44,29 @@ class ConversionCancelled(ToolError):
 
 # ---------------------------------------------------------------- the command
 
-def find_binary(environ=None, which=shutil.which, scripts_dir=None):
-    """The qfp8-cuda command: $QFP8_CUDA_BIN, else PATH, else the running Python's scripts
-    folder (where `pip install` puts it, which ComfyUI's embedded Python has not on PATH)."""
+def pip_installed_binary():
+    """The binary of the qfp8-cuda wheel installed into the Python running ComfyUI
+    (`python -m pip install qfp8-cuda`), from its own package; None without it."""
+    try:
+        import qfp8
+        return qfp8.binary()
+    except Exception:  # not installed, or installed without its binary
+        return None
+
+
+def find_binary(environ=None, which=shutil.which, scripts_dir=None, bundled=pip_installed_binary):
+    """The qfp8-cuda command: $QFP8_CUDA_BIN, else the one pip installed into this Python (the
+    wheel's, which matches the qfp8 package beside it), else PATH, else the running Python's
+    scripts folder (which ComfyUI's embedded Python has not on PATH)."""
     environ = os.environ if environ is None else environ
     configured = environ.get(BINARY_ENV, "")
     if configured:
         if os.path.isfile(configured) and os.access(configured, os.X_OK):
             return configured
         raise ToolError(f"cannot run {BINARY_ENV}='{configured}': not an executable file")
+    found = bundled()
+    if found:
+        return found
     found = which(BINARY_NAME)
     if found:
         return found

@@ -18,6 +18,7 @@
 #include "cli/batch_table.hpp"
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
+#include "cli/convert_json.hpp"
 #include "cli/convert_verification.hpp"
 #include "cli/logging.hpp"
 #include "cli/plan_printer.hpp"
@@ -72,7 +73,9 @@ void add_convert_options(cxxopts::Options& options) {
       ("requantize", "Re-quantize an FP8 input (not supported yet: use dequantize first)")
       ("dry-run", "Print the plan (every tensor, action and reason); write nothing (OUT optional)")
       ("force", "Replace an existing output file")
-      ("verify", "Before the output appears, verify it against the input (as verify --against)");
+      ("verify", "Before the output appears, verify it against the input (as verify --against)")
+      ("json", "Print one JSON object on stdout saying what was converted (counts, bytes, "
+       "seconds, backend); with --dry-run instead of the plan (one conversion only)");
   // No parse_positional: positionals stay unmatched, so any number can be batch inputs
   // (a vector option would split paths at commas). select_inputs() assigns them.
   options.custom_help("-i|--input IN -o|--output OUT [OPTION...]\n"
@@ -239,6 +242,7 @@ struct ConvertSettings {
   bool verify = false;          // --verify: verify --against the input before it appears
   unsigned verify_threads = 0;  // 0 = all cores
   bool dry_run = false;
+  bool json = false;            // --json: the summary object on stdout, not the plan
 };
 
 /// Selects the backend on first use, so an input that fails to plan never touches the
@@ -299,10 +303,12 @@ ConvertSummary convert_one(const std::string& input_path, const std::string& out
   const ConversionPlan plan = make_conversion_plan(input.header(), settings.plan, input_path);
   log_model_family(input_path, plan, settings.plan);
   if (!plan.layout_reason.empty()) spdlog::info("'{}': {}", input_path, plan.layout_reason);
-  if (settings.dry_run) print_plan(std::cout, input.header(), plan);
+  if (settings.dry_run && !settings.json) print_plan(std::cout, input.header(), plan);
   require_quantized_layers(plan, input_path);
   if (settings.dry_run) {
     ConvertSummary planned;
+    planned.quantized = plan.quantized_count;
+    planned.kept = plan.kept_count;
     planned.input_bytes = input.total_bytes();
     planned.output_bytes = plan.layout.file_size();
     return planned;
@@ -378,10 +384,20 @@ int run_convert(const Args& args_in) {
   settings.overwrite = result.count("force") > 0;
   settings.verify = result.count("verify") > 0;
   settings.verify_threads = request.threads;
-  if (!selection.output_dir.empty()) return convert_batch(selection, shard, settings, request);
+  settings.json = result.count("json") > 0;
+  if (!selection.output_dir.empty()) {
+    if (settings.json) {
+      throw Error(ErrorCode::Usage, "--json reports one conversion: it cannot be combined with "
+                                    "--output-dir (the batch prints a table)");
+    }
+    return convert_batch(selection, shard, settings, request);
+  }
 
   LazyBackend backend(request);
-  convert_one(selection.inputs.front(), selection.output, settings, backend);
+  ConvertReport report{selection.inputs.front(), selection.output, settings.dry_run,
+                       settings.verify && !settings.dry_run, {}};
+  report.summary = convert_one(report.input, report.output, settings, backend);
+  if (settings.json) std::cout << convert_json_text(report) << std::flush;
   return kExitOk;
 }
 

@@ -45,15 +45,21 @@ def synth(path, model="qwen-image"):
 # ---------------------------------------------------------------- finding the command
 
 env = {tool.BINARY_ENV: binary}
-check(tool.find_binary(env, which=lambda *a, **k: None) == binary, "QFP8_CUDA_BIN is used")
+nothing = lambda: None  # noqa: E731  (no pip-installed qfp8 package)
+check(tool.find_binary(env, which=lambda *a, **k: None, bundled=lambda: "/pip/qfp8-cuda") == binary,
+      "QFP8_CUDA_BIN is used, before the pip-installed binary")
+check(tool.find_binary({}, which=lambda *a, **k: "/usr/bin/qfp8-cuda",
+                       bundled=lambda: "/pip/qfp8-cuda") == "/pip/qfp8-cuda",
+      "the binary pip installed into this Python comes before PATH")
 raises(lambda: tool.find_binary({tool.BINARY_ENV: binary + ".missing"}), tool.BINARY_ENV)
-raises(lambda: tool.find_binary({}, which=lambda *a, **k: None, scripts_dir=scratch),
+raises(lambda: tool.find_binary({}, which=lambda *a, **k: None, scripts_dir=scratch,
+                                bundled=nothing),
        "cannot find the qfp8-cuda command")
 scripts = os.path.join(scratch, "scripts")
 os.makedirs(scripts)
 os.symlink(binary, os.path.join(scripts, tool.BINARY_NAME))
 found = tool.find_binary({}, which=lambda name, path=None: shutil.which(name, path=path or ""),
-                         scripts_dir=scripts)
+                         scripts_dir=scripts, bundled=nothing)
 check(found == os.path.join(scripts, tool.BINARY_NAME),
       f"found in the Python scripts folder when not on PATH: {found}")
 
