@@ -22,15 +22,27 @@ if(NOT QFP8_SELF_CONTAINED)
   return()
 endif()
 
-set(qfp8_staged_headers "${CMAKE_BINARY_DIR}/self-contained-deps/include")
-file(MAKE_DIRECTORY "${qfp8_staged_headers}")
-foreach(entry nlohmann cxxopts.hpp spdlog fmt catch2)
+set(qfp8_header_entries nlohmann cxxopts.hpp spdlog fmt)
+if(QFP8_BUILD_TESTS)
+  list(APPEND qfp8_header_entries catch2)
+endif()
+foreach(entry ${qfp8_header_entries})
   if(NOT EXISTS "${QFP8_HEADER_ROOT}/${entry}")
     message(FATAL_ERROR "QFP8_SELF_CONTAINED: ${QFP8_HEADER_ROOT}/${entry} is missing "
-                        "(scripts/install-deps.sh installs it)")
+                        "(scripts/install-deps.sh installs it; docs/windows.md on Windows)")
   endif()
-  file(CREATE_LINK "${QFP8_HEADER_ROOT}/${entry}" "${qfp8_staged_headers}/${entry}" SYMBOLIC)
 endforeach()
+if(CMAKE_HOST_WIN32)
+  # A folder made for these headers alone (docs/windows.md): used as it is (symbolic links
+  # need developer mode on Windows).
+  set(qfp8_staged_headers "${QFP8_HEADER_ROOT}")
+else()
+  set(qfp8_staged_headers "${CMAKE_BINARY_DIR}/self-contained-deps/include")
+  file(MAKE_DIRECTORY "${qfp8_staged_headers}")
+  foreach(entry ${qfp8_header_entries})
+    file(CREATE_LINK "${QFP8_HEADER_ROOT}/${entry}" "${qfp8_staged_headers}/${entry}" SYMBOLIC)
+  endforeach()
+endif()
 
 # qfp8_header_only_target(NAME [DEFINITIONS...]): an imported target over the staged headers.
 function(qfp8_header_only_target name)
@@ -58,6 +70,8 @@ find_package(Threads REQUIRED)
 if(MINGW)
   # One .exe with no DLLs beside it: libstdc++, libgcc and winpthreads linked in.
   add_link_options($<$<LINK_LANGUAGE:CXX>:-static>)
+elseif(MSVC)
+  # The static MSVC runtime: CMAKE_MSVC_RUNTIME_LIBRARY, top-level CMakeLists.txt.
 else()
   # libgcc_s stays shared: GCC 12's static unwinder (libgcc_eh) calls _dl_find_object, which
   # needs glibc 2.35, while libgcc_s.so.1 is on every glibc system (manylinux allows it).

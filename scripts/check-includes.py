@@ -15,6 +15,7 @@ from collections import Counter
 # The data flows read -> plan -> backend (cpu | cuda) -> write; the jobs that read an
 # output (verify, dequantize, inspect) sit beside convert; selftest and the CLI on top.
 LAYERS = {
+    "platform": 0,          # the operating system: files, maps, locks, signals, processes
     "core": 0,              # errors, dtypes, the numerics, threads, text
     "compat": 0,            # C library stand-ins for the self-contained binary; no includes
     "safetensors": 1,       # the container: read, validate, lay out, write atomically
@@ -34,9 +35,10 @@ LAYERS = {
     "selftest/cuda": 6,     # the device checks
     "cli": 7,               # options, wiring, what the user sees
 }
-# Within one layer, these includes are allowed (a backend implements the interface beside
+# Within one layer, these includes are allowed (core uses the platform layer; a backend implements the interface beside
 # the selection; the selection knows both backends; the device checks use the generic ones).
 ALLOWED_SAME_LAYER = {
+    ("core", "platform"),  # beside core, below everything; it includes nothing of ours
     ("backends/cpu", "backends"),
     ("backends/cuda", "backends"),
     ("backends", "backends/cpu"),

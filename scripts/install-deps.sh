@@ -11,7 +11,15 @@ debian_packages=(cmake g++ make nlohmann-json3-dev libcxxopts-dev libspdlog-dev 
 # python3-venv: the fresh venv that scripts/wheel-tests.sh installs the pip wheel into.
 debian_packages+=(python3-venv)
 # --fuzz: clang and its runtime libraries (libFuzzer, sanitizers) for scripts/fuzz.sh.
-[ "${1:-}" = "--fuzz" ] && debian_packages+=(clang libclang-rt-dev)
+# --windows: the MinGW-w64 cross compiler (posix threads: std::thread) and Wine to run its
+# .exe files, for scripts/windows-tests.sh.
+for flag in "$@"; do
+  case "$flag" in
+    --fuzz) debian_packages+=(clang libclang-rt-dev) ;;
+    --windows) debian_packages+=(g++-mingw-w64-x86-64-posix wine64) ;;
+    *) echo "install-deps: unknown flag $flag (--fuzz, --windows)" >&2; exit 1 ;;
+  esac
+done
 missing=()
 for package in "${debian_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" ||

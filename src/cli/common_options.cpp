@@ -1,13 +1,12 @@
 // common_options.cpp — shared options and parse-error handling for every subcommand.
 #include "cli/common_options.hpp"
 
-#include <sys/stat.h>
-
 #include <spdlog/spdlog.h>
 
 #include "cli/logging.hpp"
 #include "core/cpu_count.hpp"
 #include "core/error.hpp"
+#include "platform/file_status.hpp"
 
 namespace qfp8::cli {
 
@@ -60,10 +59,7 @@ unsigned threads_option(const cxxopts::ParseResult& result) {
 bool wants_help(const cxxopts::ParseResult& result) { return result.count("help") > 0; }
 
 void check_not_same_file(const std::string& input, const std::string& output) {
-  struct stat in_stat {};
-  struct stat out_stat {};
-  if (::stat(input.c_str(), &in_stat) == 0 && ::stat(output.c_str(), &out_stat) == 0 &&
-      in_stat.st_dev == out_stat.st_dev && in_stat.st_ino == out_stat.st_ino) {
+  if (platform::same_file(input, output)) {
     throw Error(ErrorCode::Usage, "cannot write '" + output + "': it is the input file");
   }
 }

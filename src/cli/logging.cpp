@@ -8,10 +8,11 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <unistd.h>
 
 #include "core/error.hpp"
 #include "core/text_format.hpp"
+#include "platform/clock.hpp"
+#include "platform/process.hpp"
 
 namespace qfp8::cli {
 namespace {
@@ -43,7 +44,7 @@ class JsonLineFormatter final : public spdlog::formatter {
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     const std::time_t seconds = std::chrono::system_clock::to_time_t(msg.time);
     std::tm utc{};
-    gmtime_r(&seconds, &utc);
+    platform::utc_time(seconds, utc);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &utc);
     const spdlog::string_view_t level = spdlog::level::to_string_view(msg.level);
@@ -111,7 +112,7 @@ bool logging_is_json() { return g_json; }
 bool logging_is_quiet() { return g_quiet; }
 
 ProgressStyle progress_style() {
-  return progress_style_for(g_quiet, g_json, ::isatty(STDERR_FILENO) != 0);
+  return progress_style_for(g_quiet, g_json, platform::stderr_is_terminal());
 }
 
 }  // namespace qfp8::cli

@@ -1,7 +1,6 @@
 // main.cpp — picks the subcommand, runs it, and maps qfp8::Error to exit codes
 // (0 ok, 1 usage, 2 invalid input or failed verification, 3 I/O or device failure,
 // 4 internal error: a bug in qfp8-cuda).
-#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -13,6 +12,8 @@
 #include "cli/commands.hpp"
 #include "cli/logging.hpp"
 #include "core/error.hpp"
+#include "platform/process.hpp"
+#include "platform/termination.hpp"
 #include "safetensors/byte_sink.hpp"
 
 namespace {
@@ -87,15 +88,15 @@ int dispatch(const std::vector<std::string>& argv) {
 int main(int argc, char** argv) {
   // Process-wide signal set-up, once, here. A file-size limit (ulimit -f) must surface as a
   // clean EFBIG write error that removes the temporary output, not as a SIGXFSZ kill.
-  std::signal(SIGXFSZ, SIG_IGN);
   // A closed stdout/stderr pipe (`qfp8-cuda convert ... -v 2>&1 | head -3`) must not kill a
   // conversion mid-write: writes to it fail with EPIPE instead, which printing and logging
   // ignore, and the output is still completed.
-  std::signal(SIGPIPE, SIG_IGN);
+  qfp8::platform::ignore_pipe_and_file_size_signals();
   // Every other ending signal removes temporary outputs first; SIGBUS (input truncated
   // under its memory map) becomes a clean exit 2.
   qfp8::install_interrupt_cleanup();
-  std::vector<std::string> args(argv, argv + argc);
+  // UTF-8 on every system (Windows: from the UTF-16 command line).
+  const std::vector<std::string> args = qfp8::platform::utf8_arguments(argc, argv);
   // Text logging on stderr until a subcommand parses its own --log-format.
   qfp8::cli::set_up_logging(qfp8::cli::LogFormat::Text, false, false);
   try {

@@ -13,6 +13,7 @@
 
 #include "core/error.hpp"
 #include "core/text_format.hpp"
+#include "platform/path.hpp"
 
 namespace qfp8 {
 namespace {
@@ -36,21 +37,21 @@ std::string trimmed(const std::string& text) {
 
 std::string batch_output_name(const std::string& input) {
   // "dir/" and "dir" name the same directory; the stem is its own name.
-  fs::path path(input);
+  fs::path path = platform::fs_path(input);
   while (path.has_parent_path() && !path.has_filename()) path = path.parent_path();
-  std::string stem = path.filename().string();
+  std::string stem = platform::utf8_of(path.filename());
   std::error_code error;
   if (ends_with(stem, ".index.json")) {
-    stem = path.parent_path().filename().string();
-    if (stem.empty()) stem = fs::absolute(path, error).parent_path().filename().string();
+    stem = platform::utf8_of(path.parent_path().filename());
+    if (stem.empty()) stem = platform::utf8_of(fs::absolute(path, error).parent_path().filename());
   } else if (fs::is_directory(path, error)) {
     if (stem.empty() || stem == "." || stem == "..") {
-      stem = fs::absolute(path, error).lexically_normal().filename().string();
+      stem = platform::utf8_of(fs::absolute(path, error).lexically_normal().filename());
     }
   } else if (ends_with(stem, ".safetensors")) {
     stem.resize(stem.size() - std::string(".safetensors").size());
-  } else if (fs::path(stem).has_extension()) {
-    stem = fs::path(stem).stem().string();
+  } else if (platform::fs_path(stem).has_extension()) {
+    stem = platform::utf8_of(platform::fs_path(stem).stem());
   }
   if (stem.empty()) stem = "model";
   return stem + kOutputSuffix;
@@ -61,7 +62,8 @@ std::vector<BatchItem> plan_batch(const std::vector<std::string>& inputs,
   std::vector<BatchItem> items;
   std::map<std::string, std::string> input_of;  // output -> input
   for (const auto& input : inputs) {
-    const std::string output = (fs::path(output_dir) / batch_output_name(input)).string();
+    const std::string output =
+        platform::utf8_of(platform::fs_path(output_dir) / platform::fs_path(batch_output_name(input)));
     const auto [found, inserted] = input_of.emplace(output, input);
     if (!inserted) {
       throw Error(ErrorCode::Usage, "cannot convert both '" + found->second + "' and '" + input +
@@ -74,15 +76,15 @@ std::vector<BatchItem> plan_batch(const std::vector<std::string>& inputs,
 
 void make_output_dir(const std::string& dir) {
   std::error_code error;
-  fs::create_directories(dir, error);
-  if (error || !fs::is_directory(dir, error)) {
+  fs::create_directories(platform::fs_path(dir), error);
+  if (error || !fs::is_directory(platform::fs_path(dir), error)) {
     throw Error(ErrorCode::OpenFailed,
                 "cannot create '" + dir + "': " + (error ? error.message() : "not a directory"));
   }
 }
 
 std::vector<std::string> read_input_list(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(platform::fs_path(path));
   if (!in) throw Error(ErrorCode::OpenFailed, with_errno("cannot open '" + path + "'", errno));
   std::vector<std::string> inputs;
   std::string line;

@@ -1,10 +1,8 @@
-// cpu_count.cpp — the affinity mask (sched_getaffinity) and the cgroup CPU quota, read from
-// the process's own cgroup and each of its ancestors up to the mount root: a container
+// cpu_count.cpp — the affinity mask (platform/process.hpp) and the cgroup CPU quota (Linux;
+// absent elsewhere), read from the process's own cgroup and each of its ancestors up to the mount root: a container
 // runtime may set the quota on a parent, and with a cgroup namespace the process's path is
 // "/" so the mount root is its own cgroup.
 #include "core/cpu_count.hpp"
-
-#include <sched.h>
 
 #include <algorithm>
 #include <charconv>
@@ -13,6 +11,8 @@
 #include <iterator>
 #include <thread>
 #include <vector>
+
+#include "platform/process.hpp"
 
 namespace qfp8 {
 namespace {
@@ -84,14 +84,6 @@ unsigned cgroup_quota_cpus() {
   return cpus;
 }
 
-unsigned affinity_cpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  // Fails only on hosts with more than CPU_SETSIZE (1024) CPUs: then the count is unknown.
-  if (::sched_getaffinity(0, sizeof set, &set) != 0) return 0;
-  return static_cast<unsigned>(CPU_COUNT(&set));
-}
-
 std::string plural_cpus(unsigned count) {
   return std::to_string(count) + (count == 1 ? " CPU" : " CPUs");
 }
@@ -147,7 +139,7 @@ std::string cgroup_path_of(std::string_view proc_self_cgroup, std::string_view c
 CpuBudget detect_cpu_budget() {
   CpuBudget budget;
   budget.hardware = std::thread::hardware_concurrency();
-  budget.affinity = affinity_cpus();
+  budget.affinity = platform::affinity_cpu_count();
   budget.quota = cgroup_quota_cpus();
   budget.usable = std::max(1u, tighter(tighter(budget.hardware, budget.affinity), budget.quota));
   return budget;

@@ -90,4 +90,8 @@ std::string with_errno(const std::string& what, int errno_value) {
   return what + ": " + std::strerror(errno_value);
 }
 
+std::string with_error(const std::string& what, const std::error_code& error) {
+  return what + ": " + error.message();
+}
+
 }  // namespace qfp8

@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <system_error>
 
 namespace qfp8 {
 
@@ -88,5 +89,8 @@ std::string error_message(const Error& error);
 
 /// "<what>: <strerror(errno_value)>" — the system's reason appended to our own words.
 std::string with_errno(const std::string& what, int errno_value);
+/// The same for a system error reported by the platform layer (errno on POSIX: the same
+/// text as with_errno; a Windows error code's text on Windows).
+std::string with_error(const std::string& what, const std::error_code& error);
 
 }  // namespace qfp8

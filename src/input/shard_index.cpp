@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "core/json_key_set.hpp"
+#include "platform/path.hpp"
 
 namespace qfp8 {
 namespace {
@@ -22,7 +23,7 @@ constexpr std::streamoff kMaxIndexBytes = 64ll << 20;
 }
 
 std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  std::ifstream in(platform::fs_path(path), std::ios::binary | std::ios::ate);
   if (!in) throw Error(ErrorCode::OpenFailed, with_errno("cannot open '" + path + "'", errno));
   const std::streamoff size = in.tellg();
   if (size > kMaxIndexBytes) {

@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "input/shard_index.hpp"
+#include "platform/path.hpp"
 
 namespace qfp8 {
 namespace {
@@ -26,7 +27,9 @@ bool ends_with(const std::string& text, const std::string& suffix) {
          text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string file_name_of(const std::string& path) { return fs::path(path).filename().string(); }
+std::string file_name_of(const std::string& path) {
+  return platform::utf8_of(platform::fs_path(path).filename());
+}
 
 /// The index files and the .safetensors files directly inside `dir`, each sorted.
 struct DirectoryListing {
@@ -37,8 +40,8 @@ struct DirectoryListing {
 DirectoryListing list_directory(const std::string& dir) {
   DirectoryListing listing;
   std::error_code error;
-  for (fs::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
-    const std::string name = it->path().filename().string();
+  for (fs::directory_iterator it(platform::fs_path(dir), error), end; !error && it != end; it.increment(error)) {
+    const std::string name = platform::utf8_of(it->path().filename());
     std::error_code status_error;
     // status() follows symlinks: Hugging Face caches link shards into blobs/.
     if (!fs::is_regular_file(it->status(status_error)) || status_error) continue;
@@ -54,7 +57,7 @@ DirectoryListing list_directory(const std::string& dir) {
 }
 
 std::string join_path(const std::string& dir, const std::string& name) {
-  return (fs::path(dir) / name).string();
+  return platform::utf8_of(platform::fs_path(dir) / platform::fs_path(name));
 }
 
 /// An index that names a shard that is not there describes an incomplete download: an
@@ -62,7 +65,7 @@ std::string join_path(const std::string& dir, const std::string& name) {
 void require_shards_exist(const ShardIndex& index, const std::string& dir) {
   for (const auto& name : index.shard_names()) {
     std::error_code error;
-    if (!fs::exists(join_path(dir, name), error)) {
+    if (!fs::exists(platform::fs_path(join_path(dir, name)), error)) {
       throw Error(ErrorCode::InvalidHeaderDeserialization, index.path, {},
                   "cannot find shard '" + name + "' listed in the index: No such file or directory");
     }
@@ -158,7 +161,7 @@ struct ShardSelection {
 };
 
 ShardSelection select_indexed(ShardIndex index) {
-  std::string dir = fs::path(index.path).parent_path().string();
+  std::string dir = platform::utf8_of(platform::fs_path(index.path).parent_path());
   if (dir.empty()) dir = ".";
   require_shards_exist(index, dir);
   ShardSelection selection;
@@ -190,7 +193,7 @@ ShardSelection select_in_directory(const std::string& dir) {
 
 TensorSource TensorSource::open(const std::string& path) {
   std::error_code error;
-  const fs::file_status status = fs::status(path, error);
+  const fs::file_status status = fs::status(platform::fs_path(path), error);
   const bool directory = !error && fs::is_directory(status);
   const bool index_file = !error && fs::is_regular_file(status) && ends_with(path, ".index.json");
   TensorSource source;

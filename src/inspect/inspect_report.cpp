@@ -6,6 +6,7 @@
 
 #include "core/text_format.hpp"
 #include "inspect/inspect_summary.hpp"
+#include "platform/printf_format.hpp"
 
 namespace qfp8 {
 namespace {
@@ -52,7 +53,7 @@ std::string human_bytes(uint64_t bytes) {
 }
 
 
-std::string line(const char* format, ...) __attribute__((format(printf, 1, 2)));
+std::string line(const char* format, ...) QFP8_PRINTF_LIKE(1, 2);
 // printf into a std::string of the size needed, plus a newline.
 std::string line(const char* format, ...) {
   va_list args;

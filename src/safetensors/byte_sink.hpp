@@ -48,7 +48,8 @@ struct AtomicFileOptions {
 /// accident. A lock on `.<name>.lock` (OutputLock) keeps a second writer of the same target
 /// out. The temporary file and the lock file are removed if the sink is destroyed
 /// uncommitted, and by the signal handlers (install_interrupt_cleanup); an unnamed file
-/// vanishes with the process, even on SIGKILL.
+/// vanishes with the process, even on SIGKILL. Windows has no unnamed files: there the
+/// named `.partial` is always used (platform/output_file.hpp; docs/windows.md).
 class AtomicFileSink final : public ByteSink {
  public:
   /// Throws OutputExists (target exists without overwrite, is a device, FIFO, socket or
@@ -80,7 +81,7 @@ class AtomicFileSink final : public ByteSink {
   std::string partial_path_;  // the named temporary file (NAME_MAX-safe, see sibling_path)
   AtomicFileOptions options_;
   std::unique_ptr<OutputLock> lock_;
-  int fd_ = -1;
+  intptr_t fd_ = -1;  // platform::NativeFile: a descriptor or a HANDLE
   bool unnamed_ = false;
   bool partial_named_ = false;  // partial_path_ exists and is ours to remove
   uint64_t size_ = 0;

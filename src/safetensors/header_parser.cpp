@@ -8,6 +8,7 @@
 #include <optional>
 #include <tuple>
 
+#include "core/checked_math.hpp"
 #include "core/error.hpp"
 #include "core/sort_by_index.hpp"
 #include "core/text_format.hpp"
@@ -150,13 +151,13 @@ uint64_t validate_tiling(const std::vector<TensorInfo>& tensors, const std::stri
     }
     uint64_t numel = 1;
     for (const uint64_t dim : tensor.shape) {
-      if (__builtin_mul_overflow(numel, dim, &numel)) {
+      if (mul_overflow(numel, dim, &numel)) {
         throw fail(ErrorCode::ValidationOverflow,
                    "shape " + shape_text(tensor.shape) + " has more than 2^64 elements");
       }
     }
     uint64_t bytes = 0;
-    if (__builtin_mul_overflow(numel, uint64_t{dtype_size(tensor.dtype)}, &bytes)) {
+    if (mul_overflow(numel, uint64_t{dtype_size(tensor.dtype)}, &bytes)) {
       throw fail(ErrorCode::ValidationOverflow,
                  "shape " + shape_text(tensor.shape) + " has more than 2^64 bytes");
     }

@@ -1,14 +1,15 @@
-// interrupt_cleanup.cpp — unlinks live `.partial` and lock files when a signal ends the
-// process. The handler may only use async-signal-safe calls, so the paths live in a fixed
-// table of char arrays (no allocation), each guarded by a lock-free atomic "in use" flag.
+// interrupt_cleanup.cpp — unlinks live `.partial` and lock files when a signal (or, on
+// Windows, a console control event) ends the process (platform/termination.hpp). The
+// handler may only use async-signal-safe calls, so the paths live in a fixed table of char
+// arrays (no allocation), each guarded by a lock-free atomic "in use" flag.
 #include "safetensors/byte_sink.hpp"
 #include "safetensors/interrupt_cleanup.hpp"
 
 #include <atomic>
-#include <csignal>
 #include <cstring>
 #include <mutex>
-#include <unistd.h>
+
+#include "platform/termination.hpp"
 
 namespace qfp8 {
 namespace {
@@ -26,23 +27,9 @@ Slot g_slots[kMaxLiveSinks];
 std::mutex g_table_mutex;  // between threads; the handler only reads
 static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs lock-free flags");
 
-void unlink_temp_files();
-
-void unlink_temp_files_and_die(int signal_number) {
-  unlink_temp_files();
-  // Let the signal do what it would have done without us (terminate, with the right
-  // status for the parent shell): default action, then re-raise. The signal stays blocked
-  // until this handler returns, so it is delivered right after.
-  struct sigaction action {};
-  action.sa_handler = SIG_DFL;
-  sigemptyset(&action.sa_mask);
-  ::sigaction(signal_number, &action, nullptr);
-  ::raise(signal_number);
-}
-
-void unlink_temp_files() {
+void unlink_temp_files() noexcept {
   for (auto& slot : g_slots) {
-    if (slot.used.load(std::memory_order_acquire)) ::unlink(slot.path);
+    if (slot.used.load(std::memory_order_acquire)) platform::remove_file_now(slot.path);
   }
 }
 
@@ -50,14 +37,12 @@ void unlink_temp_files() {
 // after it was validated. Unwinding out of a fault in arbitrary code is not possible
 // safely, so the handler does what main() would do for an InputChanged error: remove the
 // partial output, say why, and exit 2 — a clean error instead of a crash.
-void report_input_fault_and_exit(int) {
+void report_input_fault_and_exit() noexcept {
   unlink_temp_files();
   static const char kMessage[] =
       "error: the input file was truncated or became unreadable while being read "
       "(SIGBUS on its memory map); no output was written\n";
-  const ssize_t ignored = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
-  (void)ignored;
-  ::_exit(2);
+  platform::write_error_and_exit(kMessage, sizeof kMessage - 1, 2);
 }
 
 }  // namespace
@@ -87,52 +72,8 @@ void unregister_temp_path(const std::string& path) noexcept {
 
 }  // namespace detail
 
-namespace {
-
-// Every signal whose default action ends the process and that a handler can catch: the
-// ones a user or the system sends (terminal hang-up, Ctrl-C, Ctrl-\, kill, timers, CPU
-// limits) and the crashes (abort, a bad access or instruction). Not SIGKILL/SIGSTOP (cannot
-// be caught), SIGPIPE/SIGXFSZ (main ignores them: they become EPIPE/EFBIG errors), SIGBUS
-// (its own handler below). The real-time signals are added at run time (SIGRTMIN is not a
-// constant).
-constexpr int kEndingSignals[] = {SIGHUP,  SIGINT,    SIGQUIT,  SIGTERM,   SIGUSR1,
-                                  SIGUSR2, SIGALRM,   SIGXCPU,  SIGVTALRM, SIGPROF,
-                                  SIGPOLL, SIGPWR,    SIGSTKFLT, SIGSYS,   SIGTRAP,
-                                  SIGABRT, SIGSEGV,   SIGILL,   SIGFPE};
-
-// Installs `handler` for `signal_number` unless the process started with the signal
-// ignored: `nohup` (SIGHUP) and `cmd &` in a script (SIGINT, SIGQUIT) mean "do not die of
-// it", and the conversion must then go on.
-void catch_unless_ignored(int signal_number, void (*handler)(int), const sigset_t& mask) {
-  struct sigaction previous {};
-  if (::sigaction(signal_number, nullptr, &previous) != 0) return;
-  if (previous.sa_handler == SIG_IGN) return;
-  struct sigaction action {};
-  action.sa_handler = handler;
-  action.sa_mask = mask;
-  ::sigaction(signal_number, &action, nullptr);
-}
-
-}  // namespace
-
 void install_interrupt_cleanup() {
-  static std::once_flag installed;
-  std::call_once(installed, [] {
-    // Every signal stays blocked while a handler runs, so the files are unlinked once and a
-    // second signal cannot interrupt the cleanup.
-    sigset_t mask;
-    sigfillset(&mask);
-    for (const int signal_number : kEndingSignals) {
-      catch_unless_ignored(signal_number, unlink_temp_files_and_die, mask);
-    }
-    for (int signal_number = SIGRTMIN; signal_number <= SIGRTMAX; ++signal_number) {
-      catch_unless_ignored(signal_number, unlink_temp_files_and_die, mask);
-    }
-    struct sigaction fault {};
-    fault.sa_handler = report_input_fault_and_exit;
-    sigemptyset(&fault.sa_mask);
-    ::sigaction(SIGBUS, &fault, nullptr);
-  });
+  platform::install_termination_handlers(unlink_temp_files, report_input_fault_and_exit);
 }
 
 }  // namespace qfp8

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "core/checked_math.hpp"
 #include "core/error.hpp"
 #include "safetensors/header_parser.hpp"
 
@@ -19,12 +20,12 @@ constexpr std::size_t kHeaderAlignment = 8;  // the reference pads N to a multip
 uint64_t checked_byte_size(const PlannedTensor& planned, uint64_t& numel) {
   numel = 1;
   for (const uint64_t dim : planned.shape) {
-    if (__builtin_mul_overflow(numel, dim, &numel)) {
+    if (mul_overflow(numel, dim, &numel)) {
       throw Error(ErrorCode::Internal, "", planned.name, "shape overflows 64 bits");
     }
   }
   uint64_t bytes = 0;
-  if (__builtin_mul_overflow(numel, uint64_t{dtype_size(planned.dtype)}, &bytes)) {
+  if (mul_overflow(numel, uint64_t{dtype_size(planned.dtype)}, &bytes)) {
     throw Error(ErrorCode::Internal, "", planned.name, "byte size overflows 64 bits");
   }
   return bytes;
@@ -151,7 +152,7 @@ SafetensorsLayout::SafetensorsLayout(std::vector<PlannedTensor> tensors,
     TensorInfo info;
     const uint64_t bytes = checked_byte_size(planned, info.numel);
     info.begin = data_size_;
-    if (__builtin_add_overflow(data_size_, bytes, &data_size_)) {
+    if (add_overflow(data_size_, bytes, &data_size_)) {
       throw Error(ErrorCode::Internal, "", planned.name, "data size overflows 64 bits");
     }
     info.end = data_size_;

@@ -1,7 +1,9 @@
-// output_lock.hpp — one writer per output path: a POSIX record lock on a small lock file
-// beside the target, so a second run writing the same output fails fast, naming the first.
+// output_lock.hpp — one writer per output path: a record lock (POSIX fcntl, Windows
+// LockFileEx) on a small lock file beside the target, so a second run writing the same
+// output fails fast, naming the first.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace qfp8 {
@@ -28,7 +30,7 @@ class OutputLock {
 
   std::string path_;
   std::string key_;  // identifies the lock file within this process (see output_lock.cpp)
-  int fd_ = -1;
+  intptr_t fd_ = -1;  // platform::NativeFile: a descriptor or a HANDLE
 };
 
 }  // namespace qfp8

@@ -2,31 +2,36 @@
 // beside the target.
 #include "safetensors/output_target.hpp"
 
-#include <cerrno>
-#include <climits>
 #include <cstdint>
 #include <cstdio>
-#include <sys/stat.h>
 
 #include "core/error.hpp"
+#include "platform/file_status.hpp"
+#include "platform/path.hpp"
 
 namespace qfp8 {
 namespace {
 
 // What a file that is neither regular nor a symbolic link is, for the message; null for
 // the two kinds an output may replace.
-const char* special_kind(mode_t mode) {
-  if (S_ISCHR(mode)) return "a character device";
-  if (S_ISBLK(mode)) return "a block device";
-  if (S_ISFIFO(mode)) return "a FIFO";
-  if (S_ISSOCK(mode)) return "a socket";
-  if (S_ISDIR(mode)) return "a directory";
-  if (S_ISREG(mode) || S_ISLNK(mode)) return nullptr;
+const char* special_kind(platform::FileKind kind) {
+  using platform::FileKind;
+  switch (kind) {
+    case FileKind::char_device: return "a character device";
+    case FileKind::block_device: return "a block device";
+    case FileKind::fifo: return "a FIFO";
+    case FileKind::socket: return "a socket";
+    case FileKind::directory: return "a directory";
+    case FileKind::regular:
+    case FileKind::symlink:
+    case FileKind::missing: return nullptr;
+    case FileKind::other: break;
+  }
   return "not a regular file";
 }
 
 std::string file_name_of(const std::string& path) {
-  const auto slash = path.rfind('/');
+  const auto slash = platform::last_separator(path);
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
@@ -43,20 +48,21 @@ uint64_t name_hash(const std::string& text) {
 }  // namespace
 
 std::string directory_of(const std::string& path) {
-  const auto slash = path.rfind('/');
+  const auto slash = platform::last_separator(path);
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
 }
 
 void check_output_target(const std::string& target, bool overwrite) {
-  if (target.empty() || target.back() == '/') {
+  if (target.empty() || platform::is_path_separator(target.back())) {
     throw Error(ErrorCode::OpenFailed, target, "",
                 "cannot write '" + target + "': it names a directory, not a file");
   }
-  struct stat info {};
-  if (::lstat(target.c_str(), &info) != 0) return;  // absent (or unreachable: the sink says why)
-  if (const char* kind = special_kind(info.st_mode)) {
+  const platform::FileKind kind_of_target = platform::link_kind(target);
+  // absent (or unreachable: the sink says why)
+  if (kind_of_target == platform::FileKind::missing) return;
+  if (const char* kind = special_kind(kind_of_target)) {
     throw Error(ErrorCode::OutputExists, target, "",
                 "'" + target + "' is " + kind + ": refusing to replace it");
   }
@@ -70,7 +76,9 @@ std::string sibling_path(const std::string& target, const std::string& prefix,
                          const std::string& suffix) {
   const std::string name = file_name_of(target);
   const std::string directory = target.substr(0, target.size() - name.size());  // keeps the '/'
-  constexpr std::size_t kNameMax = NAME_MAX;  // 255 bytes on every Linux file system we write
+  // 255 bytes on every Linux file system we write (NAME_MAX); Windows counts 255 UTF-16
+  // units, which 255 UTF-8 bytes never exceed.
+  constexpr std::size_t kNameMax = 255;
   if (prefix.size() + name.size() + suffix.size() <= kNameMax) {
     return directory + prefix + name + suffix;
   }

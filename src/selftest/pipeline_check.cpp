@@ -1,10 +1,7 @@
 // pipeline_check.cpp — selftest part (d): one synthetic checkpoint, two conversions,
-// one byte comparison. The checkpoint goes to a fresh directory under $TMPDIR (or /tmp)
+// one byte comparison. The checkpoint goes to a fresh directory under $TMPDIR (or /tmp; Windows: %TEMP%)
 // because the reader maps a file; the outputs stay in memory.
 #include "selftest/pipeline_check.hpp"
-
-#include <stdlib.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <string>
@@ -12,6 +9,8 @@
 #include "backends/cpu/backend_cpu.hpp"
 #include "convert/pipeline.hpp"
 #include "core/error.hpp"
+#include "platform/output_file.hpp"
+#include "platform/process.hpp"
 #include "plan/conversion_plan.hpp"
 #include "safetensors/byte_sink.hpp"
 #include "safetensors/reader.hpp"
@@ -20,22 +19,19 @@
 namespace qfp8::selftest {
 namespace {
 
-/// A directory made by mkdtemp, removed with the one file put in it.
+/// A fresh directory under the system's temporary folder, removed with the one file put
+/// in it.
 class TempDirectory {
  public:
   TempDirectory() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-                          "/qfp8-selftest.XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      throw Error(ErrorCode::WriteFailed, pattern, "",
-                  with_errno("cannot create a temporary directory '" + pattern + "'", errno));
+    if (const std::error_code error = platform::make_temp_directory("qfp8-selftest.", path_)) {
+      throw Error(ErrorCode::WriteFailed, path_, "",
+                  with_error("cannot create a temporary directory '" + path_ + "'", error));
     }
-    path_ = pattern;
   }
   ~TempDirectory() {
-    std::remove(file().c_str());
-    ::rmdir(path_.c_str());
+    platform::remove_file(file());
+    platform::remove_directory(path_);
   }
   TempDirectory(const TempDirectory&) = delete;
   TempDirectory& operator=(const TempDirectory&) = delete;

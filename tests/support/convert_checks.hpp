@@ -3,12 +3,12 @@
 // again here.
 #pragma once
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "core/fp8_e4m3fn.hpp"
@@ -20,7 +20,8 @@ namespace qfp8::test {
 /// A directory in this process's own scratch directory (created on use).
 inline std::string scratch_dir(const std::string& name) {
   const std::string dir = process_scratch_root() + "/" + name;
-  ::mkdir(dir.c_str(), 0755);
+  std::error_code ignored;  // an existing one is fine
+  std::filesystem::create_directory(dir, ignored);
   return dir;
 }
 

@@ -18,8 +18,9 @@
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
+#include <filesystem>
 #include <string>
-#include <sys/stat.h>
+#include <system_error>
 #include <vector>
 
 #include "support/process_scratch.hpp"
@@ -90,8 +91,9 @@ inline Bytes read_file(const std::string& path) {
 
 /// True when something (file, directory, link) exists at `path`.
 inline bool path_exists(const std::string& path) {
-  struct stat info {};
-  return ::lstat(path.c_str(), &info) == 0;
+  std::error_code error;  // a dangling symbolic link exists too (lstat)
+  return std::filesystem::symlink_status(path, error).type() != std::filesystem::file_type::not_found &&
+         !error;
 }
 
 /// Removes `path` if it exists (a file; ignores errors).

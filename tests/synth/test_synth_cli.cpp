@@ -37,13 +37,16 @@ TEST_CASE("synth CLI writes a valid safetensors file", "[synth]") {
   const qfp8::cli::Args args{"qfp8-cuda synth", "--model", "qwen-image", "--blocks", "2", "--width-div", "16",
                              "--seed", "4", "--prefix", "-q", out};
   REQUIRE(qfp8::cli::run_synth(args) == 0);
-  const qfp8::SafetensorsFile file(out);
-  // 2 blocks: 6 + 14 * 2 Linears with weight and bias, 1 + 4 * 2 norms.
-  CHECK(file.header().tensors.size() == 2 * (6 + 28) + 9);
-  const auto* norm = file.find("model.diffusion_model.transformer_blocks.1.attn.norm_added_k.weight");
-  REQUIRE(norm != nullptr);
-  CHECK(norm->shape == std::vector<uint64_t>{8});
-  CHECK(file.header().metadata.at("format") == "pt");
+  {
+    // Closed before --force replaces it: Windows cannot replace a file that is mapped.
+    const qfp8::SafetensorsFile file(out);
+    // 2 blocks: 6 + 14 * 2 Linears with weight and bias, 1 + 4 * 2 norms.
+    CHECK(file.header().tensors.size() == 2 * (6 + 28) + 9);
+    const auto* norm = file.find("model.diffusion_model.transformer_blocks.1.attn.norm_added_k.weight");
+    REQUIRE(norm != nullptr);
+    CHECK(norm->shape == std::vector<uint64_t>{8});
+    CHECK(file.header().metadata.at("format") == "pt");
+  }
   CHECK_FALSE(std::filesystem::exists(out + ".partial"));
 
   // An existing OUT is kept unless --force.
