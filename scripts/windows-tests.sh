@@ -10,7 +10,9 @@
 #   5. paths with non-ASCII characters, and one longer than MAX_PATH (260), convert and
 #      verify, with the same SHA-256 as on Linux; an existing output is refused, --force
 #      replaces it; Ctrl-C during a conversion removes its .partial and .lock files;
-#   6. the zip (cpack) holds a qfp8-cuda.exe that runs.
+#   6. the zip (cpack) holds a qfp8-cuda.exe that runs;
+#   7. the Windows wheel (pip, ComfyUI portable), packed from this build: pip installs it for
+#      win_amd64 and the qfp8-cuda.exe it installs converts to the Linux build's bytes.
 # The Linux binary compared with: QFP8_LINUX_BUILD (a build folder with src/qfp8-cuda),
 # else that of the preset scripts/test.sh uses (only that target is built here, when out
 # of date).
@@ -149,5 +151,20 @@ rm -rf "$work/zip"
 python3 -m zipfile -e "$zip_file" "$work/zip"
 "$wine" "$work"/zip/*/bin/qfp8-cuda.exe --version | grep -q '^qfp8-cuda ' || fail "the zip's .exe"
 echo "windows-tests: $(basename "$zip_file"): its qfp8-cuda.exe runs"
+
+# 7. The Windows wheel, packed by scikit-build-core from this build folder (no recompile:
+# it holds the .exe tested above). pip installs it as it would on Windows (win_amd64).
+bash scripts/build-wheels.sh --windows --no-linux --windows-build-dir "$build" \
+    --out "$build/dist" >/dev/null
+wheel=$(ls "$PWD/$build"/dist/qfp8_cuda-*-py3-none-win_amd64.whl)
+rm -rf "$work/pip-target"
+python3 -m pip install --quiet --root-user-action=ignore --no-deps --no-index --platform win_amd64 --only-binary=:all: \
+    --target "$work/pip-target" "$wheel"
+installed=$(find "$work/pip-target" -name qfp8-cuda.exe)
+[ -n "$installed" ] || fail "pip installed no qfp8-cuda.exe from $(basename "$wheel")"
+"$wine" "$installed" convert -i "$dir/$name.safetensors" -o "$work/wheel-fp8.safetensors" -q
+[ "$(sha256sum < "$work/wheel-fp8.safetensors")" = "$(sha256sum < "$dir/linux-fp8.safetensors")" ] ||
+  fail "the wheel's qfp8-cuda.exe converts to other bytes than Linux"
+echo "windows-tests: $(basename "$wheel"): pip installs it, its qfp8-cuda.exe converts to Linux's bytes"
 
 echo "windows-tests: PASS in $(( $(date +%s) - started )) s"
