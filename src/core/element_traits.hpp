@@ -1,6 +1,7 @@
 // element_traits.hpp — the one table of what differs between the source dtypes the
 // quantizer reads (BF16, F16, F32): element size, little-endian load, magnitude bits, exact
-// widening to float32, amax from a magnitude, and the magnitude that marks Inf/NaN. Host
+// widening to float32, amax from a magnitude, rounding a float32 back to the dtype, and the
+// magnitude that marks Inf/NaN. Host
 // and device (QFP8_HD): the CPU backend, the reference twins and the CUDA kernels are all
 // written once over an element type E, and visit_element_type() is the one place that maps
 // a runtime Dtype onto it and rejects every other dtype.
@@ -13,6 +14,7 @@
 
 #include "core/dtype.hpp"
 #include "core/error.hpp"
+#include "core/float_rounding.hpp"
 #include "core/fp8_e4m3fn.hpp"
 
 namespace qfp8 {
@@ -54,6 +56,7 @@ struct Bf16Element {
   static QFP8_HD uint32_t magnitude(Bits bits) { return bf16_magnitude(bits); }
   static QFP8_HD float widen(Bits bits) { return bf16_to_f32(bits); }
   static QFP8_HD float amax(uint32_t magnitude) { return amax_from_bf16_magnitude(magnitude); }
+  static QFP8_HD float round_to_source(float value) { return bf16_to_f32(f32_to_bf16_rne(value)); }
   static QFP8_HD bool is_nonfinite(uint32_t magnitude) { return magnitude >= kNonFiniteMagnitude; }
 };
 
@@ -69,6 +72,7 @@ struct F16Element {
   static QFP8_HD uint32_t magnitude(Bits bits) { return f16_magnitude(bits); }
   static QFP8_HD float widen(Bits bits) { return f16_to_f32(bits); }
   static QFP8_HD float amax(uint32_t magnitude) { return amax_from_f16_magnitude(magnitude); }
+  static QFP8_HD float round_to_source(float value) { return f16_to_f32(f32_to_f16_rne(value)); }
   static QFP8_HD bool is_nonfinite(uint32_t magnitude) { return magnitude >= kNonFiniteMagnitude; }
 };
 
@@ -84,6 +88,7 @@ struct F32Element {
   static QFP8_HD uint32_t magnitude(Bits bits) { return f32_magnitude(bits); }
   static QFP8_HD float widen(Bits bits) { return float_from_bits(bits); }
   static QFP8_HD float amax(uint32_t magnitude) { return amax_from_f32_magnitude(magnitude); }
+  static QFP8_HD float round_to_source(float value) { return value; }
   static QFP8_HD bool is_nonfinite(uint32_t magnitude) { return magnitude >= kNonFiniteMagnitude; }
 };
 
