@@ -83,8 +83,16 @@ class CudaBackend final : public QuantizeBackend {
   ~CudaBackend() override { quiesce(); }
 
   std::string description() const override { return description_; }
+  bool supports(QuantFormat format) const override { return cuda_backend_supports(format); }
 
   void run(const std::vector<QuantizeJob>& jobs, QuantizedConsumer& consumer) override {
+    for (const auto& job : jobs) {
+      if (!supports(job.format)) {
+        throw Error(ErrorCode::Internal, {}, job.name,
+                    std::string("cannot quantize on the CUDA backend: it does not write ") +
+                        quant_format_name(job.format));
+      }
+    }
     // run() may be called from another thread. The caller's current device is not restored
     // afterwards: a thread that never chose one reads as device 0, and setting device 0
     // back would create a context on GPU 0 (hundreds of MiB) for a --gpu 1 conversion.
@@ -388,6 +396,10 @@ std::unique_ptr<QuantizeBackend> make_cuda_backend(int device, const CudaBackend
                                                 std::to_string(count - 1));
   }
   return std::make_unique<CudaBackend>(device, options);
+}
+
+bool cuda_backend_supports(QuantFormat format) noexcept {
+  return format == QuantFormat::Float8E4m3fn;
 }
 
 }  // namespace qfp8
