@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
 #include "core/fp8_e5m2.hpp"
+#include "core/tensor_scale.hpp"
 
 namespace qfp8 {
 
@@ -54,14 +55,7 @@ void quantize_reference(Dtype dtype, const uint8_t* source, uint64_t numel, floa
 
 float tensor_scale_reference(QuantFormat format, Dtype dtype, uint32_t amax_magnitude) {
   return visit_element_type(dtype, [&](auto element) {
-    using E = decltype(element);
-    switch (format) {
-      case QuantFormat::Float8E4m3fn: return scale_from_amax(E::amax(amax_magnitude));
-      case QuantFormat::Float8E5m2: return e5m2_scale_from_amax(E::amax(amax_magnitude));
-      case QuantFormat::Nvfp4: return nvfp4_tensor_scale<E>(amax_magnitude);
-      case QuantFormat::Mxfp8: break;
-    }
-    return 0.0f;
+    return tensor_scale_of<decltype(element)>(format, amax_magnitude);
   });
 }
 
