@@ -40,11 +40,7 @@ QFP8_HD uint16_t f32_to_f16_rne(float value) {
   const uint32_t significand = (magnitude & 0x7FFFFFu) | 0x800000u;
   const uint32_t shift = 126u - exponent;  // >= 14 here
   if (shift > 24u) return sign;
-  const uint32_t truncated = significand >> shift;
-  const uint32_t remainder = significand & ((1u << shift) - 1u);
-  const uint32_t half = 1u << (shift - 1u);
-  const uint32_t round_up = (remainder > half || (remainder == half && (truncated & 1u))) ? 1u : 0u;
-  return static_cast<uint16_t>(sign | (truncated + round_up));
+  return static_cast<uint16_t>(sign | shift_right_round_even(significand, shift));
 }
 
 }  // namespace qfp8

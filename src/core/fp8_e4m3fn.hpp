@@ -54,6 +54,15 @@ QFP8_HD float f16_to_f32(uint16_t bits) {
   return float_from_bits(sign | ((113u - shift) << 23) | ((mantissa & 0x3FFu) << 13));
 }
 
+/// round_half_even(significand / 2^shift) for 1 <= shift <= 24: the subnormal range of
+/// every narrower format (E4M3FN, E5M2, F16) is a float's significand shifted this way.
+QFP8_HD uint32_t shift_right_round_even(uint32_t significand, uint32_t shift) {
+  const uint32_t truncated = significand >> shift;
+  const uint32_t remainder = significand & ((1u << shift) - 1u);
+  const uint32_t half = 1u << (shift - 1u);
+  return truncated + ((remainder > half || (remainder == half && (truncated & 1u))) ? 1u : 0u);
+}
+
 /// float32 -> E4M3FN, round to nearest even, saturating finite: |x| >= 448 (Inf included)
 /// gives ±448; NaN gives 0x7F. Subnormals (|x| < 2^-6) are rounded exactly
 /// to multiples of 2^-9.
@@ -79,11 +88,7 @@ QFP8_HD uint8_t e4m3fn_from_f32(float value) {
   // |x| * 2^9 = significand * 2^(exponent - 127 - 23 + 9) = significand >> (141 - exponent).
   const uint32_t shift = 141u - exponent;  // >= 21 since exponent <= 120
   if (shift > 24u) return sign;  // below 2^-10: rounds to zero
-  const uint32_t truncated = significand >> shift;
-  const uint32_t remainder = significand & ((1u << shift) - 1u);
-  const uint32_t half = 1u << (shift - 1u);
-  const uint32_t round_up = (remainder > half || (remainder == half && (truncated & 1u))) ? 1u : 0u;
-  return static_cast<uint8_t>(sign | (truncated + round_up));
+  return static_cast<uint8_t>(sign | shift_right_round_even(significand, shift));
 }
 
 /// E4M3FN code -> float32 (exact). NaN codes give a quiet NaN.

@@ -38,11 +38,7 @@ QFP8_HD uint8_t e5m2_from_f32(float value) {
   const uint32_t significand = (magnitude & 0x7FFFFFu) | 0x800000u;
   const uint32_t shift = 134u - exponent;  // |x| * 2^16 = significand >> shift; >= 22 here
   if (shift > 24u) return sign;            // below 2^-17: rounds to zero
-  const uint32_t truncated = significand >> shift;
-  const uint32_t remainder = significand & ((1u << shift) - 1u);
-  const uint32_t half = 1u << (shift - 1u);
-  const uint32_t round_up = (remainder > half || (remainder == half && (truncated & 1u))) ? 1u : 0u;
-  return static_cast<uint8_t>(sign | (truncated + round_up));
+  return static_cast<uint8_t>(sign | shift_right_round_even(significand, shift));
 }
 
 /// E5M2 code -> float32 (exact): E5M2 is the top byte of an F16.

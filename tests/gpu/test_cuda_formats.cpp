@@ -14,39 +14,12 @@
 #include "backends/cuda/cuda_backend.hpp"
 #include "core/bf16.hpp"
 #include "core/quant_format.hpp"
+#include "support/format_recorder.hpp"
 
 using namespace qfp8;
+using qfp8::test::FormatRecorder;
 
 namespace {
-
-struct Delivered {
-  float scale = -1.0f;
-  std::vector<uint8_t> data;
-  std::vector<uint8_t> scales;
-  bool operator==(const Delivered& other) const {
-    return scale == other.scale && data == other.data && scales == other.scales;
-  }
-};
-
-class Collector : public QuantizedConsumer {
- public:
-  void begin_tensor(std::size_t job, float scale) override {
-    REQUIRE(job == results.size());
-    results.push_back({});
-    results.back().scale = scale;
-  }
-  void tensor_bytes(std::size_t job, const uint8_t* data, uint64_t count) override {
-    REQUIRE(job + 1 == results.size());
-    REQUIRE(results.back().scales.empty());
-    results.back().data.insert(results.back().data.end(), data, data + count);
-  }
-  void block_scales(std::size_t job, const uint8_t* codes, uint64_t count) override {
-    REQUIRE(job + 1 == results.size());
-    results.back().scales.assign(codes, codes + count);
-  }
-  void end_tensor(std::size_t job) override { REQUIRE(job + 1 == results.size()); }
-  std::vector<Delivered> results;
-};
 
 std::vector<uint8_t> weights(Dtype dtype, uint64_t numel, unsigned seed) {
   std::mt19937 rng(seed);
@@ -94,11 +67,11 @@ TEST_CASE("CUDA backend: every format gives the CPU backend's bytes", "[cuda][fo
     ++next;
   }
   INFO(quant_format_name(format) << " " << dtype_name(dtype));
-  Collector cpu;
+  FormatRecorder cpu;
   make_cpu_backend(1)->run(jobs, cpu);
   auto gpu_backend = make_cuda_backend(0, CudaBackendOptions{4096, 2});
   REQUIRE(gpu_backend->supports(format));
-  Collector gpu;
+  FormatRecorder gpu;
   gpu_backend->run(jobs, gpu);
   REQUIRE(gpu.results.size() == cpu.results.size());
   for (std::size_t i = 0; i < jobs.size(); ++i) {

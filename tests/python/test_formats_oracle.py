@@ -24,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import formats_oracle as oracle  # noqa: E402
+from test_numerics_oracle import write_safetensors  # noqa: E402  (the one minimal writer)
 
 RAW_DTYPE = {"BF16": np.uint16, "F16": np.uint16, "F32": np.uint32}
 # float8_e5m2 amaxes. 0x3FD2 / 0x3FB6 (BF16) and 0x3EAC / 0x3DB0 (F16): 60 and more weights
@@ -222,21 +223,6 @@ def build_inputs():
         tensors[f"random_{dtype.lower()}.weight"] = (
             dtype, to_raw(dtype, rng.standard_normal(shape) * 0.02))
     return tensors
-
-
-def write_safetensors(path, tensors):
-    """Minimal safetensors writer: {name: (dtype, raw array)}."""
-    header, blobs, offset = {}, [], 0
-    for name, (dtype, array) in tensors.items():
-        data = np.ascontiguousarray(array).tobytes()
-        header[name] = {"dtype": dtype, "shape": list(array.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 def read_safetensors(path):

@@ -14,42 +14,12 @@
 #include "core/bf16.hpp"
 #include "core/error.hpp"
 #include "core/quantize_reference.hpp"
+#include "support/format_recorder.hpp"
 
 using namespace qfp8;
+using qfp8::test::FormatRecorder;
 
 namespace {
-
-struct Recorded {
-  float scale = -1.0f;
-  std::vector<uint8_t> data;
-  std::vector<uint8_t> scales;
-  int block_scale_calls = 0;
-  bool ended = false;
-};
-
-class FormatRecorder : public QuantizedConsumer {
- public:
-  void begin_tensor(std::size_t job, float scale) override {
-    REQUIRE(job == tensors.size());
-    tensors.push_back({});
-    tensors.back().scale = scale;
-  }
-  void tensor_bytes(std::size_t job, const uint8_t* data, uint64_t count) override {
-    REQUIRE(job + 1 == tensors.size());
-    REQUIRE(tensors.back().block_scale_calls == 0);  // scales come after all the data
-    tensors.back().data.insert(tensors.back().data.end(), data, data + count);
-  }
-  void block_scales(std::size_t job, const uint8_t* codes, uint64_t count) override {
-    REQUIRE(job + 1 == tensors.size());
-    ++tensors.back().block_scale_calls;
-    tensors.back().scales.assign(codes, codes + count);
-  }
-  void end_tensor(std::size_t job) override {
-    REQUIRE(job + 1 == tensors.size());
-    tensors.back().ended = true;
-  }
-  std::vector<Recorded> tensors;
-};
 
 // Values over many binades, with zeros, negative zeros and all-zero stretches (whole blocks).
 std::vector<uint8_t> source_bytes(Dtype dtype, uint64_t rows, uint64_t cols, unsigned seed) {
@@ -116,10 +86,10 @@ TEST_CASE("CPU backend: every format equals the reference twins", "[backend][for
   REQUIRE(backend->supports(format));
   FormatRecorder recorder;
   backend->run(jobs, recorder);
-  REQUIRE(recorder.tensors.size() == jobs.size());
+  REQUIRE(recorder.results.size() == jobs.size());
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const QuantizeJob& job = jobs[i];
-    const Recorded& got = recorder.tensors[i];
+    const FormatRecorder::Delivered& got = recorder.results[i];
     INFO(quant_format_name(format) << " " << dtype_name(dtype) << " " << job.rows << "x" << job.cols
                                    << " threads " << threads << " chunk " << chunk);
     CHECK(got.ended);
@@ -156,5 +126,5 @@ TEST_CASE("CPU backend: a block-format tensor with Inf fails before any byte", "
   FormatRecorder recorder;
   auto backend = make_cpu_backend(2);
   CHECK_THROWS_AS(backend->run({job}, recorder), Error);
-  CHECK(recorder.tensors.empty());
+  CHECK(recorder.results.empty());
 }
