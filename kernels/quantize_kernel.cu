@@ -1,21 +1,27 @@
-// quantize_kernel.cu — the scale (docs/format.md#numerics-scale) and the cast
-// (docs/format.md#numerics-cast) on the device: the scale from the absmax, and the FP8
-// E4M3FN cast of every element divided by it, rounded by quantize_e4m3fn() from
-// core/fp8_e4m3fn.hpp, the very function the CPU runs (software cast on every
-// architecture; built with IEEE division, see docs/numerics.md).
+// quantize_kernel.cu — the per-tensor scale (docs/format.md#numerics-scale, #numerics-e5m2,
+// #numerics-nvfp4) and the per-tensor casts (#numerics-cast, #numerics-e5m2) on the device:
+// the scale from the absmax, and the FP8 E4M3FN or E5M2 cast of every element divided by it,
+// rounded by quantize_e4m3fn() / quantize_e5m2() from core/, the very functions the CPU runs
+// (software casts on every architecture; built with IEEE division, see docs/numerics.md).
 //
-// Kernels:   scale_kernel<E> (one thread) and quantize_kernel<E>, a grid-stride loop over
-//            groups of 8 elements (16-byte loads, one 8-byte store), over the element
-//            traits E (core/element_traits.hpp).
+// Kernels:   scale_kernel<E> (one thread; any format's tensor scale, core/tensor_scale.hpp)
+//            and quantize_kernel<E, kE5m2>, a grid-stride loop over groups of 8 elements
+//            (16-byte loads, one 8-byte store), over the element traits E
+//            (core/element_traits.hpp).
 // Launchers: launch_scale_from_amax() and launch_quantize() (quantize_kernel.cuh).
 // Traffic:   quantize: BF16/F16: 2 bytes read and 1 written per element; F32: 4 read, 1
 //            written. scale: 4 bytes read, 4 written per tensor.
-// CPU twins: quantize_reference() and scale_from_amax(amax_from_magnitude())
-//            (core/quantize_reference.hpp, core/fp8_e4m3fn.hpp), which the CPU backend's
-//            cast_direct() and cast_with_table() (backends/cpu/cpu_cast.hpp) also equal.
+// CPU twins: quantize_per_tensor_reference() and tensor_scale_reference()
+//            (core/quantize_reference.hpp), which the CPU backend's cast_direct() and
+//            cast_with_table() (backends/cpu/cpu_cast.hpp) also equal.
 #include "kernels/quantize_kernel.cuh"
 
+#include <string>
+
 #include "core/element_traits.hpp"
+#include "core/fp8_e5m2.hpp"
+#include "core/tensor_scale.hpp"
+#include "core/error.hpp"
 #include "kernels/cuda_check.hpp"
 #include "kernels/launch_config.cuh"
 
@@ -26,8 +32,17 @@ namespace {
 constexpr uint64_t kGroup = 8;
 
 template <class E>
-__global__ void scale_kernel(const uint32_t* amax_magnitude, float* scale) {
-  *scale = scale_from_amax(E::amax(*amax_magnitude));
+__global__ void scale_kernel(QuantFormat format, const uint32_t* amax_magnitude, float* scale) {
+  *scale = tensor_scale_of<E>(format, *amax_magnitude);
+}
+
+template <bool kE5m2>
+__device__ __forceinline__ uint32_t cast(float weight, float scale) {
+  if constexpr (kE5m2) {
+    return quantize_e5m2(weight, scale);
+  } else {
+    return quantize_e4m3fn(weight, scale);
+  }
 }
 
 /// Element j (< 8) of a group held as little-endian 32-bit words.
@@ -42,7 +57,7 @@ __device__ __forceinline__ typename E::Bits group_element(const uint32_t* words,
 
 /// Elements [head, head + groups * 8) go 8 at a time (source 16-byte aligned and out
 /// 8-byte aligned there); the head and tail one at a time.
-template <class E>
+template <class E, bool kE5m2>
 __global__ void __launch_bounds__(kThreadsPerBlock)
     quantize_kernel(const typename E::Bits* source, uint64_t numel, uint64_t head, uint64_t groups,
                     const float* scale_in, uint8_t* out) {
@@ -64,7 +79,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
     }
     uint32_t packed[2] = {0u, 0u};
     for (unsigned j = 0; j < kGroup; ++j) {
-      const uint32_t code = quantize_e4m3fn(E::widen(group_element<E>(words, j)), scale);
+      const uint32_t code = cast<kE5m2>(E::widen(group_element<E>(words, j)), scale);
       packed[j / 4] |= code << (8 * (j % 4));
     }
     body_out[g] = make_uint2(packed[0], packed[1]);
@@ -73,23 +88,37 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   const uint64_t scalars = head + (numel - tail_begin);
   for (uint64_t s = thread; s < scalars; s += stride) {
     const uint64_t index = s < head ? s : tail_begin + (s - head);
-    out[index] = quantize_e4m3fn(E::widen(source[index]), scale);
+    out[index] = static_cast<uint8_t>(cast<kE5m2>(E::widen(source[index]), scale));
   }
 }
 
 }  // namespace
 
-void launch_scale_from_amax(Dtype dtype, const uint32_t* amax_magnitude, float* scale,
-                            cudaStream_t stream) {
+void launch_scale_from_amax(QuantFormat format, Dtype dtype, const uint32_t* amax_magnitude,
+                            float* scale, cudaStream_t stream) {
   visit_element_type(dtype, [&](auto element) {
     using E = decltype(element);
-    scale_kernel<E><<<1, 1, 0, stream>>>(amax_magnitude, scale);
+    scale_kernel<E><<<1, 1, 0, stream>>>(format, amax_magnitude, scale);
     QFP8_CUDA_CHECK_LAUNCH("scale_kernel");
   });
 }
 
+void launch_scale_from_amax(Dtype dtype, const uint32_t* amax_magnitude, float* scale,
+                            cudaStream_t stream) {
+  launch_scale_from_amax(QuantFormat::Float8E4m3fn, dtype, amax_magnitude, scale, stream);
+}
+
 void launch_quantize(Dtype dtype, const void* source, uint64_t numel, const float* scale,
                      uint8_t* out, cudaStream_t stream) {
+  launch_quantize(QuantFormat::Float8E4m3fn, dtype, source, numel, scale, out, stream);
+}
+
+void launch_quantize(QuantFormat format, Dtype dtype, const void* source, uint64_t numel,
+                     const float* scale, uint8_t* out, cudaStream_t stream) {
+  if (format != QuantFormat::Float8E4m3fn && format != QuantFormat::Float8E5m2) {
+    throw Error(ErrorCode::Internal, std::string("cannot launch the per-tensor cast for ") +
+                                         quant_format_name(format) + ": a block format");
+  }
   visit_element_type(dtype, [&](auto element) {
     using E = decltype(element);
     using Bits = typename E::Bits;
@@ -100,8 +129,13 @@ void launch_quantize(Dtype dtype, const void* source, uint64_t numel, const floa
     const uint64_t groups = (numel - head) / kGroup;
     const uint64_t scalars = numel - groups * kGroup;
     const uint64_t work = groups > scalars ? groups : scalars;
-    quantize_kernel<E><<<blocks_for(work), kThreadsPerBlock, 0, stream>>>(
-        static_cast<const Bits*>(source), numel, head, groups, scale, out);
+    if (format == QuantFormat::Float8E5m2) {
+      quantize_kernel<E, true><<<blocks_for(work), kThreadsPerBlock, 0, stream>>>(
+          static_cast<const Bits*>(source), numel, head, groups, scale, out);
+    } else {
+      quantize_kernel<E, false><<<blocks_for(work), kThreadsPerBlock, 0, stream>>>(
+          static_cast<const Bits*>(source), numel, head, groups, scale, out);
+    }
     QFP8_CUDA_CHECK_LAUNCH("quantize_kernel");
   });
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/dtype.hpp"
+#include "core/quant_format.hpp"
 
 namespace qfp8 {
 
@@ -16,8 +17,12 @@ struct TensorStats {
   float scale;              // filled by launch_scale_from_amax
 };
 
-/// *scale = scale_from_amax(amax of *amax_magnitude) for the dtype: one thread, so the
-/// scale the cast divides by is computed on the device exactly as on the host.
+/// *scale = the format's per-tensor scale of *amax_magnitude for the dtype
+/// (core/tensor_scale.hpp; 0 for mxfp8): one thread, so the scale the casts divide by is
+/// computed on the device exactly as on the host.
+void launch_scale_from_amax(QuantFormat format, Dtype dtype, const uint32_t* amax_magnitude,
+                            float* scale, cudaStream_t stream);
+/// The same for float8_e4m3fn.
 void launch_scale_from_amax(Dtype dtype, const uint32_t* amax_magnitude, float* scale,
                             cudaStream_t stream);
 
@@ -26,5 +31,8 @@ void launch_scale_from_amax(Dtype dtype, const uint32_t* amax_magnitude, float* 
 /// used where both pointers allow. Asynchronous on `stream`.
 void launch_quantize(Dtype dtype, const void* source, uint64_t numel, const float* scale,
                      uint8_t* out, cudaStream_t stream);
+/// The same in a per-tensor `format` (float8_e4m3fn or float8_e5m2).
+void launch_quantize(QuantFormat format, Dtype dtype, const void* source, uint64_t numel,
+                     const float* scale, uint8_t* out, cudaStream_t stream);
 
 }  // namespace qfp8

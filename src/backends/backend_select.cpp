@@ -32,6 +32,16 @@ std::string cuda_unusable_reason(int gpu) {
   return {};
 }
 
+// Empty when the CUDA backend writes every requested format, else the first it does not.
+std::string cuda_format_gap(const BackendRequest& request) {
+  for (const QuantFormat format : request.formats) {
+    if (!cuda_backend_supports(format)) {
+      return std::string("the CUDA backend does not write ") + quant_format_name(format) + " yet";
+    }
+  }
+  return {};
+}
+
 std::unique_ptr<QuantizeBackend> cuda_backend(const BackendRequest& request) {
   CudaBackendOptions options;
   options.reader_threads = request.threads;  // the host's share: copying out of the input
@@ -54,6 +64,11 @@ DeviceChoice device_choice_from_name(const std::string& name) {
 std::unique_ptr<QuantizeBackend> select_backend(const BackendRequest& request) {
   if (request.device == DeviceChoice::Cpu) return cpu_backend(request.threads, "--device cpu");
 #ifdef QFP8_HAVE_CUDA
+  const std::string gap = cuda_format_gap(request);
+  if (request.device == DeviceChoice::Cuda && !gap.empty()) {
+    throw Error(ErrorCode::Usage, "--device cuda: " + gap + " (--device cpu writes it)");
+  }
+  if (!gap.empty()) return cpu_backend(request.threads, ("--device auto, " + gap).c_str());
   const std::string reason = cuda_unusable_reason(request.gpu);
   if (request.device == DeviceChoice::Cuda) {
     if (!reason.empty()) throw Error(ErrorCode::CudaUnavailable, "--device cuda: " + reason);

@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "backends/backend.hpp"
 
@@ -19,10 +20,14 @@ struct BackendRequest {
   int gpu = 0;           // --gpu N
   unsigned threads = 0;  // --threads N: CPU workers (0 = all cores) or CUDA staging readers
                          // (0 = automatic, see resolved_cuda_options())
+  // The formats the conversion may write: a backend that cannot write one of them is not
+  // chosen by auto, and is an error when asked for.
+  std::vector<QuantFormat> formats{QuantFormat::Float8E4m3fn};
 };
 
-/// Auto: CUDA when built with it and a device is usable, else the CPU (logged either way).
-/// Cuda without a usable device, or in a CPU-only build: Error(CudaUnavailable), exit 3.
+/// Auto: CUDA when built with it, a device is usable and it writes every requested format,
+/// else the CPU (logged either way). Cuda without a usable device, or in a CPU-only build:
+/// Error(CudaUnavailable), exit 3; Cuda for a format it does not write: Error(Usage).
 std::unique_ptr<QuantizeBackend> select_backend(const BackendRequest& request);
 
 }  // namespace qfp8

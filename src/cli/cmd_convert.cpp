@@ -61,6 +61,14 @@ void add_convert_options(cxxopts::Options& options) {
        cxxopts::value<std::string>())
       ("exclude", "Keep tensors matching REGEX (repeatable; wins over --include)",
        cxxopts::value<std::string>())
+      ("format", "Format of the quantized layers: float8_e4m3fn, float8_e5m2, mxfp8 or nvfp4 "
+       "(docs/format.md#formats)", cxxopts::value<std::string>()->default_value("float8_e4m3fn"))
+      ("format-for", "REGEX=FORMAT: layers whose name matches REGEX get FORMAT, or stay in their "
+       "dtype with 'keep' (repeatable; the first matching rule wins; before --layer-config's)",
+       cxxopts::value<std::string>())
+      ("layer-config", "JSON file of ordered rules REGEX -> FORMAT or keep: "
+       "[{\"match\": REGEX, \"format\": FORMAT}, ...] or {REGEX: FORMAT, ...}",
+       cxxopts::value<std::string>())
       ("no-comfy-quant", "Do not write L.comfy_quant tensors (metadata only)")
       ("write-input-scale", "Write L.input_scale = 1.0 for every quantized layer")
       ("full-precision-mm", "Mark layers \"full_precision_matrix_mult\": true")
@@ -192,9 +200,29 @@ std::optional<Shard> select_shard(const cxxopts::ParseResult& result) {
   return shard;
 }
 
+/// --format, then the rules: --format-for in command-line order, then --layer-config's.
+void add_format_options(const cxxopts::ParseResult& result,
+                        const std::vector<std::string>& format_for, PlanOptions& options) {
+  const std::string name = result["format"].as<std::string>();
+  const auto format = quant_format_from_name(name);
+  if (!format) {
+    throw Error(ErrorCode::Usage,
+                "unknown --format '" + name + "' (expected " + quant_format_list() + ")");
+  }
+  options.format = *format;
+  for (const auto& text : format_for) options.format_rules.push_back(format_rule_from_flag(text));
+  if (result.count("layer-config") > 0) {
+    for (auto& rule : format_rules_from_file(result["layer-config"].as<std::string>())) {
+      options.format_rules.push_back(std::move(rule));
+    }
+  }
+}
+
 PlanOptions plan_options(const cxxopts::ParseResult& result, std::vector<std::string> include,
-                         std::vector<std::string> exclude) {
+                         std::vector<std::string> exclude,
+                         const std::vector<std::string>& format_for) {
   PlanOptions options;
+  add_format_options(result, format_for, options);
   options.preset = preset_from_name(result["preset"].as<std::string>());
   options.include_patterns = std::move(include);
   options.exclude_patterns = std::move(exclude);
@@ -227,8 +255,9 @@ PlanOptions plan_options(const cxxopts::ParseResult& result, std::vector<std::st
   return options;
 }
 
-BackendRequest backend_request(const cxxopts::ParseResult& result) {
+BackendRequest backend_request(const cxxopts::ParseResult& result, const PlanOptions& plan) {
   BackendRequest request;
+  request.formats = FormatRules(plan.format, plan.format_rules).formats();
   request.device = device_choice_from_name(result["device"].as<std::string>());
   request.gpu = result["gpu"].as<int>();
   request.threads = threads_option(result);
@@ -359,8 +388,10 @@ int run_convert(const Args& args_in) {
   Args args = args_in;
   std::vector<std::string> include = extract_repeated(args, "--include");
   std::vector<std::string> exclude = extract_repeated(args, "--exclude");
+  const std::vector<std::string> format_for = extract_repeated(args, "--format-for");
   cxxopts::Options options("qfp8-cuda convert",
-                           "Convert a BF16/F16/F32 safetensors checkpoint to ComfyUI FP8 E4M3FN scaled");
+                           "Convert a BF16/F16/F32 safetensors checkpoint to ComfyUI FP8 E4M3FN scaled "
+                           "(or float8_e5m2, mxfp8, nvfp4)");
   add_common_options(options);
   add_convert_options(options);
   // Positionals are the inputs (and output): select_inputs() assigns and checks them.
@@ -378,9 +409,9 @@ int run_convert(const Args& args_in) {
   const InputSelection selection = select_inputs(result, settings.dry_run);
   const std::optional<Shard> shard =
       selection.output_dir.empty() ? std::nullopt : select_shard(result);
-  settings.plan = plan_options(result, std::move(include), std::move(exclude));
+  settings.plan = plan_options(result, std::move(include), std::move(exclude), format_for);
   check_plan_options(settings.plan);
-  const BackendRequest request = backend_request(result);
+  const BackendRequest request = backend_request(result, settings.plan);
   settings.overwrite = result.count("force") > 0;
   settings.verify = result.count("verify") > 0;
   settings.verify_threads = request.threads;

@@ -1,10 +1,12 @@
 // plan_printer.cpp — dry-run text: what the converter would do to each tensor, and why:
-// "quantize NAME SHAPE DTYPE -> F8_E4M3 [as OUTPUT_NAME]  (reason)" or
+// "quantize NAME SHAPE DTYPE -> F8_E4M3 [as OUTPUT_NAME]  (reason)" (F8_E5M2, mxfp8 or nvfp4
+// for the other formats) or
 // "keep     NAME SHAPE DTYPE [-> BF16] [as OUTPUT_NAME]  (reason)"; the output name only
 // when --strip-prefix/--add-prefix change it, the BF16 rounding only with --keep-dtype bf16.
 #include "cli/plan_printer.hpp"
 
 #include <cstdio>
+#include <map>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,6 +36,29 @@ std::string model_text(const ConversionPlan& plan) {
   return "ambiguous (" + names + ")";
 }
 
+/// What a quantized tensor becomes: the data dtype of the per-tensor FP8 formats, the
+/// format's name for the block formats (their data alone would not say it).
+std::string quantized_text(QuantFormat format) {
+  if (has_block_scales(format)) return quant_format_name(format);
+  return std::string(dtype_name(data_dtype(format)));
+}
+
+/// "formats: 700 nvfp4, 146 float8_e4m3fn" — only when a layer is not float8_e4m3fn.
+std::string formats_line(const ConversionPlan& plan) {
+  std::map<QuantFormat, std::size_t> counts;
+  for (const auto& decision : plan.decisions) {
+    if (decision.quantize) ++counts[decision.format];
+  }
+  if (counts.empty() || (counts.size() == 1 && counts.begin()->first == QuantFormat::Float8E4m3fn)) {
+    return {};
+  }
+  std::string line = "formats:";
+  for (const auto& [format, count] : counts) {
+    line += (line.size() > 8 ? ", " : " ") + std::to_string(count) + " " + quant_format_name(format);
+  }
+  return line + "\n";
+}
+
 }  // namespace
 
 void print_plan(std::ostream& out, const Header& input, const ConversionPlan& plan) {
@@ -60,7 +85,7 @@ void print_plan(std::ostream& out, const Header& input, const ConversionPlan& pl
     line += shape_text(tensor->shape);
     line += ' ';
     line += dtype_name(tensor->dtype);
-    if (decision.quantize) line += " -> F8_E4M3";
+    if (decision.quantize) line += " -> " + quantized_text(decision.format);
     if (rounded_to_bf16.count(decision.name) != 0) line += " -> BF16";
     if (!decision.output_name.empty() && decision.output_name != decision.name) {
       line += " as " + printable(decision.output_name);
@@ -70,7 +95,7 @@ void print_plan(std::ostream& out, const Header& input, const ConversionPlan& pl
   }
   const uint64_t input_bytes = input.data_offset() + input.data_size;
   out << plan.decisions.size() << " tensors: " << plan.quantized_count << " quantized, "
-      << plan.kept_count << " kept\n";
+      << plan.kept_count << " kept\n" << formats_line(plan);
   out << "output: " << plan.layout.tensors().size() << " tensors, "
       << plan.layout.file_size() << " bytes (" << mib_text(plan.layout.file_size())
       << "), input " << input_bytes << " bytes (" << mib_text(input_bytes) << ")\n";

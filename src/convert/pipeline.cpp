@@ -1,6 +1,7 @@
 // pipeline.cpp — walks the output layout in order: copies stream straight from the map
-// (of whichever shard holds the tensor), scales are reserved and filled once their weight
-// is quantized, and each run of consecutive FP8 weights goes to the backend in one call.
+// (of whichever shard holds the tensor), scales (per-tensor and block scales) are reserved
+// and filled once their weight is quantized, and each run of consecutive quantized weights
+// goes to the backend in one call.
 #include "convert/pipeline.hpp"
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 #include "core/bf16.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
+#include "core/quant_format.hpp"
 #include "core/text_format.hpp"
 #include "safetensors/writer.hpp"
 
@@ -35,6 +37,9 @@ class PlanExecutor {
         progress_(progress) {
     for (const auto& output : plan.outputs) {
       if (output.source == OutputSource::WeightScale) scale_name_[output.source_name] = output.name;
+      if (output.source == OutputSource::BlockScales) {
+        block_scales_name_[output.source_name] = output.name;
+      }
     }
   }
 
@@ -51,7 +56,8 @@ class PlanExecutor {
       }
       if (output.source == OutputSource::CopyOfInput) {
         copy_tensor(output, i + 1 < outputs.size() ? &outputs[i + 1] : nullptr);
-      } else if (output.source == OutputSource::WeightScale) {
+      } else if (output.source == OutputSource::WeightScale ||
+                 output.source == OutputSource::BlockScales) {
         writer_.defer_tensor(output.name);
       } else if (output.source == OutputSource::ConvertedToBf16) {
         convert_to_bf16_tensor(output);
@@ -64,7 +70,8 @@ class PlanExecutor {
     writer_.finish();
   }
 
-  /// Called by the consumer: the scale of job `index` in the current run is known.
+  /// Called by the consumer: the per-tensor scale of job `index` in the current run is
+  /// known (0 and unused for mxfp8, which has none).
   void begin_quantized(std::size_t index, float scale) {
     const TensorInfo& tensor = *run_tensors_[index];
     // The output name may differ from the input's (--strip-prefix / --add-prefix).
@@ -73,15 +80,22 @@ class PlanExecutor {
                   "cannot write: backend result out of layout order");
     }
     if (index + 1 < run_tensors_.size()) input_.prefetch(*run_tensors_[index + 1]);
+    if (!has_tensor_scale(run_formats_[index])) return;
     const uint32_t bits = float_bits(scale);
     const uint8_t bytes[4] = {static_cast<uint8_t>(bits), static_cast<uint8_t>(bits >> 8),
                               static_cast<uint8_t>(bits >> 16), static_cast<uint8_t>(bits >> 24)};
     writer_.fill_deferred(scale_name_.at(tensor.name), bytes, sizeof bytes);
   }
 
-  void quantized_bytes(std::size_t index, const uint8_t* fp8, uint64_t count) {
-    writer_.append(fp8, count);
-    if (progress_) progress_->add_bytes(count * dtype_size(run_tensors_[index]->dtype));
+  void quantized_bytes(std::size_t index, const uint8_t* data, uint64_t count) {
+    writer_.append(data, count);
+    // Progress counts source bytes: nvfp4 packs two elements in each byte.
+    const uint64_t elements = run_formats_[index] == QuantFormat::Nvfp4 ? 2 * count : count;
+    if (progress_) progress_->add_bytes(elements * dtype_size(run_tensors_[index]->dtype));
+  }
+
+  void quantized_block_scales(std::size_t index, const uint8_t* codes, uint64_t count) {
+    writer_.fill_deferred(block_scales_name_.at(run_tensors_[index]->name), codes, count);
   }
 
   void quantized_source_read(std::size_t index, uint64_t offset, uint64_t length) {
@@ -91,7 +105,9 @@ class PlanExecutor {
   void end_quantized(std::size_t index) {
     const TensorInfo& tensor = *run_tensors_[index];
     input_.release(tensor);
-    tensor_done(tensor, Dtype::F8_E4M3, tensor.numel);
+    const QuantFormat format = run_formats_[index];
+    tensor_done(tensor, data_dtype(format),
+                format == QuantFormat::Nvfp4 ? tensor.numel / 2 : tensor.numel);
   }
 
  private:
@@ -159,8 +175,10 @@ class PlanExecutor {
   SafetensorsWriter writer_;
   ProgressMeter* progress_;
   std::map<std::string, std::string> scale_name_;  // weight name -> its scale's name
+  std::map<std::string, std::string> block_scales_name_;  // weight name -> its block scales
   std::vector<const TensorInfo*> run_tensors_;      // sources of the current backend run
   std::vector<const std::string*> run_outputs_;     // their output names
+  std::vector<QuantFormat> run_formats_;            // their formats
   std::size_t tensors_done_ = 0;
 };
 
@@ -169,8 +187,11 @@ class ExecutorConsumer final : public QuantizedConsumer {
  public:
   explicit ExecutorConsumer(PlanExecutor& executor) : executor_(executor) {}
   void begin_tensor(std::size_t job, float scale) override { executor_.begin_quantized(job, scale); }
-  void tensor_bytes(std::size_t job, const uint8_t* fp8, uint64_t count) override {
-    executor_.quantized_bytes(job, fp8, count);
+  void tensor_bytes(std::size_t job, const uint8_t* data, uint64_t count) override {
+    executor_.quantized_bytes(job, data, count);
+  }
+  void block_scales(std::size_t job, const uint8_t* codes, uint64_t count) override {
+    executor_.quantized_block_scales(job, codes, count);
   }
   void end_tensor(std::size_t job) override { executor_.end_quantized(job); }
   void source_read(std::size_t job, uint64_t offset, uint64_t length) override {
@@ -184,12 +205,25 @@ class ExecutorConsumer final : public QuantizedConsumer {
 void PlanExecutor::quantize_run(std::size_t begin, std::size_t end) {
   run_tensors_.clear();
   run_outputs_.clear();
+  run_formats_.clear();
   std::vector<QuantizeJob> jobs;
   for (std::size_t i = begin; i < end; ++i) {
-    const TensorInfo& tensor = source_of(plan_.outputs[i]);
+    const OutputTensorPlan& output = plan_.outputs[i];
+    const TensorInfo& tensor = source_of(output);
     run_tensors_.push_back(&tensor);
-    run_outputs_.push_back(&plan_.outputs[i].name);
-    jobs.push_back({tensor.name, tensor.dtype, input_.bytes(tensor).data, tensor.numel});
+    run_outputs_.push_back(&output.name);
+    run_formats_.push_back(output.format);
+    QuantizeJob job;
+    job.name = tensor.name;
+    job.dtype = tensor.dtype;
+    job.source = input_.bytes(tensor).data;
+    job.numel = tensor.numel;
+    job.format = output.format;
+    if (tensor.shape.size() == 2) {
+      job.rows = tensor.shape[0];
+      job.cols = tensor.shape[1];
+    }
+    jobs.push_back(job);
   }
   if (!run_tensors_.empty()) input_.prefetch(*run_tensors_.front());
   ExecutorConsumer consumer(*this);

@@ -80,9 +80,14 @@ std::string layer_name_of(const std::string& weight_name) {
   return weight_name.substr(0, weight_name.size() - std::string(kWeightSuffix).size());
 }
 
+std::string layer_config_json(QuantFormat format, bool full_precision_mm) {
+  std::string config = std::string(R"({"format": ")") + quant_format_name(format) + '"';
+  if (full_precision_mm) config += R"(, "full_precision_matrix_mult": true)";
+  return config + "}";
+}
+
 std::string layer_config_json(bool full_precision_mm) {
-  return full_precision_mm ? R"({"format": "float8_e4m3fn", "full_precision_matrix_mult": true})"
-                           : R"({"format": "float8_e4m3fn"})";
+  return layer_config_json(QuantFormat::Float8E4m3fn, full_precision_mm);
 }
 
 std::string json_quote_ascii(const std::string& utf8) {
@@ -92,20 +97,28 @@ std::string json_quote_ascii(const std::string& utf8) {
   return out;
 }
 
-std::string quantization_metadata_json(std::vector<std::string> weight_names,
+std::string quantization_metadata_json_of(std::vector<QuantizedWeightName> weights,
                                        bool full_precision_mm) {
   // std::string orders by char_traits<char>::lt, which compares as unsigned char: byte-wise.
-  std::sort(weight_names.begin(), weight_names.end());
-  const std::string config = layer_config_json(full_precision_mm);
+  std::sort(weights.begin(), weights.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
   std::string out = R"({"format_version": "1.0", "layers": {)";
-  for (std::size_t i = 0; i < weight_names.size(); ++i) {
+  for (std::size_t i = 0; i < weights.size(); ++i) {
     if (i > 0) out += ", ";
-    out += json_quote_ascii(layer_name_of(weight_names[i]));
+    out += json_quote_ascii(layer_name_of(weights[i].name));
     out += ": ";
-    out += config;
+    out += layer_config_json(weights[i].format, full_precision_mm);
   }
   out += "}}";
   return out;
+}
+
+std::string quantization_metadata_json(const std::vector<std::string>& weight_names,
+                                       bool full_precision_mm) {
+  std::vector<QuantizedWeightName> weights;
+  weights.reserve(weight_names.size());
+  for (const auto& name : weight_names) weights.push_back({name, QuantFormat::Float8E4m3fn});
+  return quantization_metadata_json_of(std::move(weights), full_precision_mm);
 }
 
 }  // namespace qfp8

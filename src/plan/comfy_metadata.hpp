@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "core/quant_format.hpp"
+
 namespace qfp8 {
 
 inline constexpr const char* kQuantizationMetadataKey = "_quantization_metadata";
@@ -21,8 +23,13 @@ bool has_suffix(const std::string& name, const std::string& suffix);
 /// replace). `weight_name` must end with ".weight".
 std::string layer_name_of(const std::string& weight_name);
 
-/// `{"format": "float8_e4m3fn"}` (27 bytes) or, with full_precision_mm,
-/// `{"format": "float8_e4m3fn", "full_precision_matrix_mult": true}` (63 bytes).
+inline constexpr const char* kWeightScale2Suffix = ".weight_scale_2";
+
+/// `{"format": "<format>"}` or, with full_precision_mm,
+/// `{"format": "<format>", "full_precision_matrix_mult": true}`: for float8_e4m3fn 27 and
+/// 63 bytes.
+std::string layer_config_json(QuantFormat format, bool full_precision_mm);
+/// The float8_e4m3fn config.
 std::string layer_config_json(bool full_precision_mm);
 
 /// A JSON string literal as json.dumps(ensure_ascii=True) writes it: \" \\ \n \r \t \b \f,
@@ -30,10 +37,19 @@ std::string layer_config_json(bool full_precision_mm);
 /// pairs above U+FFFF). `utf8` must be valid UTF-8 (the reader guarantees it for names).
 std::string json_quote_ascii(const std::string& utf8);
 
-/// `{"format_version": "1.0", "layers": {"<L>": <config>, ...}}` for the quantized weights
-/// `weight_names` (each ending in ".weight"), layers in byte-wise order of the tensor
-/// names, as the reference converter walks them.
-std::string quantization_metadata_json(std::vector<std::string> weight_names,
+/// A quantized weight's output name (ending in ".weight") and its format.
+struct QuantizedWeightName {
+  std::string name;
+  QuantFormat format = QuantFormat::Float8E4m3fn;
+};
+
+/// `{"format_version": "1.0", "layers": {"<L>": <config>, ...}}` for the quantized
+/// `weights`, layers in byte-wise order of the tensor names, as the reference converter
+/// walks them, each with its format's config.
+std::string quantization_metadata_json_of(std::vector<QuantizedWeightName> weights,
+                                       bool full_precision_mm);
+/// The same with every layer in float8_e4m3fn.
+std::string quantization_metadata_json(const std::vector<std::string>& weight_names,
                                        bool full_precision_mm);
 
 }  // namespace qfp8

@@ -1,5 +1,6 @@
 // conversion_plan.cpp — the one quantize predicate (docs/format.md#selection: presets,
-// --include/--exclude), the plan-time refusals (already quantized input, name clashes, colliding
+// --include/--exclude; then the layer's format and whether its shape fits the format's
+// blocks), the plan-time refusals (already quantized input, name clashes, colliding
 // renames), the --strip-prefix/--add-prefix output names and the output layout (comfy or legacy).
 #include "plan/conversion_plan.hpp"
 
@@ -59,9 +60,17 @@ class QuantizePredicate {
   QuantizePredicate(const PlanOptions& options, const ModelFamily* family)
       : include_(compile_patterns(options.include_patterns, "--include")),
         exclude_(compile_patterns(options.exclude_patterns, "--exclude")),
+        formats_(options.format, options.format_rules),
         family_(family) {}
 
   TensorDecision decide(const TensorInfo& tensor) const {
+    TensorDecision decision = decide_quantized(tensor);
+    if (decision.quantize) choose_format(tensor, decision);
+    return decision;
+  }
+
+ private:
+  TensorDecision decide_quantized(const TensorInfo& tensor) const {
     if (auto reason = structural_reason(tensor)) return keep(tensor, *reason);
     if (const auto* pattern = first_match(exclude_, tensor.name)) {
       return keep(tensor, "keep: --exclude '" + pattern->text + "'");
@@ -79,6 +88,28 @@ class QuantizePredicate {
       }
     }
     return {tensor.name, true, "quantize", {}};
+  }
+
+  /// The format rules of a layer that is quantized: a rule may keep it, and a block format
+  /// keeps a weight that does not divide into its blocks. The default (float8_e4m3fn by
+  /// --format) leaves the reason as it was; any other choice is named in it.
+  void choose_format(const TensorInfo& tensor, TensorDecision& decision) const {
+    const FormatChoice choice = formats_.choose(tensor.name);
+    if (choice.keep) {
+      decision.quantize = false;
+      decision.reason = "keep: " + choice.why + "=keep";
+      return;
+    }
+    const std::string problem = shape_problem(choice.format, tensor.shape[0], tensor.shape[1]);
+    if (!problem.empty()) {
+      decision.quantize = false;
+      decision.reason = "keep: " + problem;
+      return;
+    }
+    decision.format = choice.format;
+    if (choice.format == QuantFormat::Float8E4m3fn && choice.why == "--format") return;
+    decision.reason += decision.reason == "quantize" ? ": " : ", ";
+    decision.reason += std::string(quant_format_name(choice.format)) + " (" + choice.why + ")";
   }
 
  private:
@@ -100,6 +131,7 @@ class QuantizePredicate {
 
   std::vector<Pattern> include_;
   std::vector<Pattern> exclude_;
+  FormatRules formats_;
   const ModelFamily* family_;  // the applied preset's family; nullptr: the bare rule
 };
 
@@ -140,9 +172,11 @@ void check_not_quantized(const Header& input, const std::string& file_label) {
                 "_quantization_metadata)" + already_quantized_advice(input));
   }
   for (const auto& tensor : input.tensors) {
-    if (tensor.dtype == Dtype::F8_E4M3) {
+    if (tensor.dtype == Dtype::F8_E4M3 || tensor.dtype == Dtype::F8_E5M2 ||
+        tensor.dtype == Dtype::F8_E8M0) {
       throw Error(ErrorCode::AlreadyQuantized, file_label, tensor.name,
-                  "cannot convert: input is already quantized (F8_E4M3 tensor)" +
+                  "cannot convert: input is already quantized (" +
+                      std::string(dtype_name(tensor.dtype)) + " tensor)" +
                       already_quantized_advice(input));
     }
     if (is_legacy_marker_name(tensor.name)) {
@@ -185,11 +219,11 @@ void check_name_clashes(const std::vector<TensorDecision>& decisions, const Plan
                       "': both would be named '" + decision.output_name + "'");
     }
   }
-  const auto suffixes = companion_suffixes(options.layout.value_or(OutputLayout::Comfy));
+  const OutputLayout layout = options.layout.value_or(OutputLayout::Comfy);
   for (const auto& decision : decisions) {
     if (!decision.quantize) continue;
     const std::string layer = layer_name_of(decision.output_name);
-    for (const auto& suffix : suffixes) {
+    for (const auto& suffix : companion_suffixes(layout, decision.format)) {
       if (input_of.count(layer + suffix) > 0) {
         throw Error(ErrorCode::NameClash, file_label, layer + suffix,
                     "cannot quantize '" + decision.name + "': the output already has '" +
@@ -302,11 +336,17 @@ const char* output_layout_name(OutputLayout layout) noexcept {
 }
 
 OutputLayout resolve_output_layout(const PlanOptions& options, const FamilyDetection& detection,
-                                   Preset applied, std::string& reason) {
+                                   Preset applied, bool any_other_format, std::string& reason) {
   reason.clear();
   if (options.layout) return *options.layout;
   const ModelFamily* encoder = text_encoder_of(detection, applied);
   if (encoder == nullptr) return OutputLayout::Comfy;
+  if (any_other_format) {
+    reason = std::string("text encoder (") + encoder->name +
+             "): comfy layout, since the legacy layout (scaled_fp8) holds float8_e4m3fn only; "
+             "ComfyUI reads other formats of a text encoder from the comfy layout";
+    return OutputLayout::Comfy;
+  }
   reason = std::string("text encoder (") + encoder->name +
            "): legacy layout (scaled_fp8), which every ComfyUI text-encoder loader reads; ComfyUI "
            "before 0.4.0 loads a text encoder of the comfy layout with unscaled weights or not "
@@ -317,6 +357,12 @@ OutputLayout resolve_output_layout(const PlanOptions& options, const FamilyDetec
 void check_plan_options(const PlanOptions& options) {
   compile_patterns(options.include_patterns, "--include");
   compile_patterns(options.exclude_patterns, "--exclude");
+  const FormatRules rules(options.format, options.format_rules);
+  if (options.layout == OutputLayout::Legacy && !rules.only_default_format()) {
+    throw Error(ErrorCode::Usage,
+                "cannot write --layout legacy with a format other than float8_e4m3fn: the "
+                "legacy layout (scaled_fp8) has no way to declare one; use --layout comfy");
+  }
 }
 
 /// Without `.comfy_quant` tensors, ComfyUI finds a layer's format only through the
@@ -342,25 +388,33 @@ ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& opti
                                     const std::string& file_label) {
   FamilyDetection detection = detect_model_family(input);
   const Preset applied = resolve_preset(options.preset, detection);
-  std::string layout_reason;
-  PlanOptions resolved = options;
-  resolved.layout = resolve_output_layout(options, detection, applied, layout_reason);
-  const OutputLayout layout = *resolved.layout;
   // After resolving, a preset is None (no family: the bare rule) or a registry name.
-  // Bad regexes fail first, as usage errors.
+  // Bad regexes and a legacy layout with other formats fail first, as usage errors.
+  check_plan_options(options);
   const QuantizePredicate predicate(options, find_model_family(applied.name()));
   require_conversion_target(input, file_label);  // adapters, VAEs, other quantization formats
   check_not_quantized(input, file_label);
   warn_unused_strip(input, {options.strip_prefix, options.add_prefix}, file_label);
   const std::vector<const TensorInfo*> sources = by_name(input);
-  std::vector<TensorDecision> decisions = decide_all(sources, predicate, resolved);
+  std::vector<TensorDecision> decisions = decide_all(sources, predicate, options);
+  const bool any_other_format =
+      std::any_of(decisions.begin(), decisions.end(), [](const TensorDecision& decision) {
+        return decision.quantize && decision.format != QuantFormat::Float8E4m3fn;
+      });
+  std::string layout_reason;
+  PlanOptions resolved = options;
+  resolved.layout = resolve_output_layout(options, detection, applied, any_other_format, layout_reason);
+  const OutputLayout layout = *resolved.layout;
   check_name_clashes(decisions, resolved, file_label);
 
   // Layer names come from the OUTPUT names: metadata and tensors share one prefix
   // (docs/format.md#metadata).
   std::vector<std::string> quantized_names;
+  std::vector<QuantizedWeightName> quantized_layers;
   for (const auto& decision : decisions) {
-    if (decision.quantize) quantized_names.push_back(decision.output_name);
+    if (!decision.quantize) continue;
+    quantized_names.push_back(decision.output_name);
+    quantized_layers.push_back({decision.output_name, decision.format});
   }
   if (layout == OutputLayout::Comfy && !options.write_comfy_quant) {
     require_loadable_without_comfy_quant(quantized_names, file_label);
@@ -368,7 +422,7 @@ ConversionPlan make_conversion_plan(const Header& input, const PlanOptions& opti
   std::map<std::string, std::string> metadata = input.metadata;
   if (!quantized_names.empty() && layout == OutputLayout::Comfy) {
     metadata[kQuantizationMetadataKey] =
-        quantization_metadata_json(quantized_names, options.full_precision_mm);
+        quantization_metadata_json_of(std::move(quantized_layers), options.full_precision_mm);
   }
 
   auto outputs = plan_output_tensors(sources, decisions, resolved);

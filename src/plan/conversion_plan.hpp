@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/quant_format.hpp"
+#include "plan/format_rules.hpp"
 #include "plan/model_families.hpp"
 #include "safetensors/layout.hpp"
 #include "safetensors/tensor_info.hpp"
@@ -68,6 +70,10 @@ struct PlanOptions {
   std::string strip_prefix;
   std::string add_prefix;
   bool keep_as_bf16 = false;          // --keep-dtype bf16: kept F16/F32 tensors become BF16
+  // --format: every quantized layer's format unless a rule says otherwise; --format-for
+  // and --layer-config rules, in order (plan/format_rules.hpp).
+  QuantFormat format = QuantFormat::Float8E4m3fn;
+  std::vector<FormatRule> format_rules;
 };
 
 /// What happens to one input tensor, and the one reason shown to the user
@@ -77,13 +83,17 @@ struct TensorDecision {
   bool quantize = false;
   std::string reason;
   std::string output_name;  // after --strip-prefix/--add-prefix (== name without them)
+  QuantFormat format = QuantFormat::Float8E4m3fn;  // when quantized
 };
 
 /// Where one output tensor's bytes come from.
 enum class OutputSource {
   CopyOfInput,      // bytes of input tensor `source_name`, unchanged
-  QuantizedWeight,  // FP8 E4M3FN of input tensor `source_name`
-  WeightScale,      // F32 0-d scale of input tensor `source_name` (known after quantizing it)
+  QuantizedWeight,  // input tensor `source_name` quantized in `format`
+  WeightScale,      // F32 0-d per-tensor scale of input tensor `source_name` (weight_scale;
+                    // nvfp4: weight_scale_2), known once its absmax is
+  BlockScales,      // the blocked block scales of input tensor `source_name` (mxfp8, nvfp4),
+                    // known after quantizing it
   Constant,         // `constant_bytes` (input_scale 1.0f, comfy_quant JSON, scaled_fp8)
   ConvertedToBf16,  // input tensor `source_name` (F16/F32) rounded to BF16, nearest even
 };
@@ -93,6 +103,7 @@ struct OutputTensorPlan {
   OutputSource source = OutputSource::CopyOfInput;
   std::string source_name;
   std::string constant_bytes;
+  QuantFormat format = QuantFormat::Float8E4m3fn;  // of a QuantizedWeight
 };
 
 struct ConversionPlan {
@@ -113,14 +124,17 @@ struct ConversionPlan {
   std::size_t kept_count = 0;
 };
 
-/// The layout written: `options.layout` when set; otherwise legacy when the applied family,
+/// The layout written: `options.layout` when set; otherwise comfy when any layer is quantized
+/// in a format other than float8_e4m3fn (`any_other_format`: the legacy layout has no way to
+/// say so); otherwise legacy when the applied family,
 /// or any family the header matches, is a text encoder (docs/models.md#text-encoder-layout:
 /// every ComfyUI that loads FP8 text encoders reads `scaled_fp8`; before ComfyUI 0.4.0 a
 /// text encoder in the comfy layout loads with unscaled weights or not at all), else comfy. `reason` receives why legacy was chosen, or is cleared.
 OutputLayout resolve_output_layout(const PlanOptions& options, const FamilyDetection& detection,
-                                   Preset applied, std::string& reason);
+                                   Preset applied, bool any_other_format, std::string& reason);
 
-/// Compiles the --include/--exclude regexes; throws Error(Usage) naming a bad one. Lets the
+/// Compiles the --include/--exclude and format-rule regexes; throws Error(Usage) naming a
+/// bad one, and for --layout legacy with a format other than float8_e4m3fn. Lets the
 /// command line fail as a usage error before any file is opened.
 void check_plan_options(const PlanOptions& options);
 

@@ -1,5 +1,5 @@
 // output_tensors.cpp — per-layer output tensors of the comfy and legacy layouts
-// (docs/format.md#layer, #legacy).
+// (docs/format.md#layer, #legacy), for each format (#formats).
 #include "plan/output_tensors.hpp"
 
 
@@ -29,21 +29,37 @@ PlannedOutput kept(const TensorInfo& tensor, const std::string& name, bool as_bf
   return {{name, OutputSource::CopyOfInput, tensor.name, {}}, {name, tensor.dtype, tensor.shape}};
 }
 
-void add_layer(const TensorInfo& weight, const std::string& weight_name,
+void add_layer(const TensorInfo& weight, const TensorDecision& decision,
                const PlanOptions& options, std::vector<PlannedOutput>& outputs) {
+  const std::string& weight_name = decision.output_name;
+  const QuantFormat format = decision.format;
   const std::string layer = layer_name_of(weight_name);
   const bool legacy = options.layout == OutputLayout::Legacy;  // resolved by the plan
-  outputs.push_back({{weight_name, OutputSource::QuantizedWeight, weight.name, {}},
-                     {weight_name, Dtype::F8_E4M3, weight.shape}});
-  // Same value in both layouts: w ≈ fp8_value × scale.
-  const std::string scale = layer + (legacy ? kScaleWeightSuffix : kWeightScaleSuffix);
-  outputs.push_back({{scale, OutputSource::WeightScale, weight.name, {}}, {scale, Dtype::F32, {}}});
-  if (options.write_input_scale) {
+  const uint64_t rows = weight.shape[0];
+  const uint64_t cols = weight.shape[1];
+  OutputTensorPlan data{weight_name, OutputSource::QuantizedWeight, weight.name, {}};
+  data.format = format;
+  outputs.push_back({std::move(data), {weight_name, data_dtype(format), data_shape(format, rows, cols)}});
+  if (has_block_scales(format)) {
+    const std::string blocks = layer + kWeightScaleSuffix;
+    outputs.push_back({{blocks, OutputSource::BlockScales, weight.name, {}},
+                       {blocks, block_scale_dtype(format), block_scale_shape(format, rows, cols)}});
+  }
+  if (has_tensor_scale(format)) {
+    // Same value in both layouts: w ≈ fp8_value × scale. nvfp4's per-tensor scale is the
+    // second one, after its block scales.
+    const std::string scale =
+        layer + (legacy ? kScaleWeightSuffix
+                        : (format == QuantFormat::Nvfp4 ? kWeightScale2Suffix : kWeightScaleSuffix));
+    outputs.push_back({{scale, OutputSource::WeightScale, weight.name, {}}, {scale, Dtype::F32, {}}});
+  }
+  // ComfyUI quantizes the activations of the block formats itself.
+  if (options.write_input_scale && !has_block_scales(format)) {
     outputs.push_back(constant(layer + (legacy ? kScaleInputSuffix : kInputScaleSuffix),
                                Dtype::F32, {}, one_f32_bytes()));
   }
   if (!legacy && options.write_comfy_quant) {
-    const std::string config = layer_config_json(options.full_precision_mm);
+    const std::string config = layer_config_json(format, options.full_precision_mm);
     outputs.push_back(constant(layer + kComfyQuantSuffix, Dtype::U8, {config.size()}, config));
   }
 }
@@ -63,8 +79,11 @@ std::string legacy_marker_name(const std::vector<TensorDecision>& decisions) {
 
 }  // namespace
 
-std::vector<std::string> companion_suffixes(OutputLayout layout) {
+std::vector<std::string> companion_suffixes(OutputLayout layout, QuantFormat format) {
   if (layout == OutputLayout::Legacy) return {kScaleWeightSuffix, kScaleInputSuffix};
+  if (format == QuantFormat::Nvfp4) {
+    return {kWeightScaleSuffix, kWeightScale2Suffix, kInputScaleSuffix, kComfyQuantSuffix};
+  }
   return {kWeightScaleSuffix, kInputScaleSuffix, kComfyQuantSuffix};
 }
 
@@ -78,7 +97,7 @@ std::vector<PlannedOutput> plan_output_tensors(const std::vector<const TensorInf
     const TensorDecision& decision = decisions[i];
     const TensorInfo& tensor = *sources[i];
     if (decision.quantize) {
-      add_layer(tensor, decision.output_name, options, outputs);
+      add_layer(tensor, decision, options, outputs);
       any_quantized = true;
     } else {
       outputs.push_back(kept(tensor, decision.output_name, options.keep_as_bf16));

@@ -16,8 +16,9 @@ struct PlannedOutput {
   PlannedTensor tensor;
 };
 
-/// The suffixes a quantized layer adds in `layout`: names the input must not hold already.
-std::vector<std::string> companion_suffixes(OutputLayout layout);
+/// The suffixes a quantized layer of `format` adds in `layout`: names the input must not
+/// hold already.
+std::vector<std::string> companion_suffixes(OutputLayout layout, QuantFormat format);
 
 /// The output tensors (unordered) for `decisions`, whose output names are already set and
 /// whose input tensors are `sources` (same order); with `Legacy` and at least one quantized

@@ -264,3 +264,13 @@ TEST_CASE("a text encoder is written in the legacy layout unless --layout says o
   CHECK(qwen_image.layout_reason.empty());
   CHECK(qwen_image.metadata.count("_quantization_metadata") == 1);
 }
+
+TEST_CASE("a text encoder in another format than float8_e4m3fn is written in the comfy layout",
+          "[families][text-encoder][formats]") {
+  PlanOptions options;
+  options.format = QuantFormat::Nvfp4;
+  const ConversionPlan plan = make_conversion_plan(family_header(lm(kQwen3_4b)), options, "in");
+  CHECK(plan.written_layout == OutputLayout::Comfy);
+  CHECK(plan.layout_reason.find("text encoder (qwen3-4b): comfy layout") == 0);
+  CHECK(plan.metadata.count("_quantization_metadata") == 1);
+}

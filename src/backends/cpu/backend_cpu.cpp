@@ -1,6 +1,7 @@
 // backend_cpu.cpp — the multi-threaded CPU backend: per tensor a parallel integer absmax,
-// the Inf/NaN check, the scale, then a parallel cast into a reusable buffer that is handed
-// to the consumer in order. Both passes go through the source in slices of at most
+// the Inf/NaN check, the per-tensor scale, then a parallel cast into a reusable buffer that
+// is handed to the consumer in order (block formats: whole rows at a time, each block's
+// scale code into the tensor's blocked scales, handed over after the data). Both passes go through the source in slices of at most
 // kSourceSliceBytes, each reported read once done, so a 100 MB tensor is never all mapped
 // at once. Every element's code depends only on that element and the scale, so the bytes
 // are the same for any thread count and any slicing.
@@ -16,6 +17,7 @@
 #include "core/element_traits.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
+#include "core/block_formats.hpp"
 #include "core/quantize_reference.hpp"
 
 namespace qfp8 {
@@ -34,6 +36,8 @@ class CpuBackend final : public QuantizeBackend {
         table_(kCodeTableSize) {
     if (options_.max_chunk_bytes == 0) options_.max_chunk_bytes = 1;
   }
+
+  bool supports(QuantFormat) const override { return true; }
 
   std::string description() const override {
     const unsigned threads = pool_.size();
@@ -63,9 +67,10 @@ class CpuBackend final : public QuantizeBackend {
                   "contains Inf or NaN (a tensor with non-finite values cannot be "
                   "scaled)");
     }
-    const float scale = scale_from_amax(amax_from_magnitude(job.dtype, amax_bits));
+    const float scale = tensor_scale_reference(job.format, job.dtype, amax_bits);
+    if (has_block_scales(job.format)) return run_block_job(index, job, scale, consumer);
     const bool use_table = job.dtype != Dtype::F32 && job.numel > options_.table_min_numel;
-    if (use_table) build_code_table(job.dtype, scale, amax_bits, table_.data());
+    if (use_table) build_code_table(job.format, job.dtype, scale, amax_bits, table_.data());
 
     consumer.begin_tensor(index, scale);
     const uint64_t chunk = std::min({job.numel, options_.max_chunk_bytes, slice});
@@ -76,6 +81,35 @@ class CpuBackend final : public QuantizeBackend {
       consumer.tensor_bytes(index, buffer_.data(), count);
       report_read(consumer, index, job, first, count);
     }
+    consumer.end_tensor(index);
+  }
+
+  // Block formats: rows in pieces of about one source slice; each task quantizes whole rows,
+  // writing its data bytes and its blocks' codes (distinct bytes of the blocked scales).
+  void run_block_job(std::size_t index, const QuantizeJob& job, float tensor_scale,
+                     QuantizedConsumer& consumer) {
+    const auto scale_dims = block_scale_shape(job.format, job.rows, job.cols);
+    block_scales_.assign(scale_dims[0] * scale_dims[1], 0);
+    const uint64_t row_bytes = data_shape(job.format, 1, job.cols)[1];
+    const uint64_t rows_per_piece = std::max<uint64_t>(
+        1, std::min(slice_elements(job) / job.cols, options_.max_chunk_bytes / row_bytes));
+    if (buffer_.size() < rows_per_piece * row_bytes) buffer_.resize(rows_per_piece * row_bytes);
+    consumer.begin_tensor(index, job.format == QuantFormat::Mxfp8 ? 0.0f : tensor_scale);
+    for (uint64_t first = 0; first < job.rows; first += rows_per_piece) {
+      const uint64_t rows = std::min(rows_per_piece, job.rows - first);
+      const auto tasks =
+          static_cast<unsigned>(std::min<uint64_t>(task_count(rows * job.cols), rows));
+      pool_.parallel_for(tasks, [&](unsigned task) {
+        const uint64_t begin = rows * task / tasks;
+        const uint64_t end = rows * (task + 1) / tasks;
+        quantize_block_rows(job.format, job.dtype, job.source, job.cols, first + begin,
+                            end - begin, tensor_scale, buffer_.data() + begin * row_bytes,
+                            block_scales_.data(), scale_dims[1]);
+      });
+      consumer.tensor_bytes(index, buffer_.data(), rows * row_bytes);
+      report_read(consumer, index, job, first * job.cols, rows * job.cols);
+    }
+    consumer.block_scales(index, block_scales_.data(), block_scales_.size());
     consumer.end_tensor(index);
   }
 
@@ -119,7 +153,7 @@ class CpuBackend final : public QuantizeBackend {
       if (use_table) {
         cast_with_table(table_.data(), from, n, to);
       } else {
-        cast_direct(job.dtype, from, n, scale, to);
+        cast_direct(job.format, job.dtype, from, n, scale, to);
       }
     });
   }
@@ -140,6 +174,7 @@ class CpuBackend final : public QuantizeBackend {
   CpuThreadPool pool_;
   std::vector<uint8_t> table_;
   std::vector<uint8_t> buffer_;
+  std::vector<uint8_t> block_scales_;  // the current block-format job's blocked scales
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "core/element_traits.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
+#include "core/fp8_e5m2.hpp"
 #include "core/quantize_reference.hpp"
 
 namespace qfp8 {
@@ -49,10 +50,12 @@ uint32_t absmax(const uint8_t* source, uint64_t count) {
 
 // Only the non-negative half is computed; see build_code_table() in the header.
 template <class E>
-void fill_code_table(float scale, uint32_t max_magnitude, uint8_t* table) {
+void fill_code_table(QuantFormat format, float scale, uint32_t max_magnitude, uint8_t* table) {
   const uint32_t last = max_magnitude < 0x7FFFu ? max_magnitude : 0x7FFFu;
+  const bool e5m2 = format == QuantFormat::Float8E5m2;
   for (uint32_t magnitude = 0; magnitude <= last; ++magnitude) {
-    const uint8_t code = quantize_e4m3fn(E::widen(static_cast<uint16_t>(magnitude)), scale);
+    const float weight = E::widen(static_cast<uint16_t>(magnitude));
+    const uint8_t code = e5m2 ? quantize_e5m2(weight, scale) : quantize_e4m3fn(weight, scale);
     table[magnitude] = code;
     table[magnitude | 0x8000u] = static_cast<uint8_t>(code | 0x80u);
   }
@@ -66,11 +69,12 @@ uint32_t absmax_magnitude_fast(Dtype dtype, const uint8_t* source, uint64_t coun
   });
 }
 
-void build_code_table(Dtype dtype, float scale, uint32_t max_magnitude, uint8_t* table) {
+void build_code_table(QuantFormat format, Dtype dtype, float scale, uint32_t max_magnitude,
+                      uint8_t* table) {
   visit_element_type(dtype, [&](auto element) {
     using E = decltype(element);
     if constexpr (E::kSize == 2) {
-      fill_code_table<E>(scale, max_magnitude, table);
+      fill_code_table<E>(format, scale, max_magnitude, table);
     } else {
       throw Error(ErrorCode::Internal, "cannot build a code table for " +
                                               std::string(dtype_name(dtype)) +
@@ -94,6 +98,15 @@ void cast_with_table(const uint8_t* table, const uint8_t* source, uint64_t count
 // Without a code table (F32, or a tensor too small to pay for building one) there is
 // nothing faster per element than the reference loop itself, so the direct path is that
 // loop; the table path is the one checked against it.
+void build_code_table(Dtype dtype, float scale, uint32_t max_magnitude, uint8_t* table) {
+  build_code_table(QuantFormat::Float8E4m3fn, dtype, scale, max_magnitude, table);
+}
+
+void cast_direct(QuantFormat format, Dtype dtype, const uint8_t* source, uint64_t count,
+                 float scale, uint8_t* out) {
+  quantize_per_tensor_reference(format, dtype, source, count, scale, out);
+}
+
 void cast_direct(Dtype dtype, const uint8_t* source, uint64_t count, float scale,
                  uint8_t* out) {
   quantize_reference(dtype, source, count, scale, out);

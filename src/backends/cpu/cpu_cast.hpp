@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/dtype.hpp"
+#include "core/quant_format.hpp"
 
 namespace qfp8 {
 
@@ -19,11 +20,15 @@ inline constexpr std::size_t kCodeTableSize = 65536;
 /// (little-endian, any alignment). 0 when count == 0.
 uint32_t absmax_magnitude_fast(Dtype dtype, const uint8_t* source, uint64_t count);
 
-/// table[bits] = quantize_e4m3fn(widen(bits), scale) for the patterns whose magnitude is
+/// table[bits] = the code of widen(bits) / scale in the per-tensor `format` (float8_e4m3fn or
+/// float8_e5m2) for the patterns whose magnitude is
 /// <= max_magnitude, both signs (F16 or BF16; other entries are left untouched). Only the
 /// positive half is computed: the code of -x is the code of x with 0x80 set, because the
 /// division and the cast are sign-symmetric. The one exception, NaN (always 0x7F), never
 /// reaches the cast since tensors holding one are rejected first.
+void build_code_table(QuantFormat format, Dtype dtype, float scale, uint32_t max_magnitude,
+                      uint8_t* table);
+/// The same for float8_e4m3fn.
 void build_code_table(Dtype dtype, float scale, uint32_t max_magnitude, uint8_t* table);
 
 /// out[i] = table[bits_i] for `count` 16-bit elements; every element's magnitude must be
@@ -31,7 +36,11 @@ void build_code_table(Dtype dtype, float scale, uint32_t max_magnitude, uint8_t*
 void cast_with_table(const uint8_t* table, const uint8_t* source, uint64_t count,
                      uint8_t* out);
 
-/// out[i] = quantize_e4m3fn(element i, scale), computed per element (F16/BF16/F32).
+/// out[i] = the per-tensor `format`'s code of element i / scale, computed per element
+/// (F16/BF16/F32).
+void cast_direct(QuantFormat format, Dtype dtype, const uint8_t* source, uint64_t count,
+                 float scale, uint8_t* out);
+/// The same for float8_e4m3fn.
 void cast_direct(Dtype dtype, const uint8_t* source, uint64_t count, float scale,
                  uint8_t* out);
 

@@ -30,12 +30,14 @@
 #include "backends/cuda/cuda_resources.hpp"
 #include "backends/cuda/staging_reader.hpp"
 #include "core/cpu_count.hpp"
+#include "core/block_formats.hpp"
 #include "core/element_traits.hpp"
 #include "core/error.hpp"
 #include "core/quantize_reference.hpp"
 #include "core/scoped_timer.hpp"
 #include "core/text_format.hpp"
 #include "kernels/absmax_kernel.cuh"
+#include "kernels/block_quantize_kernel.cuh"
 #include "kernels/cuda_check.hpp"
 #include "kernels/quantize_kernel.cuh"
 
@@ -83,6 +85,7 @@ class CudaBackend final : public QuantizeBackend {
   ~CudaBackend() override { quiesce(); }
 
   std::string description() const override { return description_; }
+  bool supports(QuantFormat format) const override { return cuda_backend_supports(format); }
 
   void run(const std::vector<QuantizeJob>& jobs, QuantizedConsumer& consumer) override {
     // run() may be called from another thread. The caller's current device is not restored
@@ -171,7 +174,7 @@ class CudaBackend final : public QuantizeBackend {
     }
     {
       const ScopedTimer timer(run.waits.consumer);
-      run.consumer.begin_tensor(index, stats.scale);
+      run.consumer.begin_tensor(index, has_tensor_scale(job.format) ? stats.scale : 0.0f);
     }
     quantize_and_deliver(run, index, buffer);
     {
@@ -231,9 +234,16 @@ class CudaBackend final : public QuantizeBackend {
   void reserve_device_buffers(const std::vector<QuantizeJob>& jobs) {
     uint64_t largest_source = 0;
     uint64_t largest_fp8 = 0;
+    uint64_t largest_scales = 0;
     for (const auto& job : jobs) {
       largest_source = std::max(largest_source, staged_bytes(job));
       if (staged_bytes(job) != 0) largest_fp8 = std::max(largest_fp8, job.numel);
+      largest_scales = std::max(largest_scales, block_scale_bytes(job));
+    }
+    if (largest_scales > block_scales_capacity_) {
+      device_block_scales_.reset();
+      device_block_scales_ = allocate_device_bytes(largest_scales);
+      block_scales_capacity_ = largest_scales;
     }
     if (largest_source <= source_capacity_ && largest_fp8 <= fp8_capacity_) return;
     source_capacity_ = std::max(largest_source, source_capacity_);
@@ -272,7 +282,7 @@ class CudaBackend final : public QuantizeBackend {
     QFP8_CUDA_CHECK(cudaMemsetAsync(stats, 0, sizeof(TensorStats), stream));
     launch_absmax_magnitude(job.dtype, source_buffer(buffer), job.numel, &stats->amax_magnitude,
                             stream);
-    launch_scale_from_amax(job.dtype, &stats->amax_magnitude, &stats->scale, stream);
+    launch_scale_from_amax(job.format, job.dtype, &stats->amax_magnitude, &stats->scale, stream);
     QFP8_CUDA_CHECK(cudaMemcpyAsync(host_stats_.get(), stats, sizeof(TensorStats),
                                     cudaMemcpyDeviceToHost, stream));
     QFP8_CUDA_CHECK(cudaEventRecord(stats_ready_.get(), stream));
@@ -289,21 +299,49 @@ class CudaBackend final : public QuantizeBackend {
     const QuantizeJob& job = run.jobs[index];
     cudaStream_t stream = compute_stream_.get();
     const auto* stats = reinterpret_cast<const TensorStats*>(device_stats_.get());
-    launch_quantize(job.dtype, source_buffer(buffer), job.numel, &stats->scale, device_fp8_.get(),
-                    stream);
+    const bool blocks = has_block_scales(job.format);
+    if (blocks) {
+      // The padding of the blocked scales stays zero: the kernel writes only real blocks.
+      QFP8_CUDA_CHECK(cudaMemsetAsync(device_block_scales_.get(), 0, block_scale_bytes(job), stream));
+      launch_quantize_blocks(job.format, job.dtype, source_buffer(buffer), job.rows, job.cols,
+                             &stats->scale, device_fp8_.get(), device_block_scales_.get(),
+                             block_scale_shape(job.format, job.rows, job.cols)[1], stream);
+    } else {
+      launch_quantize(job.format, job.dtype, source_buffer(buffer), job.numel, &stats->scale,
+                      device_fp8_.get(), stream);
+    }
     // From here on the compute stream no longer reads this source buffer: the tensor two
     // jobs later may upload into it once this event has passed.
     QFP8_CUDA_CHECK(cudaEventRecord(computed_[buffer].get(), stream));
     upload_ahead(run, index + 1);
     // An empty tensor gets no tensor_bytes call, as from the CPU backend.
     if (job.numel == 0) return;
+    download(run, index, device_fp8_.get(), data_bytes(job), [&](const uint8_t* bytes, uint64_t count) {
+      run.consumer.tensor_bytes(index, bytes, count);
+    });
+    if (!blocks) return;
+    block_scales_host_.clear();
+    download(run, index, device_block_scales_.get(), block_scale_bytes(job),
+             [&](const uint8_t* bytes, uint64_t count) {
+               block_scales_host_.insert(block_scales_host_.end(), bytes, bytes + count);
+             });
+    const ScopedTimer timer(run.waits.consumer);
+    run.consumer.block_scales(index, block_scales_host_.data(), block_scales_host_.size());
+  }
+
+  /// Copies `bytes` device bytes at `device` to the host through the download ring, `slots`
+  /// chunks in flight, and hands each chunk to `deliver` in order.
+  template <class Deliver>
+  void download(Run& run, std::size_t index, const uint8_t* device, uint64_t bytes,
+                Deliver&& deliver) {
+    cudaStream_t stream = compute_stream_.get();
     const uint64_t chunk = options_.staging_bytes;
-    const uint64_t chunks = (job.numel + chunk - 1) / chunk;
+    const uint64_t chunks = (bytes + chunk - 1) / chunk;
     auto enqueue = [&](uint64_t c) {
       const std::size_t slot = c % options_.slots;
-      const uint64_t count = std::min(chunk, job.numel - c * chunk);
-      QFP8_CUDA_CHECK(cudaMemcpyAsync(download_ring_[slot].get(), device_fp8_.get() + c * chunk,
-                                      count, cudaMemcpyDeviceToHost, stream));
+      const uint64_t count = std::min(chunk, bytes - c * chunk);
+      QFP8_CUDA_CHECK(cudaMemcpyAsync(download_ring_[slot].get(), device + c * chunk, count,
+                                      cudaMemcpyDeviceToHost, stream));
       QFP8_CUDA_CHECK(cudaEventRecord(download_done_[slot].get(), stream));
     };
     for (uint64_t c = 0; c < std::min<uint64_t>(options_.slots, chunks); ++c) enqueue(c);
@@ -315,14 +353,25 @@ class CudaBackend final : public QuantizeBackend {
       }
       {
         const ScopedTimer timer(run.waits.consumer);
-        run.consumer.tensor_bytes(index, download_ring_[slot].get(),
-                                  std::min(chunk, job.numel - c * chunk));
+        deliver(download_ring_[slot].get(), std::min(chunk, bytes - c * chunk));
       }
       // The consumer is done with this slot: refill it with the chunk `slots` ahead.
       if (c + options_.slots < chunks) enqueue(c + options_.slots);
       // While the writer was busy, the reader staged more of the next tensor.
       upload_ahead(run, index + 1);
     }
+  }
+
+  /// Bytes of a job's quantized data: one per element, nvfp4 one per two.
+  static uint64_t data_bytes(const QuantizeJob& job) {
+    return job.format == QuantFormat::Nvfp4 ? job.numel / 2 : job.numel;
+  }
+
+  /// Bytes of a block-format job's blocked scales (padding included); 0 for the others.
+  static uint64_t block_scale_bytes(const QuantizeJob& job) {
+    if (!has_block_scales(job.format)) return 0;
+    const auto shape = block_scale_shape(job.format, job.rows, job.cols);
+    return shape[0] * shape[1];
   }
 
   /// Waits for both streams; errors are dropped (this runs on error paths and in the
@@ -351,8 +400,11 @@ class CudaBackend final : public QuantizeBackend {
   std::vector<Event> download_done_;
   std::vector<DeviceBytes> device_source_;  // kSourceBuffers, job i in i % kSourceBuffers
   DeviceBytes device_fp8_;
+  DeviceBytes device_block_scales_;  // the blocked scales of a block-format job
+  std::vector<uint8_t> block_scales_host_;
   uint64_t source_capacity_ = 0;
   uint64_t fp8_capacity_ = 0;
+  uint64_t block_scales_capacity_ = 0;
 };
 
 }  // namespace
@@ -389,5 +441,7 @@ std::unique_ptr<QuantizeBackend> make_cuda_backend(int device, const CudaBackend
   }
   return std::make_unique<CudaBackend>(device, options);
 }
+
+bool cuda_backend_supports(QuantFormat) noexcept { return true; }
 
 }  // namespace qfp8

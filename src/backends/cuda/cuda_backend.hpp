@@ -7,11 +7,16 @@
 #include <string>
 
 #include "backends/backend.hpp"
+#include "core/quant_format.hpp"
 
 namespace qfp8 {
 
 /// Number of usable CUDA devices; 0 when there is no driver or no device (never throws).
 int cuda_usable_device_count() noexcept;
+
+/// True for the formats the CUDA backend writes (QuantizeBackend::supports() of its
+/// backends), asked before a device is opened.
+bool cuda_backend_supports(QuantFormat format) noexcept;
 
 /// "NVIDIA H100 80GB HBM3 (sm_90, 79.1 GiB)"; throws CudaFailure for a bad index.
 std::string cuda_device_description(int device);
