@@ -28,7 +28,7 @@ DequantizeOutput layer_output(const SafetensorsFile& input, const fp8_layout::Fp
   out.format = layer.format;
   if (has_tensor_scale(layer.format)) {
     const std::string scale = layer.name + (layer.format == QuantFormat::Nvfp4
-                                                ? fp8_layout::kWeightScale2Suffix
+                                                ? kWeightScale2Suffix
                                                 : layout.scale_suffix);
     out.scale = fp8_layout::read_f32_scalar(input, *input.find(scale));
   }

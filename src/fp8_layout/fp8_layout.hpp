@@ -26,8 +26,6 @@ namespace qfp8::fp8_layout {
 inline constexpr const char* kLegacyMarker = "scaled_fp8";
 inline constexpr const char* kScaleWeightSuffix = ".scale_weight";  // legacy weight scale
 inline constexpr const char* kScaleInputSuffix = ".scale_input";    // legacy input scale
-/// nvfp4's per-tensor F32 scale (docs/format.md#formats).
-inline constexpr const char* kWeightScale2Suffix = ".weight_scale_2";
 /// The one format of the legacy layout: `scaled_fp8` files hold E4M3FN weights only.
 inline constexpr QuantFormat kLegacyFormat = QuantFormat::Float8E4m3fn;
 /// The key prefix of full checkpoints; ComfyUI detects it from the tensor names.

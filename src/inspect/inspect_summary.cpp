@@ -22,7 +22,7 @@ std::vector<DtypeTotal> dtype_totals(const std::vector<TensorInfo>& tensors) {
 
 void count_companions(const TensorInfo& tensor, InspectSummary& summary) {
   if (has_suffix(tensor.name, kWeightScaleSuffix)) ++summary.weight_scale_tensors;
-  if (has_suffix(tensor.name, fp8_layout::kWeightScale2Suffix)) ++summary.weight_scale_2_tensors;
+  if (has_suffix(tensor.name, kWeightScale2Suffix)) ++summary.weight_scale_2_tensors;
   if (has_suffix(tensor.name, kInputScaleSuffix)) ++summary.input_scale_tensors;
   if (has_suffix(tensor.name, kComfyQuantSuffix)) ++summary.comfy_quant_tensors;
   if (has_suffix(tensor.name, fp8_layout::kScaleWeightSuffix)) ++summary.scale_weight_tensors;

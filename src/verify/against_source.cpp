@@ -9,10 +9,7 @@
 #include <limits>
 #include <string>
 
-#include "core/block_formats.hpp"
-#include "core/element_traits.hpp"
 #include "core/fp8_e4m3fn.hpp"
-#include "core/fp8_e5m2.hpp"
 #include "core/quantize_reference.hpp"
 #include "plan/comfy_metadata.hpp"
 #include "verify/chunked_scan.hpp"
@@ -24,7 +21,7 @@ namespace qfp8::verify {
 namespace {
 
 constexpr uint64_t kNone = std::numeric_limits<uint64_t>::max();
-const std::string kScale2 = fp8_layout::kWeightScale2Suffix;
+const std::string kScale2 = kWeightScale2Suffix;
 
 uint32_t source_absmax(Dtype dtype, const uint8_t* source, uint64_t numel, unsigned threads) {
   const std::size_t element = dtype_size(dtype);
@@ -66,22 +63,6 @@ const TensorInfo* source_weight(const SafetensorsFile& source, const UsableLayer
     return nullptr;
   }
   return src;
-}
-
-/// The per-tensor scale re-derived from the source's amax: weight_scale of the FP8 formats,
-/// nvfp4's weight_scale_2 (in the source's own dtype, as comfy-kitchen computes it).
-float expected_tensor_scale(QuantFormat format, Dtype dtype, uint32_t magnitude) {
-  const float amax = amax_from_magnitude(dtype, magnitude);
-  switch (format) {
-    case QuantFormat::Float8E5m2:
-      return e5m2_scale_from_amax(amax);
-    case QuantFormat::Nvfp4:
-      return visit_element_type(dtype, [&](auto element) {
-        return nvfp4_tensor_scale<decltype(element)>(magnitude);
-      });
-    default:
-      return scale_from_amax(amax);
-  }
 }
 
 /// ScaleBitsDiffer when the output's per-tensor scale `name` is not the re-derived one.
@@ -128,7 +109,8 @@ LayerScan rederive_layer(const SafetensorsFile& output, const UsableLayer& layer
                          const std::array<uint64_t, 2>& matrix, unsigned threads,
                          FindingList& findings) {
   const uint8_t* data = output.bytes(weight).data;
-  const float expected = expected_tensor_scale(layer.format, src.dtype, magnitude);
+  // weight_scale of the FP8 formats, nvfp4's weight_scale_2 (0 for mxfp8, which has none).
+  const float expected = tensor_scale_reference(layer.format, src.dtype, magnitude);
   if (!has_block_scales(layer.format)) {
     const std::string name = layer.name + scale_suffix;
     const float actual = read_f32_scalar(output, *output.find(name));

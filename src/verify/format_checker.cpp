@@ -8,7 +8,6 @@
 #include <array>
 #include <map>
 #include <optional>
-#include <vector>
 
 #include "plan/comfy_metadata.hpp"
 #include "verify/tensor_checks.hpp"
@@ -26,7 +25,7 @@ using fp8_layout::MetadataDeclaration;
 const std::string kMetadataKey = kQuantizationMetadataKey;
 const std::string kWeight = kWeightSuffix;
 const std::string kWeightScale = kWeightScaleSuffix;
-const std::string kWeightScale2 = fp8_layout::kWeightScale2Suffix;
+const std::string kWeightScale2 = kWeightScale2Suffix;
 const std::string kComfyQuant = kComfyQuantSuffix;
 // Companions of a layer that no declared layer owns; the legacy names are stray here too.
 const std::string kStraySuffixes[] = {kWeightScale, kWeightScale2, kInputScaleSuffix, kComfyQuant,
@@ -142,12 +141,6 @@ std::optional<QuantFormat> check_layer_config(const std::string& layer, const js
   return std::nullopt;
 }
 
-/// The two configs of `format` exactly as docs/format.md#layer-comfy-quant writes them
-/// (Python json.dumps defaults): plain, and with full_precision_matrix_mult.
-std::vector<std::string> canonical_configs(QuantFormat format) {
-  const std::string plain = std::string(R"({"format": ")") + quant_format_name(format) + "\"";
-  return {plain + "}", plain + R"(, "full_precision_matrix_mult": true})"};
-}
 
 void check_comfy_quant(const SafetensorsFile& file, const TensorInfo& tensor,
                        const std::string& layer, const json& config,
@@ -161,7 +154,10 @@ void check_comfy_quant(const SafetensorsFile& file, const TensorInfo& tensor,
     return;
   }
   if (!format) return;  // an unknown format has no canonical text
-  for (const std::string& canonical : canonical_configs(*format)) {
+  // The layer configs exactly as docs/format.md#layer-comfy-quant writes them (Python
+  // json.dumps defaults).
+  for (const std::string& canonical :
+       {layer_config_json(*format, false), layer_config_json(*format, true)}) {
     if (json::parse(canonical) == marker->config && canonical != marker->text) {
       findings.warn(FindingId::ComfyQuantNotCanonical, layer,
           "'" + tensor.name + "' is not written as json.dumps does: expected '" + canonical + "'");

@@ -34,7 +34,7 @@ void check_not_mixed(const SafetensorsFile& file, FindingList& findings) {
                  "legacy scaled_fp8 file also has '_quantization_metadata': never mix the layouts");
   }
   for (const auto& tensor : file.header().tensors) {
-    for (const char* suffix : {kWeightScaleSuffix, fp8_layout::kWeightScale2Suffix,
+    for (const char* suffix : {kWeightScaleSuffix, kWeightScale2Suffix,
                                kInputScaleSuffix, kComfyQuantSuffix}) {
       if (has_suffix(tensor.name, suffix)) {
         findings.err(FindingId::LegacyMixed, tensor.name,
