@@ -3,7 +3,8 @@
 # synthetic Qwen-Image-shaped BF16 checkpoints of ~1 GB and ~4 GB (and ~16 GB with
 # --large), and times, each under /usr/bin/time -v (wall time, peak RSS):
 #   convert --device cpu --threads 1, convert --device cpu (all cores),
-#   convert --device cuda (only when `selftest --device cuda` passes),
+#   convert --device cuda (only when `selftest --device cuda` passes), and each of the
+#   other formats (--format float8_e5m2, mxfp8, nvfp4) on all cores and on the GPU,
 #   and the I/O baseline `cp IN OUT && sync OUT` (durable, as convert fsyncs its output).
 # The page cache is warmed by reading the input before every run. Outputs of the
 # different backends are compared byte for byte (they must be identical) and verified
@@ -169,6 +170,22 @@ for config in "${configs[@]}"; do
     rm -f "$output"
   fi
   rm -f "$data/reference-fp8.safetensors"
+
+  # The other formats (docs/usage.md#formats): all cores, and the GPU's bytes must equal them.
+  for format in float8_e5m2 mxfp8 nvfp4; do
+    timed "cpu, $format" "$data/format-cpu.safetensors" "$qfp8" convert -q --device cpu --format "$format" -i "$input" -o "$data/format-cpu.safetensors"
+    "$qfp8" verify "$data/format-cpu.safetensors" --against "$input" > "$data/verify.out" 2>&1 ||
+      { cat "$data/verify.out" >&2; echo "run_benchmarks: verify --format $format failed" >&2; exit 1; }
+    add_row "convert --device cpu --format $format"
+    if [ "$have_cuda" -eq 1 ]; then
+      timed "cuda, $format" "$output" "$qfp8" convert -q --device cuda --format "$format" -i "$input" -o "$output"
+      cmp -s "$output" "$data/format-cpu.safetensors" ||
+        { echo "run_benchmarks: convert --device cuda --format $format wrote different bytes from the CPU" >&2; exit 1; }
+      add_row "convert --device cuda --format $format"
+      rm -f "$output"
+    fi
+    rm -f "$data/format-cpu.safetensors"
+  done
   [ "$keep" -eq 1 ] || rm -f "$input"
 done
 

@@ -3,17 +3,21 @@
 // against the reference twins byte for byte. Prints ms and GB/s of HBM traffic: absmax
 // reads 2 bytes per element, quantize reads 2 and writes 1. The yardsticks: a device-to-
 // device copy of the same tensor (read + write, the practical ceiling on this card) and
-// the card's peak from its memory clock and bus width.
+// the card's peak from its memory clock and bus width. Then the other formats' kernels
+// (float8_e5m2, mxfp8, nvfp4), each validated first.
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "backends/cuda/cuda_resources.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
 #include "core/quantize_reference.hpp"
+#include "core/quant_format.hpp"
 #include "kernels/absmax_kernel.cuh"
+#include "kernels/block_quantize_kernel.cuh"
 #include "kernels/cuda_check.hpp"
 #include "kernels/quantize_kernel.cuh"
 
@@ -57,6 +61,60 @@ double peak_bandwidth_gbps() {
     return 0.0;
   }
   return 2.0 * clock_khz * 1e3 * (bus_bits / 8.0) / 1e9;
+}
+
+/// The other formats' kernels on the same BF16 weight, each validated against its reference
+/// twin before it is timed: float8_e5m2's per-tensor cast, and the mxfp8 / nvfp4 block
+/// kernel (data and blocked scales). False when a kernel's bytes differ.
+template <class Row>
+bool run_formats(const std::vector<uint8_t>& host, const uint8_t* source, uint64_t rows,
+                 uint64_t cols, TensorStats* stats, const Row& row) {
+  const uint64_t numel = rows * cols;
+  const uint32_t amax = absmax_magnitude_reference(Dtype::BF16, host.data(), numel);
+  const DeviceBytes out = allocate_device_bytes(numel);
+  for (const QuantFormat format : {QuantFormat::Float8E5m2, QuantFormat::Mxfp8, QuantFormat::Nvfp4}) {
+    const float scale = tensor_scale_reference(format, Dtype::BF16, amax);
+    launch_scale_from_amax(format, Dtype::BF16, &stats->amax_magnitude, &stats->scale, nullptr);
+    const bool blocks = has_block_scales(format);
+    const auto scale_shape = blocks ? block_scale_shape(format, rows, cols) : std::vector<uint64_t>{0, 0};
+    const uint64_t scale_bytes = scale_shape[0] * scale_shape[1];
+    const DeviceBytes scales = allocate_device_bytes(blocks ? scale_bytes : 1);
+    const auto launch = [&] {
+      if (blocks) {
+        launch_quantize_blocks(format, Dtype::BF16, source, rows, cols, &stats->scale, out.get(),
+                               scales.get(), scale_shape[1], nullptr);
+      } else {
+        launch_quantize(format, Dtype::BF16, source, numel, &stats->scale, out.get(), nullptr);
+      }
+    };
+    if (blocks) QFP8_CUDA_CHECK(cudaMemset(scales.get(), 0, scale_bytes));
+    launch();
+    const uint64_t data_bytes = format == QuantFormat::Nvfp4 ? numel / 2 : numel;
+    std::vector<uint8_t> data(data_bytes);
+    std::vector<uint8_t> codes(scale_bytes);
+    QFP8_CUDA_CHECK(cudaMemcpy(data.data(), out.get(), data_bytes, cudaMemcpyDeviceToHost));
+    if (blocks) QFP8_CUDA_CHECK(cudaMemcpy(codes.data(), scales.get(), scale_bytes, cudaMemcpyDeviceToHost));
+    bool same;
+    if (blocks) {
+      const BlockQuantized expected = quantize_blocks_reference(format, Dtype::BF16, host.data(), rows, cols, scale);
+      same = data == expected.data && codes == expected.scales;
+    } else {
+      std::vector<uint8_t> expected(numel);
+      quantize_per_tensor_reference(format, Dtype::BF16, host.data(), numel, scale, expected.data());
+      same = data == expected;
+    }
+    if (!same) {
+      std::printf("FAIL: %s kernel output differs from the reference; not timing\n",
+                  quant_format_name(format));
+      return false;
+    }
+    const float ms = time_ms(launch);
+    const double moved = 2.0 * static_cast<double>(numel) + static_cast<double>(data_bytes + scale_bytes);
+    const std::string traffic = blocks ? "2 B read + data and block scales written per element"
+                                       : "2 B read + 1 B written per element";
+    row(quant_format_name(format), ms, moved / (ms * 1e6), traffic.c_str());
+  }
+  return true;
 }
 
 int run(uint64_t rows, uint64_t cols) {
@@ -125,7 +183,7 @@ int run(uint64_t rows, uint64_t cols) {
   row("d2d copy", copy_ms, copy_gbps, "2 B read + 2 B written per element");
   row("absmax", absmax_ms, absmax_gbps, "2 B read per element");
   row("quantize", quantize_ms, quantize_gbps, "2 B read + 1 B written per element");
-  return 0;
+  return run_formats(host, source.get(), rows, cols, stats, row) ? 0 : 2;
 }
 
 }  // namespace

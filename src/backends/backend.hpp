@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/dtype.hpp"
@@ -16,6 +17,12 @@
 namespace qfp8 {
 
 struct QuantizeJob {
+  QuantizeJob() = default;
+  /// A float8_e4m3fn job (the shape is not needed by the per-tensor formats).
+  QuantizeJob(std::string tensor_name, Dtype source_dtype, const uint8_t* source_bytes,
+              uint64_t elements)
+      : name(std::move(tensor_name)), dtype(source_dtype), source(source_bytes), numel(elements) {}
+
   std::string name;          // tensor name, for error messages
   Dtype dtype = Dtype::BF16; // F16, BF16 or F32
   const uint8_t* source = nullptr;  // little-endian elements, any alignment

@@ -40,7 +40,8 @@ void add_convert_options(cxxopts::Options& options) {
       ("i,input", "Input safetensors checkpoint (BF16/F16/F32): a file, or a directory of shards "
        "(with a *.safetensors.index.json, or all its *.safetensors)", cxxopts::value<std::string>())
       ("o,output", "Output FP8 checkpoint (written atomically)", cxxopts::value<std::string>())
-      ("output-dir", "Batch: convert every input into DIR/<stem>-fp8-e4m3fn.safetensors",
+      ("output-dir", "Batch: convert every input into DIR/<stem>-fp8-e4m3fn.safetensors (-fp8-e5m2, "
+       "-mxfp8, -nvfp4 after --format; -mixed added with --format-for or --layer-config)",
        cxxopts::value<std::string>())
       ("input-list", "Batch: read more inputs from FILE, one path per line", cxxopts::value<std::string>())
       ("shard", "Batch: convert only this task's share, INDEX/COUNT (e.g. 3/16): the inputs i "
@@ -157,7 +158,7 @@ InputSelection select_inputs(const cxxopts::ParseResult& result, bool dry_run) {
   if (result.count("output-dir") == 0) return select_single(result, dry_run);
   if (result.count("output") > 0) {
     throw Error(ErrorCode::Usage, "cannot combine --output with --output-dir (batch outputs are "
-                                  "named DIR/<stem>-fp8-e4m3fn.safetensors)");
+                                  "named DIR/<stem>-<format>.safetensors)");
   }
   InputSelection selection;
   selection.output_dir = result["output-dir"].as<std::string>();
@@ -364,7 +365,9 @@ ConvertSummary convert_one(const std::string& input_path, const std::string& out
 /// inputs, so that every task of an array agrees on them and no two write the same file.
 int convert_batch(const InputSelection& selection, const std::optional<Shard>& shard,
                   const ConvertSettings& settings, const BackendRequest& request) {
-  std::vector<BatchItem> items = plan_batch(selection.inputs, selection.output_dir);
+  const std::string tag =
+      batch_format_tag(settings.plan.format, !settings.plan.format_rules.empty());
+  std::vector<BatchItem> items = plan_batch(selection.inputs, selection.output_dir, tag);
   if (shard) {
     const std::size_t total = items.size();
     items = shard_items(items, *shard);

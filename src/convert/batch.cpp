@@ -20,7 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kOutputSuffix = "-fp8-e4m3fn.safetensors";
 
 bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() &&
@@ -35,7 +34,18 @@ std::string trimmed(const std::string& text) {
 
 }  // namespace
 
-std::string batch_output_name(const std::string& input) {
+std::string batch_format_tag(QuantFormat format, bool mixed) {
+  std::string tag;
+  switch (format) {
+    case QuantFormat::Float8E4m3fn: tag = "fp8-e4m3fn"; break;
+    case QuantFormat::Float8E5m2: tag = "fp8-e5m2"; break;
+    case QuantFormat::Mxfp8: tag = "mxfp8"; break;
+    case QuantFormat::Nvfp4: tag = "nvfp4"; break;
+  }
+  return mixed ? tag + "-mixed" : tag;
+}
+
+std::string batch_output_name(const std::string& input, const std::string& tag) {
   // "dir/" and "dir" name the same directory; the stem is its own name.
   fs::path path = platform::fs_path(input);
   while (path.has_parent_path() && !path.has_filename()) path = path.parent_path();
@@ -54,16 +64,16 @@ std::string batch_output_name(const std::string& input) {
     stem = platform::utf8_of(platform::fs_path(stem).stem());
   }
   if (stem.empty()) stem = "model";
-  return stem + kOutputSuffix;
+  return stem + "-" + tag + ".safetensors";
 }
 
 std::vector<BatchItem> plan_batch(const std::vector<std::string>& inputs,
-                                  const std::string& output_dir) {
+                                  const std::string& output_dir, const std::string& tag) {
   std::vector<BatchItem> items;
   std::map<std::string, std::string> input_of;  // output -> input
   for (const auto& input : inputs) {
     const std::string output =
-        platform::utf8_of(platform::fs_path(output_dir) / platform::fs_path(batch_output_name(input)));
+        platform::utf8_of(platform::fs_path(output_dir) / platform::fs_path(batch_output_name(input, tag)));
     const auto [found, inserted] = input_of.emplace(output, input);
     if (!inserted) {
       throw Error(ErrorCode::Usage, "cannot convert both '" + found->second + "' and '" + input +

@@ -10,12 +10,13 @@
 #include <vector>
 
 #include "convert/pipeline.hpp"
+#include "core/quant_format.hpp"
 
 namespace qfp8 {
 
 struct BatchItem {
   std::string input;   // file, index or sharded directory
-  std::string output;  // <output-dir>/<stem>-fp8-e4m3fn.safetensors
+  std::string output;  // <output-dir>/<stem>-<tag>.safetensors (tag: fp8-e4m3fn, ...)
 };
 
 struct BatchResult {
@@ -27,15 +28,21 @@ struct BatchResult {
   double seconds = 0.0;   // wall time of this input, ok or not
 };
 
-/// The output file name for `input`: "<stem>-fp8-e4m3fn.safetensors", where the stem is
-/// the file name without ".safetensors" (or its last extension), a directory's own name,
-/// or for an index file the name of its directory.
-std::string batch_output_name(const std::string& input);
+/// What the batch output names say about the format: "fp8-e4m3fn", "fp8-e5m2", "mxfp8" or
+/// "nvfp4" after --format, with "-mixed" when format rules choose per layer.
+std::string batch_format_tag(QuantFormat format, bool mixed);
+inline constexpr const char* kDefaultBatchTag = "fp8-e4m3fn";
+
+/// The output file name for `input`: "<stem>-<tag>.safetensors", where the stem is the
+/// file name without ".safetensors" (or its last extension), a directory's own name, or
+/// for an index file the name of its directory.
+std::string batch_output_name(const std::string& input, const std::string& tag = kDefaultBatchTag);
 
 /// One item per input, in order, outputs in `output_dir`. Throws Error(Usage) when two
 /// inputs would write the same output.
 std::vector<BatchItem> plan_batch(const std::vector<std::string>& inputs,
-                                  const std::string& output_dir);
+                                  const std::string& output_dir,
+                                  const std::string& tag = kDefaultBatchTag);
 
 /// Creates `dir` (and its parents) when missing; throws OpenFailed naming it otherwise.
 void make_output_dir(const std::string& dir);

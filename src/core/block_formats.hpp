@@ -98,9 +98,10 @@ QFP8_HD float e8m0_to_f32(uint8_t code) {
 }
 
 /// Element of an mxfp8 block: e4m3fn(x / 2^p), clamped to ±448. A block whose code is 0
-/// but whose amax is not (amax <= 448 * 2^-127) has a zero scale in comfy-kitchen, so its
-/// nonzero elements become ±448 (x / 0 = ±Inf, clamped); its zeros stay zeros here, where
-/// comfy-kitchen's 0 / 0 writes a NaN code (docs/numerics.md#mxfp8-deviations).
+/// but whose amax is not (amax / 448 at most 2^-127, or for F32 up to 22 float steps above,
+/// where the float32 log2 still rounds to -127) has a zero scale in comfy-kitchen, so its
+/// nonzero elements become ±448 (x / 0 = ±Inf, clamped); its zeros stay signed zeros here,
+/// where comfy-kitchen's 0 / 0 writes a NaN code (docs/numerics.md#mxfp8-deviations).
 QFP8_HD uint8_t mxfp8_element(float value, float block_scale) {
   if (block_scale == 0.0f) {
     const uint8_t sign = static_cast<uint8_t>((float_bits(value) >> 24) & 0x80u);
@@ -133,8 +134,9 @@ inline constexpr float kNvfp4ScaleDivisor = kE4M3Max * kE2M1Max;
 /// The per-tensor scale (`weight_scale_2`) from the tensor's amax as comfy-kitchen computes
 /// it: amax / 2688 in the tensor's own dtype (a float32 division rounded to BF16 or F16 for
 /// those tensors: E::round_to_source), widened to float32.
-/// A zero scale (an all-zero tensor, or an F16 amax below 2688 * 2^-25) becomes 1.0: with it
-/// comfy-kitchen divides 0 by 0 and writes NaN codes (docs/numerics.md#nvfp4-deviations).
+/// A zero scale (an all-zero tensor, or a quotient that underflows the dtype: amax below about
+/// 2688 * 2^-25 for F16, 2^-134 for BF16, 2^-150 for F32) becomes 1.0: comfy-kitchen keeps
+/// the 0 and divides by it, writing NaN codes (docs/numerics.md#nvfp4-deviations).
 template <class E>
 QFP8_HD float nvfp4_tensor_scale(uint32_t amax_magnitude) {
   const float scale = E::round_to_source(E::amax(amax_magnitude) / kNvfp4ScaleDivisor);

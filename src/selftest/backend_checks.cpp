@@ -1,7 +1,8 @@
 // backend_checks.cpp — selftest parts (c) and (d) through any backend: synthetic tensors
 // (odd sizes, odd source alignment, larger than a staging buffer, every value class, Inf
 // and NaN) compared byte for byte with the reference twins (core/quantize_reference.hpp),
-// then the whole pipeline (pipeline_check.hpp).
+// every BF16/F16 bit pattern in each of the other formats (float8_e5m2, mxfp8, nvfp4), then
+// the whole pipeline (pipeline_check.hpp).
 #include "selftest/backend_checks.hpp"
 
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include "core/element_traits.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
+#include "core/quant_format.hpp"
 #include "core/quantize_reference.hpp"
 #include "selftest/pipeline_check.hpp"
 #include "selftest/recording_consumer.hpp"
@@ -25,8 +27,17 @@ struct Tensor {
   uint64_t numel = 0;
   std::size_t offset = 0;  // bytes before element 0: exercises unaligned sources
   std::vector<uint8_t> storage;
+  QuantFormat format = QuantFormat::Float8E4m3fn;
+  uint64_t rows = 0;  // block formats: the [rows, cols] the elements are read as
+  uint64_t cols = 0;
   const uint8_t* data() const { return storage.data() + offset; }
-  QuantizeJob job() const { return QuantizeJob{name, dtype, data(), numel}; }
+  QuantizeJob job() const {
+    QuantizeJob job(name, dtype, data(), numel);
+    job.format = format;
+    job.rows = rows;
+    job.cols = cols;
+    return job;
+  }
 };
 
 enum class Fill { AnyFinite, Weights, Subnormal, Zeros };
@@ -109,22 +120,50 @@ std::vector<Tensor> value_sweep_tensors() {
   return tensors;
 }
 
+/// The sweep tensors in another format: block formats read each as rows of 64 elements
+/// (whole rows of 32, the tail dropped), so every block holds consecutive bit patterns.
+std::vector<Tensor> in_format(std::vector<Tensor> tensors, QuantFormat format) {
+  constexpr uint64_t kCols = 64;
+  for (auto& tensor : tensors) {
+    tensor.format = format;
+    tensor.name += std::string(".") + quant_format_name(format);
+    if (!has_block_scales(format)) continue;
+    tensor.cols = kCols;
+    tensor.rows = tensor.numel / kCols / 32 * 32;
+    tensor.numel = tensor.rows * kCols;
+  }
+  return tensors;
+}
+
 /// Empty when the backend's result for `tensor` equals the reference twins', else why not.
 std::string difference(const Tensor& tensor, const RecordingConsumer::Result& got) {
   const uint32_t amax = absmax_magnitude_reference(tensor.dtype, tensor.data(), tensor.numel);
-  const float scale = scale_from_amax(amax_from_magnitude(tensor.dtype, amax));
-  std::vector<uint8_t> expected(tensor.numel);
-  quantize_reference(tensor.dtype, tensor.data(), tensor.numel, scale, expected.data());
+  const float reference_scale = tensor_scale_reference(tensor.format, tensor.dtype, amax);
+  // What the consumer hears: mxfp8 has no per-tensor scale.
+  const float scale = tensor.format == QuantFormat::Mxfp8 ? 0.0f : reference_scale;
+  std::vector<uint8_t> expected;
+  std::vector<uint8_t> expected_scales;
+  if (has_block_scales(tensor.format)) {
+    BlockQuantized blocks = quantize_blocks_reference(tensor.format, tensor.dtype, tensor.data(),
+                                                      tensor.rows, tensor.cols, reference_scale);
+    expected = std::move(blocks.data);
+    expected_scales = std::move(blocks.scales);
+  } else {
+    expected.resize(tensor.numel);
+    quantize_per_tensor_reference(tensor.format, tensor.dtype, tensor.data(), tensor.numel,
+                                  reference_scale, expected.data());
+  }
   if (!got.begun || !got.ended) return "not delivered";
   if (float_bits(got.scale) != float_bits(scale)) {
     return "scale " + std::to_string(got.scale) + ", reference " + std::to_string(scale);
   }
+  if (got.block_scales != expected_scales) return "block scales differ from the reference";
   if (got.bytes.size() != expected.size()) {
     return std::to_string(got.bytes.size()) + " bytes, expected " + std::to_string(expected.size());
   }
   for (std::size_t i = 0; i < expected.size(); ++i) {
     if (got.bytes[i] != expected[i]) {
-      return "FP8 byte " + std::to_string(i) + " is " + std::to_string(got.bytes[i]) +
+      return "byte " + std::to_string(i) + " is " + std::to_string(got.bytes[i]) +
              ", reference " + std::to_string(expected[i]);
     }
   }
@@ -228,6 +267,11 @@ void run_backend_checks(Tally& tally, QuantizeBackend& backend, const std::strin
   // After the failed runs above, the backend must still give the reference's bytes.
   tally.run("backend " + after_errors,
             [&] { return compare_backend(backend, after_errors, synthetic); });
+  for (const QuantFormat format : {QuantFormat::Float8E5m2, QuantFormat::Mxfp8, QuantFormat::Nvfp4}) {
+    const std::string what = std::string(quant_format_name(format)) + label;
+    tally.run("backend " + what,
+              [&] { return compare_backend(backend, what, in_format(sweep, format)); });
+  }
   tally.run("pipeline" + label, [&] { return compare_pipeline(backend, label); });
 }
 

@@ -23,6 +23,7 @@ class RecordingConsumer : public QuantizedConsumer {
     bool ended = false;
     float scale = 0.0f;
     std::vector<uint8_t> bytes;
+    std::vector<uint8_t> block_scales;  // block formats: the blocked scales, delivered once
     std::vector<uint64_t> chunk_sizes;
     uint64_t source_read = 0;       // bytes reported read, contiguous from 0
     uint64_t next_read_at_end = 0;  // the next job's source_read when this one ended
@@ -44,6 +45,13 @@ class RecordingConsumer : public QuantizedConsumer {
     results[job].bytes.insert(results[job].bytes.end(), fp8, fp8 + count);
     results[job].chunk_sizes.push_back(count);
     if (on_tensor_bytes) on_tensor_bytes(job);
+  }
+  void block_scales(std::size_t job, const uint8_t* codes, uint64_t count) override {
+    expect(job < results.size() && job == next_ && results[job].begun &&
+               results[job].block_scales.empty(),
+           "block_scales out of order");
+    if (job >= results.size()) return;
+    results[job].block_scales.assign(codes, codes + count);
   }
   void end_tensor(std::size_t job) override {
     expect(job < results.size() && job == next_ && results[job].begun, "end_tensor out of order");

@@ -155,3 +155,13 @@ TEST_CASE("a directory input in a batch is named after the directory", "[batch]"
                       "--device", "cpu", "-q"}).exit_code == 0);
   CHECK(read_file(out_dir + "/transformer-fp8-e4m3fn.safetensors") == read_file(single));
 }
+
+TEST_CASE("batch output names say the format", "[batch][formats]") {
+  CHECK(batch_format_tag(QuantFormat::Float8E4m3fn, false) == "fp8-e4m3fn");
+  CHECK(batch_format_tag(QuantFormat::Float8E5m2, false) == "fp8-e5m2");
+  CHECK(batch_format_tag(QuantFormat::Mxfp8, false) == "mxfp8");
+  CHECK(batch_format_tag(QuantFormat::Nvfp4, true) == "nvfp4-mixed");
+  CHECK(batch_output_name("/m/a.safetensors", "nvfp4") == "a-nvfp4.safetensors");
+  const auto items = plan_batch({"a/x.safetensors"}, "out", "mxfp8");
+  CHECK(items[0].output == "out/x-mxfp8.safetensors");
+}
