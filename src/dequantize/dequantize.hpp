@@ -1,10 +1,11 @@
-// dequantize.hpp — `qfp8-cuda dequantize`: an FP8 scaled checkpoint (either ComfyUI layout,
-// docs/format.md#layer, #legacy) back to BF16. Each quantized layer's weight becomes
-// bf16_rne(e4m3fn_to_f32(code) * scale), the product computed in float32; the layout's
-// companions (weight_scale / input_scale / comfy_quant, or scaled_fp8 / scale_weight /
-// scale_input) and `_quantization_metadata` are dropped; every other tensor and metadata
-// entry is copied byte for byte. Deterministic: both layouts of one conversion give the
-// same bytes.
+// dequantize.hpp — `qfp8-cuda dequantize`: a quantized checkpoint (either ComfyUI layout,
+// docs/format.md#layer, #legacy; any format of docs/format.md#formats) back to BF16. Each
+// quantized layer's weight becomes BF16 of its decoded value, computed in float32 and
+// rounded to nearest even (decode rules below, docs/usage.md#dequantize), in the model's
+// shape [rows, cols]; the layout's companions (weight_scale / weight_scale_2 / input_scale /
+// comfy_quant, or scaled_fp8 / scale_weight / scale_input) and `_quantization_metadata` are
+// dropped; every other tensor and metadata entry is copied byte for byte. Deterministic: both
+// layouts of one conversion give the same bytes.
 #pragma once
 
 #include <cstddef>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "core/progress_meter.hpp"
+#include "core/quant_format.hpp"
 #include "fp8_layout/fp8_layout.hpp"
 #include "safetensors/byte_sink.hpp"
 #include "safetensors/layout.hpp"
@@ -23,8 +25,12 @@ namespace qfp8 {
 /// One output tensor: the input tensor of the same name, copied or dequantized.
 struct DequantizeOutput {
   std::string name;
-  bool dequantize = false;  // FP8 weight -> BF16 with `scale`
-  float scale = 1.0f;
+  bool dequantize = false;  // a quantized layer's weight -> BF16 [rows, cols]
+  QuantFormat format = QuantFormat::Float8E4m3fn;
+  float scale = 1.0f;        // weight_scale (FP8 formats), weight_scale_2 (nvfp4); mxfp8: unused
+  std::string block_scales;  // mxfp8 and nvfp4: the input's blocked `L.weight_scale`
+  uint64_t rows = 0;         // the weight's matrix, as the BF16 output holds it
+  uint64_t cols = 0;
 };
 
 struct DequantizePlan {
@@ -55,8 +61,8 @@ void dequantize_to_file(const SafetensorsFile& input, const DequantizePlan& plan
                         const std::string& output_path, bool overwrite,
                         ProgressMeter* progress = nullptr);
 
-/// The BF16 bits of one dequantized element: e4m3fn_to_f32(code) * scale in float32,
-/// rounded to nearest even.
+/// The BF16 bits of one dequantized float8_e4m3fn element: e4m3fn_to_f32(code) * scale in
+/// float32, rounded to nearest even. The other formats: dequantize_rows.hpp.
 uint16_t dequantized_bf16(uint8_t code, float scale);
 
 }  // namespace qfp8

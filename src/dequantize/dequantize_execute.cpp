@@ -1,14 +1,14 @@
 // dequantize_execute.cpp — streams a DequantizePlan into a sink: copies in 64 MiB pieces,
-// FP8 weights through a 256-entry table per layer (every code's BF16 result), so resident
-// memory stays bounded whatever the model's size.
+// quantized weights decoded a piece of rows at a time (at most 64 MiB of BF16,
+// dequantize_rows.hpp), so resident memory stays bounded whatever the model's size.
 #include <algorithm>
-#include <array>
 #include <vector>
 
 #include "core/bf16.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
 #include "dequantize/dequantize.hpp"
+#include "dequantize/dequantize_rows.hpp"
 #include "safetensors/writer.hpp"
 
 namespace qfp8 {
@@ -26,27 +26,35 @@ void copy_tensor(const SafetensorsFile& input, const TensorInfo& tensor,
   if (view.size == 0) writer.write_tensor(tensor.name, view.data, 0);
 }
 
-void dequantize_tensor(const SafetensorsFile& input, const TensorInfo& tensor, float scale,
-                       SafetensorsWriter& writer) {
-  // The result depends on the code alone: 256 products instead of one per element.
-  std::array<uint16_t, 256> table{};
-  for (unsigned code = 0; code < 256; ++code) {
-    table[code] = dequantized_bf16(static_cast<uint8_t>(code), scale);
+void dequantize_tensor(const SafetensorsFile& input, const TensorInfo& tensor,
+                       const DequantizeOutput& output, SafetensorsWriter& writer) {
+  const uint64_t row_bytes = output.cols * 2;  // BF16 out
+  if (output.rows == 0 || row_bytes == 0) {
+    writer.write_tensor(tensor.name, input.bytes(tensor).data, 0);
+    return;
   }
-  const ByteView view = input.bytes(tensor);
-  const uint64_t piece = kPieceBytes / 2;  // codes per piece: 64 MiB of BF16 out
-  std::vector<uint8_t> out;
-  for (uint64_t first = 0; first < view.size; first += piece) {
-    const uint64_t count = std::min(piece, view.size - first);
-    out.resize(count * 2);
-    for (uint64_t i = 0; i < count; ++i) {
-      const uint16_t bits = table[view.data[first + i]];
-      out[2 * i] = static_cast<uint8_t>(bits & 0xFFu);
-      out[2 * i + 1] = static_cast<uint8_t>(bits >> 8);
+  const uint8_t* block_scales = nullptr;
+  const TensorInfo* scales = nullptr;
+  if (!output.block_scales.empty()) {
+    // 1/32 (mxfp8) or 1/16 (nvfp4) of the weight's elements: read where they are mapped.
+    scales = input.find(output.block_scales);
+    if (scales == nullptr) {
+      throw Error(ErrorCode::Internal, input.path(), output.block_scales,
+                  "cannot find the planned block scales in the input");
     }
+    input.prefetch(*scales);
+    block_scales = input.bytes(*scales).data;
+  }
+  const RowDecoder decoder(output, input.bytes(tensor).data, block_scales);
+  const uint64_t rows_per_piece = std::max<uint64_t>(1, kPieceBytes / row_bytes);
+  std::vector<uint8_t> out;
+  for (uint64_t first = 0; first < output.rows; first += rows_per_piece) {
+    const uint64_t count = std::min(rows_per_piece, output.rows - first);
+    out.resize(count * row_bytes);
+    decoder.decode_rows(first, count, out.data());
     writer.append(out.data(), out.size());
   }
-  if (view.size == 0) writer.write_tensor(tensor.name, view.data, 0);
+  if (scales != nullptr) input.release(*scales);
 }
 
 }  // namespace
@@ -66,7 +74,7 @@ void execute_dequantize(const SafetensorsFile& input, const DequantizePlan& plan
     }
     input.prefetch(*tensor);
     if (output.dequantize) {
-      dequantize_tensor(input, *tensor, output.scale, writer);
+      dequantize_tensor(input, *tensor, output, writer);
     } else {
       copy_tensor(input, *tensor, writer);
     }

@@ -2,6 +2,7 @@
 #include "fp8_layout/fp8_layout.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "core/element_traits.hpp"
 #include "plan/comfy_metadata.hpp"
@@ -82,12 +83,23 @@ ComfyQuantTensor read_comfy_quant(const SafetensorsFile& file, const TensorInfo&
   return out;
 }
 
-ConfigProblem layer_config_problem(const json& config) {
-  if (!config.is_object()) return ConfigProblem::NotObject;
-  if (!config.contains("format") || config["format"] != kLayerFormat) {
-    return ConfigProblem::WrongFormat;
+LayerFormat layer_config_format(const json& config) {
+  LayerFormat out;
+  if (!config.is_object()) {
+    out.problem = ConfigProblem::NotObject;
+    return out;
   }
-  return ConfigProblem::None;
+  const auto format = config.find("format");
+  const std::optional<QuantFormat> known =
+      format != config.end() && format->is_string()
+          ? quant_format_from_name(format->get_ref<const std::string&>())
+          : std::nullopt;
+  if (!known) {
+    out.problem = ConfigProblem::WrongFormat;
+    return out;
+  }
+  out.format = *known;
+  return out;
 }
 
 LayerTensors find_layer_tensors(const SafetensorsFile& file, const std::string& layer,
@@ -96,14 +108,24 @@ LayerTensors find_layer_tensors(const SafetensorsFile& file, const std::string& 
   out.weight = file.find(layer + kWeightSuffix);
   out.weight_scale = file.find(layer + (legacy ? kScaleWeightSuffix : kWeightScaleSuffix));
   out.input_scale = file.find(layer + (legacy ? kScaleInputSuffix : kInputScaleSuffix));
-  if (!legacy) out.comfy_quant = file.find(layer + kComfyQuantSuffix);
+  if (!legacy) {
+    out.weight_scale_2 = file.find(layer + kWeightScale2Suffix);
+    out.comfy_quant = file.find(layer + kComfyQuantSuffix);
+  }
   return out;
 }
 
 const std::vector<std::string>& comfy_companion_suffixes() {
-  static const std::vector<std::string> kSuffixes = {kWeightSuffix, kWeightScaleSuffix,
-                                                     kInputScaleSuffix, kComfyQuantSuffix};
+  static const std::vector<std::string> kSuffixes = {
+      kWeightSuffix, kWeightScaleSuffix, kWeightScale2Suffix, kInputScaleSuffix,
+      kComfyQuantSuffix};
   return kSuffixes;
+}
+
+std::array<uint64_t, 2> weight_matrix_shape(QuantFormat format, const TensorInfo& weight) {
+  // nvfp4 packs two E2M1 codes per byte along the row (docs/format.md#numerics-nvfp4).
+  const uint64_t per_byte = format == QuantFormat::Nvfp4 ? 2 : 1;
+  return {weight.shape.at(0), weight.shape.at(1) * per_byte};
 }
 
 std::string prefix_counterpart(const SafetensorsFile& file, const std::string& layer) {

@@ -6,6 +6,7 @@
 
 #include "core/text_format.hpp"
 #include "inspect/inspect_summary.hpp"
+#include "plan/comfy_metadata.hpp"
 #include "platform/printf_format.hpp"
 
 namespace qfp8 {
@@ -31,12 +32,30 @@ json kind_evidence_json(const KindVerdict& verdict) {
           {"reason", verdict.reason}};
 }
 
-json tensor_json(const TensorInfo& tensor) {
-  return {{"name", tensor.name},
-          {"dtype", std::string(dtype_name(tensor.dtype))},
-          {"shape", tensor.shape},
-          {"bytes", tensor.byte_size()},
-          {"data_offsets", {tensor.begin, tensor.end}}};
+/// The format of the layer whose `.weight` is `tensor`, or null for any other tensor.
+const std::string* weight_format(const InspectSummary& summary, const TensorInfo& tensor) {
+  if (!has_suffix(tensor.name, kWeightSuffix)) return nullptr;
+  const auto found = summary.layer_formats.find(layer_name_of(tensor.name));
+  return found == summary.layer_formats.end() ? nullptr : &found->second;
+}
+
+json tensor_json(const InspectSummary& summary, const TensorInfo& tensor) {
+  json out = {{"name", tensor.name},
+              {"dtype", std::string(dtype_name(tensor.dtype))},
+              {"shape", tensor.shape},
+              {"bytes", tensor.byte_size()},
+              {"data_offsets", {tensor.begin, tensor.end}}};
+  if (const std::string* format = weight_format(summary, tensor)) out["format"] = *format;
+  return out;
+}
+
+json layers_json(const InspectSummary& summary) {
+  return {{"declared_by", summary.declared_by == LayerDeclaration::None
+                              ? json(nullptr)
+                              : json(layer_declaration_name(summary.declared_by))},
+          {"count", summary.layer_formats.size()},
+          {"by_format", summary.layers_by_format},
+          {"formats", summary.layer_formats}};
 }
 
 std::string human_bytes(uint64_t bytes) {
@@ -87,10 +106,20 @@ void append_markers(std::string& out, const InspectSummary& summary) {
                 shape_text(summary.legacy_scaled_fp8->shape).c_str(),
                 summary.legacy_scaled_fp8->full_precision_mm ? "full-precision" : "FP8");
   }
-  out += line("scale tensors: %" PRIu64 " weight_scale, %" PRIu64 " input_scale, %" PRIu64
-              " comfy_quant, %" PRIu64 " scale_weight (legacy)",
-              summary.weight_scale_tensors, summary.input_scale_tensors,
-              summary.comfy_quant_tensors, summary.scale_weight_tensors);
+  // The metadata's block above already counts its layers by format.
+  if (summary.declared_by == LayerDeclaration::ComfyQuantTensors ||
+      summary.declared_by == LayerDeclaration::LegacyMarker) {
+    out += line("quantized layers: %zu, declared by the %s", summary.layer_formats.size(),
+                layer_declaration_name(summary.declared_by));
+    for (const auto& [format, count] : summary.layers_by_format) {
+      out += line("  %-28s %" PRIu64, printable(format).c_str(), count);
+    }
+  }
+  out += line("scale tensors: %" PRIu64 " weight_scale, %" PRIu64 " weight_scale_2, %" PRIu64
+              " input_scale, %" PRIu64 " comfy_quant, %" PRIu64 " scale_weight (legacy)",
+              summary.weight_scale_tensors, summary.weight_scale_2_tensors,
+              summary.input_scale_tensors, summary.comfy_quant_tensors,
+              summary.scale_weight_tensors);
 }
 
 }  // namespace
@@ -113,8 +142,10 @@ json summary_to_json(const InspectSummary& summary, bool with_tensors) {
       {"metadata", summary.metadata},
       {"quantization", summary.quantization ? quantization_json(*summary.quantization) : json(nullptr)},
       {"legacy_scaled_fp8", nullptr},
+      {"layers", layers_json(summary)},
       {"scale_tensors",
        {{"weight_scale", summary.weight_scale_tensors},
+        {"weight_scale_2", summary.weight_scale_2_tensors},
         {"input_scale", summary.input_scale_tensors},
         {"comfy_quant", summary.comfy_quant_tensors},
         {"scale_weight", summary.scale_weight_tensors}}},
@@ -126,7 +157,7 @@ json summary_to_json(const InspectSummary& summary, bool with_tensors) {
   }
   if (with_tensors) {
     json tensors = json::array();
-    for (const auto& tensor : summary.tensors) tensors.push_back(tensor_json(tensor));
+    for (const auto& tensor : summary.tensors) tensors.push_back(tensor_json(summary, tensor));
     out["tensors"] = std::move(tensors);
   }
   return out;
@@ -159,8 +190,10 @@ std::string summary_to_text(const InspectSummary& summary, bool with_tensors) {
   if (with_tensors) {
     out += "\n";
     for (const auto& tensor : summary.tensors) {
+      const std::string* format = weight_format(summary, tensor);
       out += printable(tensor.name) + "  " + std::string(dtype_name(tensor.dtype)) + "  " +
-             shape_text(tensor.shape) + "  " + std::to_string(tensor.byte_size()) + " bytes\n";
+             shape_text(tensor.shape) + "  " + std::to_string(tensor.byte_size()) + " bytes" +
+             (format != nullptr ? "  " + printable(*format) : std::string()) + "\n";
     }
   }
   return out;

@@ -22,6 +22,7 @@ std::vector<DtypeTotal> dtype_totals(const std::vector<TensorInfo>& tensors) {
 
 void count_companions(const TensorInfo& tensor, InspectSummary& summary) {
   if (has_suffix(tensor.name, kWeightScaleSuffix)) ++summary.weight_scale_tensors;
+  if (has_suffix(tensor.name, kWeightScale2Suffix)) ++summary.weight_scale_2_tensors;
   if (has_suffix(tensor.name, kInputScaleSuffix)) ++summary.input_scale_tensors;
   if (has_suffix(tensor.name, kComfyQuantSuffix)) ++summary.comfy_quant_tensors;
   if (has_suffix(tensor.name, fp8_layout::kScaleWeightSuffix)) ++summary.scale_weight_tensors;
@@ -36,7 +37,44 @@ void count_companions(const TensorInfo& tensor, InspectSummary& summary) {
   }
 }
 
+/// A layer config's format as written, "(no format)" when it has none.
+std::string config_format(const nlohmann::json& config) {
+  const bool has_format =
+      config.is_object() && config.contains("format") && config["format"].is_string();
+  return has_format ? config["format"].get<std::string>() : "(no format)";
+}
+
+void set_layer_formats(InspectSummary& summary, LayerDeclaration declared_by,
+                       std::map<std::string, std::string> formats) {
+  summary.declared_by = declared_by;
+  summary.layer_formats = std::move(formats);
+  summary.layers_by_format.clear();
+  for (const auto& [layer, format] : summary.layer_formats) ++summary.layers_by_format[format];
+}
+
+/// Legacy files: every F8_E4M3 `.weight` is a float8_e4m3fn layer (docs/format.md#legacy).
+std::map<std::string, std::string> legacy_layer_formats(const Header& header) {
+  std::map<std::string, std::string> formats;
+  for (const auto& tensor : header.tensors) {
+    if (tensor.dtype == Dtype::F8_E4M3 && has_suffix(tensor.name, kWeightSuffix)) {
+      formats[fp8_layout::strip_suffix(tensor.name, kWeightSuffix)] =
+          quant_format_name(fp8_layout::kLegacyFormat);
+    }
+  }
+  return formats;
+}
+
 }  // namespace
+
+const char* layer_declaration_name(LayerDeclaration declaration) noexcept {
+  switch (declaration) {
+    case LayerDeclaration::QuantizationMetadata: return "_quantization_metadata";
+    case LayerDeclaration::ComfyQuantTensors: return ".comfy_quant tensors";
+    case LayerDeclaration::LegacyMarker: return "scaled_fp8 marker";
+    case LayerDeclaration::None: break;
+  }
+  return "none";
+}
 
 QuantizationMetadataSummary summarize_quantization_metadata(const std::string& json_text) {
   QuantizationMetadataSummary out;
@@ -59,9 +97,9 @@ QuantizationMetadataSummary summarize_quantization_metadata(const std::string& j
   }
   for (const auto& [name, config] : layers->items()) {
     ++out.layer_count;
-    const bool has_format = config.is_object() && config.contains("format") &&
-                            config["format"].is_string();
-    ++out.layers_by_format[has_format ? config["format"].get<std::string>() : "(no format)"];
+    const std::string format = config_format(config);
+    ++out.layers_by_format[format];
+    out.layer_formats[name] = format;
   }
   out.valid = true;
   return out;
@@ -82,6 +120,31 @@ InspectSummary summarize(const Header& header, const std::string& path, uint64_t
   if (const auto it = header.metadata.find(kQuantizationMetadataKey); it != header.metadata.end()) {
     summary.quantization = summarize_quantization_metadata(it->second);
   }
+  // ComfyUI's order (fp8_layout::layout_kind): the marker wins, then the metadata.
+  if (summary.legacy_scaled_fp8) {
+    set_layer_formats(summary, LayerDeclaration::LegacyMarker, legacy_layer_formats(header));
+  } else if (summary.quantization && summary.quantization->valid) {
+    set_layer_formats(summary, LayerDeclaration::QuantizationMetadata,
+                      summary.quantization->layer_formats);
+  }
+  return summary;
+}
+
+InspectSummary summarize(const SafetensorsFile& file) {
+  InspectSummary summary = summarize(file.header(), file.path(), file.file_size());
+  if (summary.legacy_scaled_fp8 || summary.quantization || summary.comfy_quant_tensors == 0) {
+    return summary;
+  }
+  std::map<std::string, std::string> formats;
+  for (const auto& tensor : file.header().tensors) {
+    if (!has_suffix(tensor.name, kComfyQuantSuffix)) continue;
+    const fp8_layout::ComfyQuantTensor marker = fp8_layout::read_comfy_quant(file, tensor);
+    formats[fp8_layout::strip_suffix(tensor.name, kComfyQuantSuffix)] =
+        marker.problem == fp8_layout::ComfyQuantTensor::Problem::None
+            ? config_format(marker.config)
+            : "(unreadable .comfy_quant)";
+  }
+  set_layer_formats(summary, LayerDeclaration::ComfyQuantTensors, std::move(formats));
   return summary;
 }
 

@@ -1,6 +1,7 @@
 // against_source.cpp — re-derivation of every quantized layer from its source with the
-// shared scalar twins (absmax -> amax -> scale -> quantize, docs/format.md#numerics), byte
-// comparison of every kept tensor, and the quality measurement, all streamed tensor by tensor.
+// shared numerics (absmax -> amax -> per-tensor scale -> codes, docs/format.md#numerics and
+// #formats; the element loops are rederive_*.cpp), byte comparison of every kept tensor, and
+// the quality measurement, all streamed tensor by tensor.
 #include "verify/against_source.hpp"
 
 #include <algorithm>
@@ -10,22 +11,17 @@
 
 #include "core/fp8_e4m3fn.hpp"
 #include "core/quantize_reference.hpp"
+#include "plan/comfy_metadata.hpp"
 #include "verify/chunked_scan.hpp"
 #include "verify/quality_report.hpp"
+#include "verify/rederive.hpp"
 #include "verify/tensor_checks.hpp"
 
 namespace qfp8::verify {
 namespace {
 
 constexpr uint64_t kNone = std::numeric_limits<uint64_t>::max();
-
-struct LayerScan {
-  uint64_t mismatches = 0;
-  uint64_t first = kNone;  // first element whose code differs
-  uint8_t first_expected = 0;
-  uint8_t first_actual = 0;
-  QualitySums sums;
-};
+const std::string kScale2 = kWeightScale2Suffix;
 
 uint32_t source_absmax(Dtype dtype, const uint8_t* source, uint64_t numel, unsigned threads) {
   const std::size_t element = dtype_size(dtype);
@@ -37,97 +33,126 @@ uint32_t source_absmax(Dtype dtype, const uint8_t* source, uint64_t numel, unsig
   return amax;
 }
 
-/// Compares the output codes with the reference quantization and measures the error of the
-/// output as written (its own codes and scale).
-LayerScan scan_layer(Dtype dtype, const uint8_t* source, const uint8_t* codes, uint64_t numel,
-                     float expected_scale, float actual_scale, unsigned threads) {
-  const std::size_t element = dtype_size(dtype);
-  const auto partials = scan_chunks<LayerScan>(numel, threads, [&](uint64_t begin, uint64_t end) {
-    LayerScan part;
-    std::vector<uint8_t> expected(static_cast<std::size_t>(end - begin));
-    quantize_reference(dtype, source + begin * element, end - begin, expected_scale,
-                       expected.data());
-    for (uint64_t i = begin; i < end; ++i) {
-      const uint8_t code = codes[i];
-      const uint8_t want = expected[static_cast<std::size_t>(i - begin)];
-      if (code != want) {
-        if (part.mismatches++ == 0) {
-          part.first = i;
-          part.first_expected = want;
-          part.first_actual = code;
-        }
-      }
-      part.sums.add(load_as_f32(dtype, source, i), code, actual_scale);
-    }
-    return part;
-  });
-  LayerScan total;
-  for (const auto& part : partials) {
-    if (part.mismatches != 0 && total.mismatches == 0) {
-      total.first = part.first;
-      total.first_expected = part.first_expected;
-      total.first_actual = part.first_actual;
-    }
-    total.mismatches += part.mismatches;
-    total.sums.merge(part.sums);
-  }
-  return total;
-}
-
 std::string hex_byte(uint8_t value) {
   static const char kDigits[] = "0123456789abcdef";
   return std::string("0x") + kDigits[value >> 4] + kDigits[value & 0xF];
 }
 
-/// The source weight must exist, be F16/BF16/F32, have the output's shape and be finite.
-const TensorInfo* source_weight(const SafetensorsFile& source, const std::string& layer,
-                                const TensorInfo& weight, FindingList& findings) {
+/// The source weight must exist, be F16/BF16/F32, have the shape of the weight the output
+/// holds (`matrix`: nvfp4's packed columns counted twice) and be finite.
+const TensorInfo* source_weight(const SafetensorsFile& source, const UsableLayer& layer,
+                                const TensorInfo& weight, const std::array<uint64_t, 2>& matrix,
+                                FindingList& findings) {
   const TensorInfo* src = source.find(weight.name);
   if (src == nullptr) {
-    findings.err(FindingId::SourceWeightMissing, layer, "source has no '" + weight.name + "'");
+    findings.err(FindingId::SourceWeightMissing, layer.name,
+                 "source has no '" + weight.name + "'");
     return nullptr;
   }
-  if (!is_float_source(src->dtype) || src->shape != weight.shape) {
-    findings.err(FindingId::SourceMismatch, layer,
+  const std::vector<uint64_t> held = {matrix[0], matrix[1]};
+  if (!is_float_source(src->dtype) || src->shape != held) {
+    const std::string packed =
+        layer.format == QuantFormat::Nvfp4
+            ? ", the packed pairs of an nvfp4 " + shape_text(held) + " weight"
+            : std::string();
+    findings.err(FindingId::SourceMismatch, layer.name,
                  "source '" + src->name + "' is " + std::string(dtype_name(src->dtype)) + " " +
-                     shape_text(src->shape) + ", output is F8_E4M3 " + shape_text(weight.shape));
+                     shape_text(src->shape) + ", output is " +
+                     std::string(dtype_name(weight.dtype)) + " " + shape_text(weight.shape) +
+                     packed);
     return nullptr;
   }
   return src;
 }
 
+/// ScaleBitsDiffer when the output's per-tensor scale `name` is not the re-derived one.
+void compare_tensor_scale(const std::string& layer, const std::string& name, float actual,
+                          float expected, FindingList& findings) {
+  if (float_bits(expected) == float_bits(actual)) return;
+  findings.err(FindingId::ScaleBitsDiffer, layer,
+               "'" + name + "' is " + float_text(actual) + ", re-derived from the source: " +
+                   float_text(expected));
+}
+
+void report_mismatches(const UsableLayer& layer, uint64_t cols, const LayerScan& scan,
+                       FindingList& findings) {
+  if (scan.block_scales.count != 0) {
+    const uint64_t blocks = cols / block_size(layer.format);
+    const CodeMismatch& m = scan.block_scales;
+    findings.err(FindingId::BlockScalesDiffer, layer.name,
+                 std::to_string(m.count) +
+                     " block scale code(s) differ from the re-derived ones; first at row " +
+                     std::to_string(m.first / blocks) + ", block " +
+                     std::to_string(m.first % blocks) + ": " + hex_byte(m.actual) +
+                     ", expected " + hex_byte(m.expected));
+  }
+  const CodeMismatch& m = scan.data;
+  if (m.count == 0) return;
+  const bool packed = layer.format == QuantFormat::Nvfp4;
+  const uint64_t per_row = packed ? cols / 2 : cols;
+  const uint64_t column = (m.first % per_row) * (packed ? 2 : 1);
+  const std::string where =
+      packed ? "byte " + std::to_string(m.first) + " (row " + std::to_string(m.first / per_row) +
+                   ", columns " + std::to_string(column) + " and " + std::to_string(column + 1) +
+                   ")"
+             : "element " + std::to_string(m.first);
+  findings.err(FindingId::WeightBytesDiffer, layer.name,
+               std::to_string(m.count) + (packed ? " packed byte(s)" : " FP8 code(s)") +
+                   " differ from the re-derived ones; first at " + where + ": " +
+                   hex_byte(m.actual) + ", expected " + hex_byte(m.expected));
+}
+
+/// Re-derives the layer from its finite source (absmax `magnitude`) and compares.
+LayerScan rederive_layer(const SafetensorsFile& output, const UsableLayer& layer,
+                         const std::string& scale_suffix, const TensorInfo& src,
+                         const uint8_t* src_bytes, uint32_t magnitude, const TensorInfo& weight,
+                         const std::array<uint64_t, 2>& matrix, unsigned threads,
+                         FindingList& findings) {
+  const uint8_t* data = output.bytes(weight).data;
+  // weight_scale of the FP8 formats, nvfp4's weight_scale_2 (0 for mxfp8, which has none).
+  const float expected = tensor_scale_reference(layer.format, src.dtype, magnitude);
+  if (!has_block_scales(layer.format)) {
+    const std::string name = layer.name + scale_suffix;
+    const float actual = read_f32_scalar(output, *output.find(name));
+    compare_tensor_scale(layer.name, name, actual, expected, findings);
+    return scan_per_tensor_layer(layer.format, src.dtype, src_bytes, data, src.numel, expected,
+                                 actual, threads);
+  }
+  float actual = 0.0f;  // mxfp8 has no per-tensor scale
+  if (layer.format == QuantFormat::Nvfp4) {
+    const std::string name = layer.name + kScale2;
+    actual = read_f32_scalar(output, *output.find(name));
+    compare_tensor_scale(layer.name, name, actual, expected, findings);
+  }
+  const TensorInfo& scales = *output.find(layer.name + kWeightScaleSuffix);
+  output.prefetch(scales);
+  const LayerScan scan =
+      scan_block_layer(layer.format, src.dtype, src_bytes, data, output.bytes(scales).data,
+                       matrix[0], matrix[1], expected, actual, threads);
+  output.release(scales);
+  return scan;
+}
+
 /// Returns the source bytes it read (0 when the layer has no usable source weight).
 uint64_t check_layer(const SafetensorsFile& output, const SafetensorsFile& source,
-                     const std::string& layer, const std::string& scale_suffix, unsigned threads,
+                     const UsableLayer& layer, const std::string& scale_suffix, unsigned threads,
                      FindingList& findings, std::vector<LayerQuality>& quality) {
-  const TensorInfo& weight = *output.find(layer + ".weight");
-  const TensorInfo* src = source_weight(source, layer, weight, findings);
+  const TensorInfo& weight = *output.find(layer.name + kWeightSuffix);
+  const std::array<uint64_t, 2> matrix = fp8_layout::weight_matrix_shape(layer.format, weight);
+  const TensorInfo* src = source_weight(source, layer, weight, matrix, findings);
   if (src == nullptr) return 0;
   source.prefetch(*src);
   output.prefetch(weight);
   const uint8_t* src_bytes = source.bytes(*src).data;
   const uint32_t magnitude = source_absmax(src->dtype, src_bytes, src->numel, threads);
   if (magnitude_is_nonfinite(src->dtype, magnitude)) {
-    findings.err(FindingId::SourceNonFinite, layer, "source '" + src->name + "' holds Inf or NaN");
+    findings.err(FindingId::SourceNonFinite, layer.name,
+                 "source '" + src->name + "' holds Inf or NaN");
   } else {
-    const float expected_scale = scale_from_amax(amax_from_magnitude(src->dtype, magnitude));
-    const float actual_scale = read_f32_scalar(output, *output.find(layer + scale_suffix));
-    if (float_bits(expected_scale) != float_bits(actual_scale)) {
-      findings.err(FindingId::ScaleBitsDiffer, layer,
-                   "'" + layer + scale_suffix + "' is " + float_text(actual_scale) +
-                       ", re-derived from the source: " + float_text(expected_scale));
-    }
-    const LayerScan scan = scan_layer(src->dtype, src_bytes, output.bytes(weight).data, src->numel,
-                                      expected_scale, actual_scale, threads);
-    if (scan.mismatches != 0) {
-      findings.err(FindingId::WeightBytesDiffer, layer,
-                   std::to_string(scan.mismatches) +
-                       " FP8 code(s) differ from the re-derived "
-                       "ones; first at element " +
-                       std::to_string(scan.first) + ": " + hex_byte(scan.first_actual) +
-                       ", expected " + hex_byte(scan.first_expected));
-    }
-    quality.push_back(layer_quality(layer, src->numel, scan.sums));
+    const LayerScan scan = rederive_layer(output, layer, scale_suffix, *src, src_bytes, magnitude,
+                                          weight, matrix, threads, findings);
+    report_mismatches(layer, matrix[1], scan, findings);
+    quality.push_back(layer_quality(layer.name, src->numel, scan.sums));
   }
   source.release(*src);
   output.release(weight);
@@ -217,7 +242,7 @@ void check_against_source(const SafetensorsFile& output, const SafetensorsFile& 
   if (findings.error_count() == errors_before) {
     findings.ok(FindingId::Rederived, "",
                 std::to_string(inventory.usable.size()) +
-                    " layer(s) re-derived from the source: FP8 codes and scales identical");
+                    " layer(s) re-derived from the source: codes and scales identical");
   }
   errors_before = findings.error_count();
   std::size_t kept = 0;

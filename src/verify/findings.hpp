@@ -37,6 +37,7 @@ enum class FindingId : uint8_t {
   PrefixMismatch,
   MissingWeight,
   MissingWeightScale,
+  MissingWeightScale2,
   UndeclaredFp8Weight,
   StrayCompanion,
   Layers,
@@ -52,6 +53,10 @@ enum class FindingId : uint8_t {
   ScaleShape,
   ScaleNotFinite,
   ScaleNotPositive,
+  BlockScaleDtype,
+  BlockScaleShape,
+  BlockScaleNegative,
+  BlockScalePadding,
   InputScaleDtype,
   InputScaleShape,
   InputScaleNotFinite,
@@ -63,6 +68,7 @@ enum class FindingId : uint8_t {
   SourceMismatch,
   SourceNonFinite,
   ScaleBitsDiffer,
+  BlockScalesDiffer,
   WeightBytesDiffer,
   KeptTensors,
   TensorAdded,
@@ -72,7 +78,7 @@ enum class FindingId : uint8_t {
   MetadataChanged,
 };
 
-inline constexpr std::size_t kFindingIdCount = 43;  // enumerators of FindingId
+inline constexpr std::size_t kFindingIdCount = 49;  // enumerators of FindingId
 
 struct FindingInfo {
   FindingId id;
@@ -98,7 +104,8 @@ struct Finding {
 };
 
 /// Quantization quality of one layer, measured against its source (verify --against).
-/// Sums are in double; the dequantized value is fp8_value * scale, exactly as in double.
+/// Sums are in double; the dequantized value is the element's value times its scales
+/// (docs/format.md#formats), exact in double.
 struct LayerQuality {
   std::string layer;
   uint64_t numel = 0;
@@ -106,7 +113,8 @@ struct LayerQuality {
   double snr_db = 0.0;       // 10 log10(sum w^2 / sum (deq - w)^2); +inf when exact
   double max_abs_error = 0.0;
   double flushed_fraction = 0.0;    // nonzero source elements that became code 0 / 0x80
-  double saturated_fraction = 0.0;  // elements whose code is ±448 (0x7E / 0xFE)
+  double saturated_fraction = 0.0;  // elements at the largest magnitude (±448 E4M3FN, ±57344
+                                    // E5M2, ±6 E2M1)
 };
 
 struct QualitySummary {

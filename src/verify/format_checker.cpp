@@ -1,9 +1,12 @@
 // format_checker.cpp — the `_quantization_metadata` layout's rules (docs/format.md#metadata,
-// #verification), layer by layer, then the whole-file rules: no undeclared FP8 weight, no
-// stray companion, no NaN. Without the metadata entry, per-layer `.comfy_quant` tensors
-// declare the layers (a WARN). The layout itself is parsed by fp8_layout/; this file turns what it finds into findings.
+// #formats, #verification), layer by layer in each layer's format, then the whole-file rules:
+// no undeclared FP8 weight, no stray companion, no NaN. Without the metadata entry, per-layer
+// `.comfy_quant` tensors declare the layers (a WARN). The layout itself is parsed by
+// fp8_layout/; this file turns what it finds into findings.
 #include "verify/format_checker.hpp"
 
+#include <array>
+#include <map>
 #include <optional>
 
 #include "plan/comfy_metadata.hpp"
@@ -16,15 +19,16 @@ using nlohmann::json;
 using fp8_layout::ComfyQuantTensor;
 using fp8_layout::ConfigProblem;
 using fp8_layout::LayerConfigs;
+using fp8_layout::LayerFormat;
 using fp8_layout::MetadataDeclaration;
 
 const std::string kMetadataKey = kQuantizationMetadataKey;
-const std::string kFormat = fp8_layout::kLayerFormat;
 const std::string kWeight = kWeightSuffix;
 const std::string kWeightScale = kWeightScaleSuffix;
+const std::string kWeightScale2 = kWeightScale2Suffix;
 const std::string kComfyQuant = kComfyQuantSuffix;
 // Companions of a layer that no declared layer owns; the legacy names are stray here too.
-const std::string kStraySuffixes[] = {kWeightScale, kInputScaleSuffix, kComfyQuant,
+const std::string kStraySuffixes[] = {kWeightScale, kWeightScale2, kInputScaleSuffix, kComfyQuant,
                                       fp8_layout::kScaleWeightSuffix,
                                       fp8_layout::kScaleInputSuffix};
 
@@ -117,25 +121,30 @@ bool declared_by_comfy_quant(const SafetensorsFile& file, FindingList& findings,
   return true;
 }
 
-/// True when the config is an object whose format is float8_e4m3fn.
-bool check_layer_config(const std::string& layer, const json& config, FindingList& findings) {
-  switch (fp8_layout::layer_config_problem(config)) {
+/// The layer's format when the config is an object whose format is one this tool knows.
+std::optional<QuantFormat> check_layer_config(const std::string& layer, const json& config,
+                                              FindingList& findings) {
+  const LayerFormat read = fp8_layout::layer_config_format(config);
+  switch (read.problem) {
     case ConfigProblem::None:
-      return true;
+      return read.format;
     case ConfigProblem::NotObject:
       findings.err(FindingId::InvalidLayerConfig, layer,
                    "layer config is not a JSON object: " + config.dump());
       break;
     case ConfigProblem::WrongFormat:
       findings.err(FindingId::InvalidLayerConfig, layer,
-                   "layer config format must be \"" + kFormat + "\": " + config.dump());
+                   "layer config format must be one of " + quant_format_list() + ": " +
+                       config.dump());
       break;
   }
-  return false;
+  return std::nullopt;
 }
 
+
 void check_comfy_quant(const SafetensorsFile& file, const TensorInfo& tensor,
-                       const std::string& layer, const json& config, FindingList& findings) {
+                       const std::string& layer, const json& config,
+                       std::optional<QuantFormat> format, FindingList& findings) {
   const std::optional<ComfyQuantTensor> marker = read_comfy_quant(file, tensor, layer, findings);
   if (!marker) return;
   if (marker->config != config) {
@@ -144,9 +153,11 @@ void check_comfy_quant(const SafetensorsFile& file, const TensorInfo& tensor,
                      " but the metadata declares " + config.dump());
     return;
   }
-  // The layer configs exactly as docs/format.md#layer-comfy-quant writes them (Python json.dumps
-  // defaults).
-  for (const std::string& canonical : {layer_config_json(false), layer_config_json(true)}) {
+  if (!format) return;  // an unknown format has no canonical text
+  // The layer configs exactly as docs/format.md#layer-comfy-quant writes them (Python
+  // json.dumps defaults).
+  for (const std::string& canonical :
+       {layer_config_json(*format, false), layer_config_json(*format, true)}) {
     if (json::parse(canonical) == marker->config && canonical != marker->text) {
       findings.warn(FindingId::ComfyQuantNotCanonical, layer,
           "'" + tensor.name + "' is not written as json.dumps does: expected '" + canonical + "'");
@@ -154,11 +165,53 @@ void check_comfy_quant(const SafetensorsFile& file, const TensorInfo& tensor,
   }
 }
 
+/// The scales of a layer in `format`: the per-tensor F32 scale (`weight_scale`, or nvfp4's
+/// `weight_scale_2`) and the block scales (`weight_scale` of mxfp8 and nvfp4). `weight` is
+/// null when the weight failed its rules. True when every scale the format needs is usable.
+bool check_layer_scales(const SafetensorsFile& file, const std::string& layer, QuantFormat format,
+                        const fp8_layout::LayerTensors& tensors, const TensorInfo* weight,
+                        FindingList& findings) {
+  bool ok = true;
+  const TensorInfo* scale = tensors.weight_scale;
+  if (scale == nullptr) {
+    findings.err(FindingId::MissingWeightScale, layer,
+                 "declared layer has no '" + layer + kWeightScale + "'");
+    ok = false;
+  } else if (has_block_scales(format)) {
+    std::array<uint64_t, 2> matrix{};
+    if (weight != nullptr) matrix = fp8_layout::weight_matrix_shape(format, *weight);
+    ok = check_block_scales(file, *scale, format, weight != nullptr ? &matrix : nullptr, layer,
+                            findings) && ok;
+  } else {
+    ok = check_scale(file, *scale, ScaleKind::Weight, layer, findings) && ok;
+  }
+  const TensorInfo* scale_2 = tensors.weight_scale_2;
+  if (format == QuantFormat::Nvfp4) {
+    if (scale_2 == nullptr) {
+      findings.err(FindingId::MissingWeightScale2, layer,
+                   "nvfp4 layer has no '" + layer + kWeightScale2 + "'");
+      return false;
+    }
+    return check_scale(file, *scale_2, ScaleKind::Weight, layer, findings) && ok;
+  }
+  if (scale_2 != nullptr) {
+    findings.err(FindingId::StrayCompanion, layer,
+                 "'" + scale_2->name + "' belongs to no nvfp4 layer: the layer is " +
+                     quant_format_name(format));
+  }
+  return ok;
+}
+
 void check_layer(const SafetensorsFile& file, const std::string& layer, const json& config,
                  Fp8Layout& inventory, FindingList& findings) {
   note_layer_tensors(file, layer, inventory.layer_tensors);
-  const bool config_ok = check_layer_config(layer, config, findings);
+  const std::optional<QuantFormat> format = check_layer_config(layer, config, findings);
   const fp8_layout::LayerTensors tensors = fp8_layout::find_layer_tensors(file, layer, false);
+  if (const TensorInfo* marker = tensors.comfy_quant) {
+    check_comfy_quant(file, *marker, layer, config, format, findings);
+  }
+  // A format this tool does not know has rules it cannot check: its one finding is above.
+  if (!format) return;
   const TensorInfo* weight = tensors.weight;
   if (weight == nullptr) {
     const std::string other = fp8_layout::prefix_counterpart(file, layer);
@@ -172,21 +225,24 @@ void check_layer(const SafetensorsFile& file, const std::string& layer, const js
     findings.err(FindingId::MissingWeight, layer,
                  "declared layer has no '" + layer + kWeight + "'");
   }
-  const bool weight_ok = weight != nullptr && check_fp8_weight(*weight, layer, findings);
-  const TensorInfo* scale = tensors.weight_scale;
-  if (scale == nullptr) {
-    findings.err(FindingId::MissingWeightScale, layer,
-                 "declared layer has no '" + layer + kWeightScale + "'");
-  }
-  const bool scale_ok =
-      scale != nullptr && check_scale(file, *scale, ScaleKind::Weight, layer, findings);
+  const bool weight_ok = weight != nullptr && check_weight(*weight, *format, layer, findings);
+  const bool scales_ok = check_layer_scales(file, layer, *format, tensors,
+                                            weight_ok ? weight : nullptr, findings);
   if (const TensorInfo* input = tensors.input_scale) {
     check_scale(file, *input, ScaleKind::Input, layer, findings);
   }
-  if (const TensorInfo* marker = tensors.comfy_quant) {
-    check_comfy_quant(file, *marker, layer, config, findings);
+  if (weight_ok && scales_ok) inventory.usable.push_back({layer, *format});
+}
+
+/// "2 float8_e4m3fn, 1 nvfp4": the usable layers counted by format.
+std::string format_counts(const Fp8Layout& inventory) {
+  std::map<std::string, std::size_t> counts;
+  for (const auto& layer : inventory.usable) ++counts[quant_format_name(layer.format)];
+  std::string text;
+  for (const auto& [name, count] : counts) {
+    text += (text.empty() ? "" : ", ") + std::to_string(count) + " " + name;
   }
-  if (config_ok && weight_ok && scale_ok) inventory.usable.push_back(layer);
+  return text;
 }
 
 /// FP8 weights nobody declared (ComfyUI uses them unscaled) and companions of no layer.
@@ -195,10 +251,11 @@ void check_undeclared(const SafetensorsFile& file, const Fp8Layout& inventory,
                       const std::string& declared, FindingList& findings) {
   for (const auto& tensor : file.header().tensors) {
     if (inventory.layer_tensors.count(tensor.name) != 0) continue;
-    if (tensor.dtype == Dtype::F8_E4M3 && has_suffix(tensor.name, kWeight)) {
+    const bool fp8 = tensor.dtype == Dtype::F8_E4M3 || tensor.dtype == Dtype::F8_E5M2;
+    if (fp8 && has_suffix(tensor.name, kWeight)) {
       findings.err(FindingId::UndeclaredFp8Weight, fp8_layout::strip_suffix(tensor.name, kWeight),
-                   "'" + tensor.name + "' is F8_E4M3 but not " + declared +
-                       ": ComfyUI would use it unscaled");
+                   "'" + tensor.name + "' is " + std::string(dtype_name(tensor.dtype)) +
+                       " but not " + declared + ": ComfyUI would use it unscaled");
       continue;
     }
     for (const std::string& suffix : kStraySuffixes) {
@@ -227,8 +284,8 @@ Fp8Layout check_format(const SafetensorsFile& file, unsigned threads, FindingLis
   for (const auto& [layer, config] : configs) check_layer(file, layer, config, inventory, findings);
   if (findings.error_count() == errors_before && !configs.empty()) {
     findings.ok(FindingId::Layers, "",
-                std::to_string(configs.size()) +
-                    " layer(s): F8_E4M3 2-D weights, finite positive F32 scales, markers agree");
+                std::to_string(configs.size()) + " layer(s) (" + format_counts(inventory) +
+                    "): weights, scales and markers as their formats require");
   }
   // Without a usable declaration every FP8 weight and scale is "undeclared": one error says it.
   if (declared) {

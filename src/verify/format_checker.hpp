@@ -12,6 +12,7 @@
 namespace qfp8::verify {
 
 using fp8_layout::Fp8Layout;
+using fp8_layout::UsableLayer;
 
 /// Runs every format rule; findings go to `findings`. Dispatches on the legacy marker.
 /// Returns what the rules found the layers to be (usable ones only, when some fail).

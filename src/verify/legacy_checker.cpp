@@ -34,7 +34,8 @@ void check_not_mixed(const SafetensorsFile& file, FindingList& findings) {
                  "legacy scaled_fp8 file also has '_quantization_metadata': never mix the layouts");
   }
   for (const auto& tensor : file.header().tensors) {
-    for (const char* suffix : {kWeightScaleSuffix, kInputScaleSuffix, kComfyQuantSuffix}) {
+    for (const char* suffix : {kWeightScaleSuffix, kWeightScale2Suffix,
+                               kInputScaleSuffix, kComfyQuantSuffix}) {
       if (has_suffix(tensor.name, suffix)) {
         findings.err(FindingId::LegacyMixed, tensor.name,
             "legacy scaled_fp8 file also has '" + tensor.name + "': never mix the layouts");
@@ -48,7 +49,7 @@ void check_legacy_layer(const SafetensorsFile& file, const TensorInfo& weight,
   const std::string layer = fp8_layout::strip_suffix(weight.name, kWeight);
   ++inventory.layer_count;
   inventory.layer_tensors.insert(weight.name);
-  const bool weight_ok = check_fp8_weight(weight, layer, findings);
+  const bool weight_ok = check_weight(weight, fp8_layout::kLegacyFormat, layer, findings);
   const fp8_layout::LayerTensors tensors = fp8_layout::find_layer_tensors(file, layer, true);
   const TensorInfo* scale = tensors.weight_scale;
   if (scale == nullptr) {
@@ -63,7 +64,7 @@ void check_legacy_layer(const SafetensorsFile& file, const TensorInfo& weight,
     inventory.layer_tensors.insert(input->name);
     check_scale(file, *input, ScaleKind::Input, layer, findings);
   }
-  if (weight_ok && scale_ok) inventory.usable.push_back(layer);
+  if (weight_ok && scale_ok) inventory.usable.push_back({layer, fp8_layout::kLegacyFormat});
 }
 
 void check_stray_scales(const SafetensorsFile& file, const Fp8Layout& inventory,

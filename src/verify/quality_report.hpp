@@ -20,10 +20,12 @@ struct QualitySums {
   double max_abs_error = 0.0;
   uint64_t nonzero = 0;    // source elements != 0
   uint64_t flushed = 0;    // of those, elements whose code is ±0
-  uint64_t saturated = 0;  // codes 0x7E / 0xFE (±448)
+  uint64_t saturated = 0;  // codes of the element format's largest magnitude
 
-  /// One element: source value w, output code, output scale.
-  void add(float w, uint8_t code, float scale);
+  /// One element: source value w, its dequantized value (the product of the element's
+  /// value and its scales, exact in double), whether its code is ±0 and whether it is the
+  /// element format's largest magnitude (±448 E4M3FN, ±57344 E5M2, ±6 E2M1).
+  void add(float w, double dequantized, bool zero_code, bool max_code);
   void merge(const QualitySums& other);
 };
 

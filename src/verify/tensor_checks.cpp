@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/fp8_e4m3fn.hpp"
+#include "core/fp8_e5m2.hpp"
 #include "core/text_format.hpp"
 #include "verify/chunked_scan.hpp"
 
@@ -72,16 +73,32 @@ bool check_scale(const SafetensorsFile& file, const TensorInfo& scale, ScaleKind
   return true;
 }
 
-bool check_fp8_weight(const TensorInfo& weight, const std::string& layer, FindingList& findings) {
+bool check_weight(const TensorInfo& weight, QuantFormat format, const std::string& layer,
+                  FindingList& findings) {
   bool ok = true;
-  if (weight.dtype != Dtype::F8_E4M3) {
+  const Dtype dtype = data_dtype(format);
+  if (weight.dtype != dtype) {
     findings.err(FindingId::WeightDtype, layer,
-        "'" + weight.name + "' is " + std::string(dtype_name(weight.dtype)) + ", must be F8_E4M3");
+                 "'" + weight.name + "' is " + std::string(dtype_name(weight.dtype)) +
+                     ", must be " + std::string(dtype_name(dtype)) + " (" +
+                     quant_format_name(format) + ")");
     ok = false;
   }
   if (weight.shape.size() != 2) {
     findings.err(FindingId::WeightShape, layer,
         "'" + weight.name + "' has shape " + shape_text(weight.shape) + ", must be 2-D [out, in]");
+    return false;
+  }
+  const std::array<uint64_t, 2> matrix = fp8_layout::weight_matrix_shape(format, weight);
+  const std::string problem = shape_problem(format, matrix[0], matrix[1]);
+  if (!problem.empty()) {
+    const std::string holds =
+        format == QuantFormat::Nvfp4
+            ? " (packed pairs of a " + shape_text({matrix[0], matrix[1]}) + " weight)"
+            : std::string();
+    findings.err(FindingId::WeightShape, layer,
+                 "'" + weight.name + "' has shape " + shape_text(weight.shape) + holds + ": " +
+                     problem);
     ok = false;
   }
   return ok;
@@ -89,18 +106,45 @@ bool check_fp8_weight(const TensorInfo& weight, const std::string& layer, Findin
 
 namespace {
 
+// E8M0 has no sign and no zero: 2^(code - 127) for codes 0..254, and 0xFF is its one NaN
+// (OCP Microscaling Formats v1.0).
+constexpr uint8_t kE8M0NanCode = 0xFF;
+
+/// The codes of an FP8 dtype that are not finite, for the scan and its message; none for
+/// any other dtype.
+struct NonFiniteCodes {
+  bool (*is_nonfinite)(uint8_t code) = nullptr;
+  const char* what = "";  // "NaN code(s) (0x7F/0xFF)"
+};
+
+NonFiniteCodes nonfinite_codes(Dtype dtype) {
+  switch (dtype) {
+    case Dtype::F8_E4M3:
+      // 0x7F / 0xFF are the only NaN codes of E4M3FN: magnitude bits all ones.
+      return {[](uint8_t code) { return (code & 0x7Fu) == kE4M3NanCode; },
+              "NaN code(s) (0x7F/0xFF)"};
+    case Dtype::F8_E5M2:
+      return {[](uint8_t code) { return e5m2_is_nonfinite(code); },
+              "Inf/NaN code(s) (0x7C-0x7F/0xFC-0xFF)"};
+    case Dtype::F8_E8M0:
+      return {[](uint8_t code) { return code == kE8M0NanCode; }, "NaN code(s) (0xFF)"};
+    default:
+      return {};
+  }
+}
+
 struct NanCount {
   uint64_t count = 0;
   uint64_t first = std::numeric_limits<uint64_t>::max();
 };
 
-NanCount count_nan_codes(const uint8_t* codes, uint64_t numel, unsigned threads) {
+NanCount count_nan_codes(const uint8_t* codes, uint64_t numel, bool (*is_nonfinite)(uint8_t),
+                         unsigned threads) {
   const auto partials =
-      scan_chunks<NanCount>(numel, threads, [codes](uint64_t begin, uint64_t end) {
+      scan_chunks<NanCount>(numel, threads, [codes, is_nonfinite](uint64_t begin, uint64_t end) {
         NanCount part;
         for (uint64_t i = begin; i < end; ++i) {
-          // 0x7F / 0xFF are the only NaN codes of E4M3FN: magnitude bits all ones.
-          if ((codes[i] & 0x7Fu) == kE4M3NanCode) {
+          if (is_nonfinite(codes[i])) {
             if (part.count == 0) part.first = i;
             ++part.count;
           }
@@ -123,21 +167,23 @@ void check_nan_codes(const SafetensorsFile& file, const std::string& skip_name, 
   uint64_t bytes = 0;
   std::size_t bad = 0;
   for (const auto& tensor : file.header().tensors) {
-    if (tensor.dtype != Dtype::F8_E4M3 || tensor.name == skip_name) continue;
+    const NonFiniteCodes codes = nonfinite_codes(tensor.dtype);
+    if (codes.is_nonfinite == nullptr || tensor.name == skip_name) continue;
     file.prefetch(tensor);
-    const NanCount nan = count_nan_codes(file.bytes(tensor).data, tensor.byte_size(), threads);
+    const NanCount nan =
+        count_nan_codes(file.bytes(tensor).data, tensor.byte_size(), codes.is_nonfinite, threads);
     file.release(tensor);
     ++scanned;
     bytes += tensor.byte_size();
     if (nan.count == 0) continue;
     ++bad;
     findings.err(FindingId::NanCode, tensor.name,
-                 std::to_string(nan.count) + " NaN code(s) (0x7F/0xFF), first at element " +
+                 std::to_string(nan.count) + " " + codes.what + ", first at element " +
                      std::to_string(nan.first));
   }
   if (bad == 0) {
     findings.ok(FindingId::NanCode, "",
-                "no NaN codes in " + std::to_string(scanned) + " F8_E4M3 tensor(s) (" +
+                "no NaN codes in " + std::to_string(scanned) + " FP8 tensor(s) (" +
                     std::to_string(bytes) + " bytes scanned)");
   }
 }

@@ -1,12 +1,15 @@
 // tensor_checks.hpp — checks of single tensors shared by the modern and legacy layout
-// checkers: scale tensors (F32, one element, finite, > 0), FP8 weights (F8_E4M3, 2-D) and
-// the NaN-code scan, plus small name and formatting helpers.
+// checkers: per-tensor scale tensors (F32, one element, finite, > 0), a layer's weight (its
+// format's dtype, 2-D, whole blocks), the blocked scales of mxfp8 and nvfp4 (dtype, exact
+// shape, sign, zero padding) and the non-finite-code scan, plus small formatting helpers.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "core/quant_format.hpp"
 #include "core/text_format.hpp"  // shape_text, used by the checks
 #include "fp8_layout/fp8_layout.hpp"
 #include "safetensors/reader.hpp"
@@ -27,11 +30,24 @@ enum class ScaleKind { Weight, Input };
 bool check_scale(const SafetensorsFile& file, const TensorInfo& scale, ScaleKind kind,
                  const std::string& layer, FindingList& findings);
 
-/// F8_E4M3 and 2-D. True when both hold.
-bool check_fp8_weight(const TensorInfo& weight, const std::string& layer, FindingList& findings);
+/// The dtype of `format` (data_dtype: F8_E4M3, F8_E5M2, or U8 for nvfp4), 2-D, and for the
+/// block formats rows and columns multiples of the block size (shape_problem). True when
+/// all hold.
+bool check_weight(const TensorInfo& weight, QuantFormat format, const std::string& layer,
+                  FindingList& findings);
 
-/// Scans every byte of every F8_E4M3 tensor except `skip_name` for the NaN codes 0x7F /
-/// 0xFF (NanCode, with count and first index), releasing each tensor's pages afterwards.
+/// The block scales `scales` of a [rows, cols] weight (`matrix`; null when the weight itself
+/// failed, so that only the dtype can be checked) in `format` (mxfp8 or nvfp4): dtype,
+/// the exact padded shape, and, reading the codes, no sign bit (nvfp4) and zero codes in the
+/// padding. True when the tensor can be read as the weight's block scales (dtype and shape);
+/// a bad code is reported but does not make the layer unreadable.
+bool check_block_scales(const SafetensorsFile& file, const TensorInfo& scales, QuantFormat format,
+                        const std::array<uint64_t, 2>* matrix, const std::string& layer,
+                        FindingList& findings);
+
+/// Scans every byte of every FP8 tensor (F8_E4M3, F8_E5M2, F8_E8M0) except `skip_name` for
+/// codes that are not finite (NanCode, with count and first index), releasing each tensor's
+/// pages afterwards.
 void check_nan_codes(const SafetensorsFile& file, const std::string& skip_name, unsigned threads,
                      FindingList& findings);
 

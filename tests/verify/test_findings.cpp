@@ -11,7 +11,9 @@
 #include <set>
 #include <string>
 
+#include "core/block_formats.hpp"
 #include "support/fp8_file_builder.hpp"
+#include "support/quant_format_fixtures.hpp"
 #include "verify/verify.hpp"
 #include "verify/verify_report.hpp"
 
@@ -77,6 +79,22 @@ TensorBlob q_weight_with_code(uint8_t code) {
   TensorBlob weight = good_output().at(kQ + ".weight");
   weight.data[0] = code;
   return weight;
+}
+
+/// A correct file in `format` (support/quant_format_fixtures.hpp; kQ is its [32, 64] layer)
+/// with `edit` applied.
+std::function<FileImage()> format_output_with(QuantFormat format,
+                                              std::function<void(FileImage&)> edit) {
+  return [format, edit]() {
+    FileImage image = format_output(format);
+    edit(image);
+    return image;
+  };
+}
+
+/// kQ's block scale code of (row, block) in a format output: [32, 64] -> padded [128, 4].
+uint8_t& q_block_scale(FileImage& image, uint64_t row, uint64_t block) {
+  return image.at(kQ + ".weight_scale").data[blocked_scale_offset(row, block, 4)];
 }
 
 /// The source with its kQ weight changed by `edit`.
@@ -149,6 +167,11 @@ const std::map<FindingId, FindingCase>& cases() {
         {}, {}};
     c[FindingId::MissingWeightScale] = {Severity::Err, kQ, output_without(kQ + ".weight_scale"),
                                         {}, {}};
+    c[FindingId::MissingWeightScale2] = {
+        Severity::Err, kQ,
+        format_output_with(QuantFormat::Nvfp4,
+                           [](FileImage& image) { image.erase(kQ + ".weight_scale_2"); }),
+        {}, {}};
     c[FindingId::UndeclaredFp8Weight] = {
         Severity::Err, "extra",
         output_with({"extra.weight", Dtype::F8_E4M3, {2, 2}, {0x38, 0x30, 0xB8, 0x00}}), {}, {}};
@@ -193,6 +216,26 @@ const std::map<FindingId, FindingCase>& cases() {
     c[FindingId::ScaleNotPositive] = {Severity::Err, kQ,
                                       output_with(f32_tensor(kQ + ".weight_scale", {}, {-1.0f})),
                                       {}, {}};
+    c[FindingId::BlockScaleDtype] = {
+        Severity::Err, kQ,
+        format_output_with(QuantFormat::Nvfp4,
+                           [](FileImage& image) { image.at(kQ + ".weight_scale").dtype = Dtype::U8; }),
+        {}, {}};
+    c[FindingId::BlockScaleShape] = {
+        Severity::Err, kQ,
+        format_output_with(QuantFormat::Mxfp8,
+                           [](FileImage& image) { image.at(kQ + ".weight_scale").shape = {256, 2}; }),
+        {}, {}};
+    c[FindingId::BlockScaleNegative] = {
+        Severity::Err, kQ,
+        format_output_with(QuantFormat::Nvfp4,
+                           [](FileImage& image) { q_block_scale(image, 0, 0) = 0xB8; }),  // -1.0
+        {}, {}};
+    c[FindingId::BlockScalePadding] = {
+        Severity::Err, kQ,
+        format_output_with(QuantFormat::Nvfp4,
+                           [](FileImage& image) { q_block_scale(image, 40, 0) = 0x38; }),
+        {}, {}};
     c[FindingId::InputScaleDtype] = {Severity::Err, kQ,
                                      output_with(bf16_scalar(kQ + ".input_scale")), {}, {}};
     c[FindingId::InputScaleShape] = {
@@ -229,6 +272,12 @@ const std::map<FindingId, FindingCase>& cases() {
           return image;
         },
         source, {}};
+    c[FindingId::BlockScalesDiffer] = {
+        Severity::Err, kQ, format_output_with(QuantFormat::Nvfp4, [](FileImage& image) {
+          uint8_t& code = q_block_scale(image, 5, 1);
+          code = code == 0x40 ? 0x41 : 0x40;  // another finite, positive code
+        }),
+        format_source_model, {}};
     c[FindingId::WeightBytesDiffer] = {
         Severity::Err, kQ,
         [] {
