@@ -25,8 +25,9 @@ namespace {
 
 cxxopts::Options dequantize_options() {
   cxxopts::Options options("qfp8-cuda dequantize",
-                           "Turn an FP8 E4M3FN scaled checkpoint (comfy or legacy layout) back "
-                           "into BF16 weights; every other tensor is copied unchanged");
+                           "Turn a quantized checkpoint (float8_e4m3fn, float8_e5m2, mxfp8 or "
+                           "nvfp4; comfy or legacy layout) back into BF16 weights; every other "
+                           "tensor is copied unchanged");
   options.positional_help("IN.fp8.safetensors OUT.safetensors");
   // clang-format off
   options.add_options("Dequantize")

@@ -27,8 +27,9 @@ namespace {
 
 cxxopts::Options verify_options() {
   cxxopts::Options options("qfp8-cuda verify",
-                           "Check FP8 E4M3FN scaled checkpoints against the ComfyUI format "
-                           "contract, and with --against re-derive one from its source.");
+                           "Check quantized checkpoints (float8_e4m3fn, float8_e5m2, mxfp8, "
+                           "nvfp4) against the ComfyUI format contract, and with --against "
+                           "re-derive one from its source.");
   // No positional option: every positional is a file to verify (ParseResult::unmatched()).
   options.custom_help("[OPTION...] FILE.safetensors...");
   // clang-format off
