@@ -57,7 +57,7 @@ std::string constant_of(const ConversionPlan& plan, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("--format nvfp4: packed data, blocked scales, weight_scale_2", "[plan][formats]") {
+TEST_CASE("plan with --format nvfp4: packed data, blocked scales, weight_scale_2", "[plan][formats]") {
   PlanOptions options;
   options.preset = Preset::None;
   options.format = QuantFormat::Nvfp4;
@@ -83,7 +83,7 @@ TEST_CASE("--format nvfp4: packed data, blocked scales, weight_scale_2", "[plan]
         std::string::npos);
 }
 
-TEST_CASE("--format mxfp8 and float8_e5m2: tensors of each layer", "[plan][formats]") {
+TEST_CASE("plan with --format mxfp8 and float8_e5m2: tensors of each layer", "[plan][formats]") {
   PlanOptions options;
   options.preset = Preset::None;
   options.format = QuantFormat::Mxfp8;
@@ -107,7 +107,7 @@ TEST_CASE("--format mxfp8 and float8_e5m2: tensors of each layer", "[plan][forma
   CHECK_FALSE(has_output(nv, "blocks.0.attn.input_scale"));
 }
 
-TEST_CASE("--format-for rules: first match wins, keep, mixed metadata", "[plan][formats]") {
+TEST_CASE("plan with --format-for rules: first match wins, keep, mixed metadata", "[plan][formats]") {
   PlanOptions options;
   options.preset = Preset::None;
   options.format = QuantFormat::Nvfp4;
@@ -162,7 +162,7 @@ TEST_CASE("format rules: parsing and errors", "[plan][formats]") {
   CHECK_NOTHROW(check_plan_options(options));
 }
 
-TEST_CASE("--layer-config: an array or an object of rules, in file order", "[plan][formats]") {
+TEST_CASE("plan with --layer-config: an array or an object of rules, in file order", "[plan][formats]") {
   const std::string array_path = "qfp8_layer_config_array.json";
   const std::string object_path = "qfp8_layer_config_object.json";
   std::ofstream(array_path) << R"([{"match": "mlp", "format": "keep"}, {"match": ".", "format": "mxfp8"}])";
