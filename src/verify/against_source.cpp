@@ -5,6 +5,7 @@
 #include "verify/against_source.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -102,38 +103,46 @@ void report_mismatches(const UsableLayer& layer, uint64_t cols, const LayerScan&
                    hex_byte(m.actual) + ", expected " + hex_byte(m.expected));
 }
 
-/// Re-derives the layer from its finite source (absmax `magnitude`) and compares.
-LayerScan rederive_layer(const SafetensorsFile& output, const UsableLayer& layer,
-                         const std::string& scale_suffix, const TensorInfo& src,
-                         const uint8_t* src_bytes, uint32_t magnitude, const TensorInfo& weight,
-                         const std::array<uint64_t, 2>& matrix, unsigned threads,
-                         FindingList& findings) {
+/// The layer's per-tensor scale: weight_scale of the FP8 formats, nvfp4's weight_scale_2
+/// (mxfp8 has none).
+std::string tensor_scale_name(const UsableLayer& layer, const std::string& scale_suffix) {
+  return layer.name + (layer.format == QuantFormat::Nvfp4 ? kScale2 : scale_suffix);
+}
+
+/// The per-tensor scale the output holds for the layer; 0 for mxfp8.
+float written_tensor_scale(const SafetensorsFile& output, const UsableLayer& layer,
+                           const std::string& scale_suffix) {
+  if (layer.format == QuantFormat::Mxfp8) return 0.0f;
+  return read_f32_scalar(output, *output.find(tensor_scale_name(layer, scale_suffix)));
+}
+
+/// One pass over the layer: its codes re-derived from the source with the per-tensor scale
+/// `derive_scale` and compared with the output's, the quality from the output's own
+/// `written_scale`, and the source's absmax.
+LayerScan scan_layer(const SafetensorsFile& output, const UsableLayer& layer,
+                     const TensorInfo& src, const uint8_t* src_bytes, const TensorInfo& weight,
+                     const std::array<uint64_t, 2>& matrix, float derive_scale,
+                     float written_scale, unsigned threads) {
   const uint8_t* data = output.bytes(weight).data;
-  // weight_scale of the FP8 formats, nvfp4's weight_scale_2 (0 for mxfp8, which has none).
-  const float expected = tensor_scale_reference(layer.format, src.dtype, magnitude);
   if (!has_block_scales(layer.format)) {
-    const std::string name = layer.name + scale_suffix;
-    const float actual = read_f32_scalar(output, *output.find(name));
-    compare_tensor_scale(layer.name, name, actual, expected, findings);
-    return scan_per_tensor_layer(layer.format, src.dtype, src_bytes, data, src.numel, expected,
-                                 actual, threads);
-  }
-  float actual = 0.0f;  // mxfp8 has no per-tensor scale
-  if (layer.format == QuantFormat::Nvfp4) {
-    const std::string name = layer.name + kScale2;
-    actual = read_f32_scalar(output, *output.find(name));
-    compare_tensor_scale(layer.name, name, actual, expected, findings);
+    return scan_per_tensor_layer(layer.format, src.dtype, src_bytes, data, src.numel,
+                                 derive_scale, written_scale, threads);
   }
   const TensorInfo& scales = *output.find(layer.name + kWeightScaleSuffix);
   output.prefetch(scales);
   const LayerScan scan =
       scan_block_layer(layer.format, src.dtype, src_bytes, data, output.bytes(scales).data,
-                       matrix[0], matrix[1], expected, actual, threads);
+                       matrix[0], matrix[1], derive_scale, written_scale, threads);
   output.release(scales);
   return scan;
 }
 
 /// Returns the source bytes it read (0 when the layer has no usable source weight).
+///
+/// The codes depend on the source's absmax only through the per-tensor scale, so the layer
+/// is scanned once with the scale the output holds, the absmax taken in the same pass: when
+/// the scale re-derived from it is that one (a correct file), the scan is the re-derivation.
+/// Only a wrong or unusable written scale costs a second pass.
 uint64_t check_layer(const SafetensorsFile& output, const SafetensorsFile& source,
                      const UsableLayer& layer, const std::string& scale_suffix, unsigned threads,
                      FindingList& findings, std::vector<LayerQuality>& quality) {
@@ -144,13 +153,31 @@ uint64_t check_layer(const SafetensorsFile& output, const SafetensorsFile& sourc
   source.prefetch(*src);
   output.prefetch(weight);
   const uint8_t* src_bytes = source.bytes(*src).data;
-  const uint32_t magnitude = source_absmax(src->dtype, src_bytes, src->numel, threads);
+  const float written = written_tensor_scale(output, layer, scale_suffix);
+  // A scale no correct file holds (zero, negative, Inf, NaN) is not divided by.
+  const bool written_usable =
+      layer.format == QuantFormat::Mxfp8 || (std::isfinite(written) && written > 0.0f);
+  LayerScan scan;
+  uint32_t magnitude = 0;
+  if (written_usable) {
+    scan = scan_layer(output, layer, *src, src_bytes, weight, matrix, written, written, threads);
+    magnitude = scan.magnitude;
+  } else {
+    magnitude = source_absmax(src->dtype, src_bytes, src->numel, threads);
+  }
   if (magnitude_is_nonfinite(src->dtype, magnitude)) {
     findings.err(FindingId::SourceNonFinite, layer.name,
                  "source '" + src->name + "' holds Inf or NaN");
   } else {
-    const LayerScan scan = rederive_layer(output, layer, scale_suffix, *src, src_bytes, magnitude,
-                                          weight, matrix, threads, findings);
+    const float expected = tensor_scale_reference(layer.format, src->dtype, magnitude);
+    if (layer.format != QuantFormat::Mxfp8) {
+      compare_tensor_scale(layer.name, tensor_scale_name(layer, scale_suffix), written, expected,
+                           findings);
+    }
+    if (!written_usable || float_bits(expected) != float_bits(written)) {
+      scan = scan_layer(output, layer, *src, src_bytes, weight, matrix, expected, written,
+                        threads);
+    }
     report_mismatches(layer, matrix[1], scan, findings);
     quality.push_back(layer_quality(layer.name, src->numel, scan.sums));
   }

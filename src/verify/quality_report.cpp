@@ -13,19 +13,6 @@
 
 namespace qfp8::verify {
 
-void QualitySums::add(float w, double dequantized, bool zero_code, bool max_code) {
-  const double source = static_cast<double>(w);
-  const double error = dequantized - source;
-  sum_w2 += source * source;
-  sum_e2 += error * error;
-  max_abs_error = std::max(max_abs_error, std::fabs(error));
-  if (w != 0.0f) {
-    ++nonzero;
-    if (zero_code) ++flushed;
-  }
-  if (max_code) ++saturated;
-}
-
 void QualitySums::merge(const QualitySums& other) {
   sum_w2 += other.sum_w2;
   sum_e2 += other.sum_e2;

@@ -3,6 +3,8 @@
 // --report files (JSON or CSV, every layer).
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -25,7 +27,19 @@ struct QualitySums {
   /// One element: source value w, its dequantized value (the product of the element's
   /// value and its scales, exact in double), whether its code is ±0 and whether it is the
   /// element format's largest magnitude (±448 E4M3FN, ±57344 E5M2, ±6 E2M1).
-  void add(float w, double dequantized, bool zero_code, bool max_code);
+  /// Defined here, called per element: inlined into the scans' element loops.
+  void add(float w, double dequantized, bool zero_code, bool max_code) {
+    const double source = static_cast<double>(w);
+    const double error = dequantized - source;
+    sum_w2 += source * source;
+    sum_e2 += error * error;
+    max_abs_error = std::max(max_abs_error, std::fabs(error));
+    if (w != 0.0f) {
+      ++nonzero;
+      if (zero_code) ++flushed;
+    }
+    if (max_code) ++saturated;
+  }
   void merge(const QualitySums& other);
 };
 

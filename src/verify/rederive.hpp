@@ -45,26 +45,30 @@ struct LayerScan {
   CodeMismatch data;          // FP8 codes; nvfp4: packed bytes
   CodeMismatch block_scales;  // block index k = row * blocks per row + block (block formats)
   QualitySums sums;           // the output as written, against the source
+  // The source's largest magnitude bits (sign cleared), taken in the same pass: with it the
+  // caller checks that the scale the codes were derived with is the re-derived one.
+  uint32_t magnitude = 0;
 
   void merge(const LayerScan& later) {
     data.merge(later.data);
     block_scales.merge(later.block_scales);
     sums.merge(later.sums);
+    magnitude = later.magnitude > magnitude ? later.magnitude : magnitude;
   }
 };
 
 /// float8_e4m3fn or float8_e5m2: `codes` (numel) against the source quantized with
-/// `expected_scale`; quality from the output's own `actual_scale`.
+/// `derive_scale`; quality from the output's own `written_scale`.
 LayerScan scan_per_tensor_layer(QuantFormat format, Dtype dtype, const uint8_t* source,
-                                const uint8_t* codes, uint64_t numel, float expected_scale,
-                                float actual_scale, unsigned threads);
+                                const uint8_t* codes, uint64_t numel, float derive_scale,
+                                float written_scale, unsigned threads);
 
 /// mxfp8 or nvfp4 of a [rows, cols] weight: block by block, the block scale code (read from
 /// the blocked `scales`) and the data against the source quantized with the core's block
-/// functions (nvfp4 with `expected_scale_2`); quality from the output's own codes and
-/// `actual_scale_2` (nvfp4's weight_scale_2; ignored by mxfp8).
+/// functions (nvfp4 with `derive_scale_2`); quality from the output's own codes and
+/// `written_scale_2` (nvfp4's weight_scale_2; ignored by mxfp8).
 LayerScan scan_block_layer(QuantFormat format, Dtype dtype, const uint8_t* source,
                            const uint8_t* data, const uint8_t* scales, uint64_t rows, uint64_t cols,
-                           float expected_scale_2, float actual_scale_2, unsigned threads);
+                           float derive_scale_2, float written_scale_2, unsigned threads);
 
 }  // namespace qfp8::verify

@@ -24,6 +24,14 @@ struct BlockGrid {
   }
 };
 
+/// Element i of a block as float32, its magnitude taken into the scan's maximum.
+template <class E>
+float source_value(const uint8_t* block_source, uint32_t i, LayerScan& part) {
+  const auto bits = E::load(block_source, i);
+  if (E::magnitude(bits) > part.magnitude) part.magnitude = E::magnitude(bits);
+  return E::widen(bits);
+}
+
 template <class E>
 void scan_mxfp8_block(const uint8_t* source, const uint8_t* data, const uint8_t* scales,
                       const BlockGrid& grid, uint64_t k, LayerScan& part) {
@@ -39,26 +47,27 @@ void scan_mxfp8_block(const uint8_t* source, const uint8_t* data, const uint8_t*
     const uint64_t index = k * kBlock + i;
     const uint8_t q = data[index];
     if (q != expected[i]) part.data.note(index, expected[i], q);
-    part.sums.add(E::widen(E::load(block_source, i)), static_cast<double>(e4m3fn_to_f32(q)) * scale,
-                  (q & 0x7Fu) == 0, (q & 0x7Fu) == kE4M3MaxCode);
+    part.sums.add(source_value<E>(block_source, i, part),
+                  static_cast<double>(e4m3fn_to_f32(q)) * scale, (q & 0x7Fu) == 0,
+                  (q & 0x7Fu) == kE4M3MaxCode);
   }
 }
 
 template <class E>
 void scan_nvfp4_block(const uint8_t* source, const uint8_t* data, const uint8_t* scales,
-                      const BlockGrid& grid, uint64_t k, float expected_scale_2,
-                      float actual_scale_2, LayerScan& part) {
+                      const BlockGrid& grid, uint64_t k, float derive_scale_2,
+                      float written_scale_2, LayerScan& part) {
   constexpr uint32_t kBlock = kNvfp4BlockSize;
   constexpr uint32_t kBytes = kBlock / 2;  // two E2M1 codes per byte
   const uint8_t* block_source = source + k * kBlock * E::kSize;
   std::array<uint8_t, kBytes> expected{};
   const uint8_t want_code =
-      nvfp4_quantize_block<E>(block_source, expected_scale_2, expected.data());
+      nvfp4_quantize_block<E>(block_source, derive_scale_2, expected.data());
   const uint8_t code = scales[grid.scale_offset(k)];
   if (code != want_code) part.block_scales.note(k, want_code, code);
   // E2M1 (2 significant bits) x E4M3FN (4) x F32 (24): exact in double.
   const double scale =
-      static_cast<double>(e4m3fn_to_f32(code)) * static_cast<double>(actual_scale_2);
+      static_cast<double>(e4m3fn_to_f32(code)) * static_cast<double>(written_scale_2);
   for (uint32_t byte = 0; byte < kBytes; ++byte) {
     const uint64_t index = k * kBytes + byte;
     const uint8_t packed = data[index];
@@ -68,7 +77,7 @@ void scan_nvfp4_block(const uint8_t* source, const uint8_t* data, const uint8_t*
                                 static_cast<uint8_t>(packed & 0x0Fu)};
     for (uint32_t half = 0; half < 2; ++half) {
       const uint8_t q = nibbles[half];
-      part.sums.add(E::widen(E::load(block_source, 2 * byte + half)),
+      part.sums.add(source_value<E>(block_source, 2 * byte + half, part),
                     static_cast<double>(e2m1_to_f32(q)) * scale, (q & 0x7u) == 0,
                     (q & 0x7u) == 0x7u);
     }
@@ -79,7 +88,7 @@ void scan_nvfp4_block(const uint8_t* source, const uint8_t* data, const uint8_t*
 
 LayerScan scan_block_layer(QuantFormat format, Dtype dtype, const uint8_t* source,
                            const uint8_t* data, const uint8_t* scales, uint64_t rows, uint64_t cols,
-                           float expected_scale_2, float actual_scale_2, unsigned threads) {
+                           float derive_scale_2, float written_scale_2, unsigned threads) {
   BlockGrid grid;
   grid.blocks_per_row = cols / block_size(format);
   grid.padded_blocks = padded_scale_cols(grid.blocks_per_row);
@@ -95,7 +104,7 @@ LayerScan scan_block_layer(QuantFormat format, Dtype dtype, const uint8_t* sourc
             if (format == QuantFormat::Mxfp8) {
               scan_mxfp8_block<E>(source, data, scales, grid, k, part);
             } else {
-              scan_nvfp4_block<E>(source, data, scales, grid, k, expected_scale_2, actual_scale_2,
+              scan_nvfp4_block<E>(source, data, scales, grid, k, derive_scale_2, written_scale_2,
                                   part);
             }
           }

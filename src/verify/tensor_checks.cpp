@@ -2,6 +2,7 @@
 // checkers.
 #include "verify/tensor_checks.hpp"
 
+#include <array>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -140,14 +141,19 @@ struct NanCount {
 
 NanCount count_nan_codes(const uint8_t* codes, uint64_t numel, bool (*is_nonfinite)(uint8_t),
                          unsigned threads) {
+  // The predicate tabulated over the 256 codes: a load per byte instead of a call, and a
+  // count without a branch; the first index is looked for only in a chunk that has one.
+  std::array<uint8_t, 256> nonfinite{};
+  for (uint32_t code = 0; code < 256; ++code) {
+    nonfinite[code] = is_nonfinite(static_cast<uint8_t>(code)) ? 1 : 0;
+  }
   const auto partials =
-      scan_chunks<NanCount>(numel, threads, [codes, is_nonfinite](uint64_t begin, uint64_t end) {
+      scan_chunks<NanCount>(numel, threads, [codes, &nonfinite](uint64_t begin, uint64_t end) {
         NanCount part;
-        for (uint64_t i = begin; i < end; ++i) {
-          if (is_nonfinite(codes[i])) {
-            if (part.count == 0) part.first = i;
-            ++part.count;
-          }
+        for (uint64_t i = begin; i < end; ++i) part.count += nonfinite[codes[i]];
+        if (part.count != 0) {
+          part.first = begin;
+          while (nonfinite[codes[part.first]] == 0) ++part.first;
         }
         return part;
       });

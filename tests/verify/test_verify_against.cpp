@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <utility>
 
 #include "support/counting_progress.hpp"
 #include "support/fp8_file_builder.hpp"
@@ -102,6 +103,25 @@ TEST_CASE("verify --against finds a scale one ulp off and changed metadata", "[v
   const VerifyResult result = verify_pair("scale_ulp", output, source);
   CHECK(only_error(result, "ScaleBitsDiffer", kQ) != nullptr);
   CHECK(only_error(result, "MetadataChanged", "modelspec.title") != nullptr);
+}
+
+TEST_CASE("verify --against with a written scale that is zero, NaN or negative",
+          "[verify]") {
+  // The re-derivation first scans under the output's own scale; such a scale is reported
+  // by the format rules and never used to derive codes.
+  const FileImage source = small_source_model();
+  const std::pair<uint32_t, const char*> cases[] = {
+      {0x00000000u, "ScaleNotPositive"}, {0xBF800000u, "ScaleNotPositive"},
+      {0x7FC00000u, "ScaleNotFinite"}};
+  for (const auto& [bits, id] : cases) {
+    FileImage output = quantize_image(source, small_model_layers());
+    auto& scale = output.at(kQ + ".weight_scale").data;
+    for (int i = 0; i < 4; ++i) scale[i] = static_cast<uint8_t>(bits >> (8 * i));
+    const VerifyResult result = verify_pair("scale_unusable", output, source);
+    INFO("scale bits " << bits);
+    CHECK(only_error(result, id, kQ) != nullptr);
+    CHECK(only_error(result, "WeightBytesDiffer", kQ) == nullptr);
+  }
 }
 
 TEST_CASE("verify --against measures a closed-form case exactly", "[verify][quality]") {
