@@ -5,8 +5,11 @@
 #   convert --device cpu --threads 1, convert --device cpu (all cores),
 #   convert --device cuda (only when `selftest --device cuda` passes), and each of the
 #   other formats (--format float8_e5m2, mxfp8, nvfp4) on all cores and on the GPU,
-#   and the I/O baseline `cp IN OUT && sync OUT` (durable, as convert fsyncs its output).
-# The page cache is warmed by reading the input before every run. Outputs of the
+#   and the I/O baseline `cp IN OUT && sync OUT` (durable, as convert fsyncs its output);
+#   and `verify OUT --against IN` against its baseline `cat OUT IN > /dev/null`, both from
+#   a cold cache. A second table gives the targets' ratios and peak memory
+#   (docs/benchmarks.md#targets).
+# The page cache is warmed by reading the input before every convert run. Outputs of the
 # different backends are compared byte for byte (they must be identical) and verified
 # against their source before any number is reported. The table is appended to
 # docs/benchmarks.md with a description of the machine.
@@ -39,9 +42,10 @@ for arg in "$@"; do
 done
 
 # Synthetic configurations: name, --blocks, --width-div. Width / 2 (hidden 1536) keeps the
-# real layer mix; 6 and 24 blocks give 1.04 GB and 4.10 GB. The large one is full width:
-# 24 of the 60 real-size blocks, 16.39 GB.
-configs=("1GB 6 2" "4GB 24 2")
+# real layer mix; 6 and 24 blocks give 1.04 GB and 4.10 GB. 2 full-width blocks (1.44 GB)
+# are the input the ratio targets are stated on. The large one is full width: 24 of the 60
+# real-size blocks, 16.39 GB.
+configs=("1GB 6 2" "1.4GB 2 1" "4GB 24 2")
 [ "$large" -eq 1 ] && configs+=("16GB 24 1")
 [ "$smoke" -eq 1 ] && configs=("44MB 4 8")
 
@@ -96,7 +100,8 @@ timed() {
     # Then the input alone is read into the cache, the same way for every run.
     sync
     if [ -w /proc/sys/vm/drop_caches ]; then echo 3 > /proc/sys/vm/drop_caches; fi
-    cat "$input" > /dev/null
+    # cold=1: nothing read first (the verify rows, whose baseline reads both files cold).
+    [ "${cold:-0}" -eq 1 ] || cat "$input" > /dev/null
     echo "run_benchmarks: $size_name $label ($run/$repeats)" >&2
     if ! "$time_bin" -v -o "$log" "$@" > "$data/run.out" 2>&1; then
       cat "$data/run.out" >&2
@@ -113,6 +118,10 @@ timed() {
 }
 
 rows=()
+targets=()
+target_row() {  # WHAT RATIO RATIO_TARGET MEMORY MEMORY_TARGET (docs/benchmarks.md#targets)
+  targets+=("| $1 | $2 | $3 | $4 | $5 |")
+}
 add_row() {  # LABEL, with $wall $rss $input_bytes $baseline set
   local label="$1"
   local gbps ratio
@@ -161,7 +170,23 @@ for config in "${configs[@]}"; do
   timed "cpu, all threads" "$output" "$qfp8" convert -q --device cpu -i "$input" -o "$output"
   same_bytes "$output" "convert --device cpu"
   add_row "convert --device cpu ($(nproc) threads)"
+  target_row "$size_name: convert --device cpu vs cp + sync" \
+      "$(awk -v s="$wall" -v c="$baseline" 'BEGIN { printf "%.2fx", s / c }')" "<= 0.60x" \
+      "$rss MiB" "<= 64 MiB"
   rm -f "$output"
+
+  # verify --against from a cold cache, against reading both files cold (when the caches
+  # cannot be dropped, both are warm: the report says which).
+  cache_state=cold
+  [ -w /proc/sys/vm/drop_caches ] || cache_state=warm
+  cold=1 timed "cat OUT IN ($cache_state)" "$data/no-output" sh -c 'cat "$1" "$2" > /dev/null' sh "$data/reference-fp8.safetensors" "$input"
+  read_both="$wall"
+  add_row "cat OUT IN > /dev/null ($cache_state cache)"
+  cold=1 timed "verify --against ($cache_state)" "$data/no-output" "$qfp8" verify -q "$data/reference-fp8.safetensors" --against "$input"
+  add_row "verify OUT --against IN ($cache_state cache)"
+  target_row "$size_name: verify --against vs cat OUT IN ($cache_state)" \
+      "$(awk -v s="$wall" -v c="$read_both" 'BEGIN { printf "%.2fx", s / c }')" "<= 1.30x" \
+      "$rss MiB" "<= 256 MiB"
 
   if [ "$have_cuda" -eq 1 ]; then
     timed "cuda" "$output" "$qfp8" convert -q --device cuda -i "$input" -o "$output"
@@ -224,6 +249,10 @@ report="$(
   echo "| input | config | run | wall s (median of $repeats) | range s | GB/s of input | time vs cp | peak RSS MiB |"
   echo "|---|---|---|---:|---:|---:|---:|---:|"
   printf '%s\n' "${rows[@]}"
+  echo
+  echo "| target | ratio | goal | peak RSS | goal |"
+  echo "|---|---:|---:|---:|---:|"
+  printf '%s\n' "${targets[@]}"
 )"
 printf '%s\n' "$report"
 if [ "$smoke" -eq 0 ]; then

@@ -17,6 +17,7 @@
 #include "core/fp8_e4m3fn.hpp"
 #include "core/quant_format.hpp"
 #include "core/text_format.hpp"
+#include "safetensors/background_sink.hpp"
 #include "safetensors/writer.hpp"
 
 namespace qfp8 {
@@ -28,6 +29,30 @@ namespace {
 constexpr uint64_t kCopyChunk = kSourceSliceBytes;
 
 double mebibytes(uint64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0); }
+
+/// Where a conversion's time went, logged at debug level (-v) at the end: the stage that
+/// takes the most is the one to work on.
+struct StageSeconds {
+  double backend = 0;  // absmax and cast (or the CUDA pipeline), without its writes
+  double write = 0;    // quantized bytes and scales handed to the output
+  double copy = 0;     // kept tensors: read from the input and written
+  double finish = 0;   // fsync and publish (and --verify's checks)
+};
+
+/// Adds the time from construction to destruction to `total`.
+class StageTimer {
+ public:
+  explicit StageTimer(double& total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+  ~StageTimer() {
+    total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+  StageTimer(const StageTimer&) = delete;
+  StageTimer& operator=(const StageTimer&) = delete;
+
+ private:
+  double& total_;
+  std::chrono::steady_clock::time_point start_;
+};
 
 class PlanExecutor {
  public:
@@ -55,11 +80,13 @@ class PlanExecutor {
         continue;
       }
       if (output.source == OutputSource::CopyOfInput) {
+        const StageTimer timer(stages_.copy);
         copy_tensor(output, i + 1 < outputs.size() ? &outputs[i + 1] : nullptr);
       } else if (output.source == OutputSource::WeightScale ||
                  output.source == OutputSource::BlockScales) {
         writer_.defer_tensor(output.name);
       } else if (output.source == OutputSource::ConvertedToBf16) {
+        const StageTimer timer(stages_.copy);
         convert_to_bf16_tensor(output);
       } else {
         writer_.write_tensor(output.name, output.constant_bytes.data(),
@@ -67,8 +94,11 @@ class PlanExecutor {
       }
       ++i;
     }
+    const StageTimer timer(stages_.finish);
     writer_.finish();
   }
+
+  const StageSeconds& stages() const { return stages_; }
 
   /// Called by the consumer: the per-tensor scale of job `index` in the current run is
   /// known (0 and unused for mxfp8, which has none).
@@ -88,13 +118,17 @@ class PlanExecutor {
   }
 
   void quantized_bytes(std::size_t index, const uint8_t* data, uint64_t count) {
-    writer_.append(data, count);
+    {
+      const StageTimer timer(stages_.write);
+      writer_.append(data, count);
+    }
     // Progress counts source bytes: nvfp4 packs two elements in each byte.
     const uint64_t elements = run_formats_[index] == QuantFormat::Nvfp4 ? 2 * count : count;
     if (progress_) progress_->add_bytes(elements * dtype_size(run_tensors_[index]->dtype));
   }
 
   void quantized_block_scales(std::size_t index, const uint8_t* codes, uint64_t count) {
+    const StageTimer timer(stages_.write);
     writer_.fill_deferred(block_scales_name_.at(run_tensors_[index]->name), codes, count);
   }
 
@@ -180,6 +214,7 @@ class PlanExecutor {
   std::vector<const std::string*> run_outputs_;     // their output names
   std::vector<QuantFormat> run_formats_;            // their formats
   std::size_t tensors_done_ = 0;
+  StageSeconds stages_;
 };
 
 /// Forwards the backend's results to the executor, which owns the writer.
@@ -227,7 +262,13 @@ void PlanExecutor::quantize_run(std::size_t begin, std::size_t end) {
   }
   if (!run_tensors_.empty()) input_.prefetch(*run_tensors_.front());
   ExecutorConsumer consumer(*this);
-  backend_.run(jobs, consumer);
+  // The backend's own time: the whole run less the writes made from its callbacks.
+  const double write_before = stages_.write;
+  {
+    const StageTimer timer(stages_.backend);
+    backend_.run(jobs, consumer);
+  }
+  stages_.backend -= stages_.write - write_before;
 }
 
 /// The file holding `tensor`, for an error that names only the tensor.
@@ -250,6 +291,10 @@ ConvertSummary execute_plan(const TensorSource& input, const ConversionPlan& pla
     throw Error(error.code(), file_of(input, error.tensor()), error.tensor(), error.detail());
   }
   if (progress) progress->finish();
+  const StageSeconds& stages = executor.stages();
+  spdlog::debug("time by stage: backend {:.2f} s (absmax, cast), writing its output {:.2f} s, "
+                "copying kept tensors {:.2f} s, fsync and publish {:.2f} s",
+                stages.backend, stages.write, stages.copy, stages.finish);
   ConvertSummary summary;
   summary.quantized = plan.quantized_count;
   summary.kept = plan.kept_count;
@@ -272,9 +317,15 @@ ConvertSummary convert_to_file(const TensorSource& input, const ConversionPlan& 
   AtomicFileOptions options;
   options.overwrite = output.overwrite;
   AtomicFileSink sink(output_path, options);
-  if (!output.stage) return execute_plan(input, plan, backend, sink, progress);
+  // The writes go to a thread of their own, so that the backend computes the next chunk
+  // while the last one is copied into the page cache (the stage, if any, runs there too).
+  if (!output.stage) {
+    BackgroundWriteSink background(sink);
+    return execute_plan(input, plan, backend, background, progress);
+  }
   const std::unique_ptr<ByteSink> staged = output.stage(sink);
-  return execute_plan(input, plan, backend, *staged, progress);
+  BackgroundWriteSink background(*staged);
+  return execute_plan(input, plan, backend, background, progress);
 }
 
 ConvertSummary convert_to_file(const SafetensorsFile& input, const ConversionPlan& plan,
