@@ -24,12 +24,18 @@ struct BlockGrid {
   }
 };
 
-/// Element i of a block as float32, its magnitude taken into the scan's maximum.
+/// The block's largest magnitude, into the scan's maximum; true when the block is finite.
+/// A block holding Inf or NaN is not quantized: the core's block functions are defined for
+/// finite blocks, and such a source is reported (SourceNonFinite) with its scan discarded.
 template <class E>
-float source_value(const uint8_t* block_source, uint32_t i, LayerScan& part) {
-  const auto bits = E::load(block_source, i);
-  if (E::magnitude(bits) > part.magnitude) part.magnitude = E::magnitude(bits);
-  return E::widen(bits);
+bool note_block_magnitude(const uint8_t* block_source, uint32_t count, LayerScan& part) {
+  uint32_t block_max = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint32_t magnitude = E::magnitude(E::load(block_source, i));
+    if (magnitude > block_max) block_max = magnitude;
+  }
+  if (block_max > part.magnitude) part.magnitude = block_max;
+  return !E::is_nonfinite(block_max);
 }
 
 template <class E>
@@ -37,6 +43,7 @@ void scan_mxfp8_block(const uint8_t* source, const uint8_t* data, const uint8_t*
                       const BlockGrid& grid, uint64_t k, LayerScan& part) {
   constexpr uint32_t kBlock = kMxfp8BlockSize;
   const uint8_t* block_source = source + k * kBlock * E::kSize;
+  if (!note_block_magnitude<E>(block_source, kBlock, part)) return;
   std::array<uint8_t, kBlock> expected{};
   const uint8_t want_code = mxfp8_quantize_block<E>(block_source, kBlock, expected.data());
   const uint8_t code = scales[grid.scale_offset(k)];
@@ -47,9 +54,8 @@ void scan_mxfp8_block(const uint8_t* source, const uint8_t* data, const uint8_t*
     const uint64_t index = k * kBlock + i;
     const uint8_t q = data[index];
     if (q != expected[i]) part.data.note(index, expected[i], q);
-    part.sums.add(source_value<E>(block_source, i, part),
-                  static_cast<double>(e4m3fn_to_f32(q)) * scale, (q & 0x7Fu) == 0,
-                  (q & 0x7Fu) == kE4M3MaxCode);
+    part.sums.add(E::widen(E::load(block_source, i)), static_cast<double>(e4m3fn_to_f32(q)) * scale,
+                  (q & 0x7Fu) == 0, (q & 0x7Fu) == kE4M3MaxCode);
   }
 }
 
@@ -60,6 +66,7 @@ void scan_nvfp4_block(const uint8_t* source, const uint8_t* data, const uint8_t*
   constexpr uint32_t kBlock = kNvfp4BlockSize;
   constexpr uint32_t kBytes = kBlock / 2;  // two E2M1 codes per byte
   const uint8_t* block_source = source + k * kBlock * E::kSize;
+  if (!note_block_magnitude<E>(block_source, kBlock, part)) return;
   std::array<uint8_t, kBytes> expected{};
   const uint8_t want_code =
       nvfp4_quantize_block<E>(block_source, derive_scale_2, expected.data());
@@ -77,7 +84,7 @@ void scan_nvfp4_block(const uint8_t* source, const uint8_t* data, const uint8_t*
                                 static_cast<uint8_t>(packed & 0x0Fu)};
     for (uint32_t half = 0; half < 2; ++half) {
       const uint8_t q = nibbles[half];
-      part.sums.add(source_value<E>(block_source, 2 * byte + half, part),
+      part.sums.add(E::widen(E::load(block_source, 2 * byte + half)),
                     static_cast<double>(e2m1_to_f32(q)) * scale, (q & 0x7u) == 0,
                     (q & 0x7u) == 0x7u);
     }

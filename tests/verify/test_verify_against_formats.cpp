@@ -230,6 +230,26 @@ TEST_CASE("verify --against finds a flipped byte in each format's data", "[verif
   CHECK(e5_finding->message.find("first at element 2047: ") != std::string::npos);
 }
 
+TEST_CASE("verify --against reports a source with Inf or NaN in every format",
+          "[verify][formats]") {
+  // The layer is scanned before the source's absmax is known: blocks holding Inf or NaN
+  // must not reach the block quantizers (defined for finite blocks; ASan would see an
+  // out-of-range table read in the E8M0 rounding of a NaN amax).
+  for (const QuantFormat format : {QuantFormat::Float8E5m2, QuantFormat::Mxfp8,
+                                   QuantFormat::Nvfp4}) {
+    for (const uint16_t bits : {uint16_t{0x7FC0}, uint16_t{0xFF80}}) {  // NaN, -Inf
+      INFO(quant_format_name(format) << " with BF16 0x" << std::hex << bits);
+      FileImage source = format_source_model();
+      auto& weight = source.at(kQ + ".weight").data;
+      weight[2 * 70] = static_cast<uint8_t>(bits);  // element 70: row 1, block 1 or 2
+      weight[2 * 70 + 1] = static_cast<uint8_t>(bits >> 8);
+      const VerifyResult result = verify_pair("nonfinite", format_output(format), source);
+      CHECK(only_error(result, "SourceNonFinite", kQ) != nullptr);
+      CHECK(result.error_count() == 1);
+    }
+  }
+}
+
 TEST_CASE("verify --against finds a flipped block scale and weight_scale_2", "[verify][formats]") {
   const FileImage source = format_source_model();
   for (const QuantFormat format : {QuantFormat::Mxfp8, QuantFormat::Nvfp4}) {
