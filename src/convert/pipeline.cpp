@@ -317,14 +317,10 @@ ConvertSummary convert_to_file(const TensorSource& input, const ConversionPlan& 
   AtomicFileOptions options;
   options.overwrite = output.overwrite;
   AtomicFileSink sink(output_path, options);
+  const std::unique_ptr<ByteSink> staged = output.stage ? output.stage(sink) : nullptr;
   // The writes go to a thread of their own, so that the backend computes the next chunk
   // while the last one is copied into the page cache (the stage, if any, runs there too).
-  if (!output.stage) {
-    BackgroundWriteSink background(sink);
-    return execute_plan(input, plan, backend, background, progress);
-  }
-  const std::unique_ptr<ByteSink> staged = output.stage(sink);
-  BackgroundWriteSink background(*staged);
+  BackgroundWriteSink background(staged ? *staged : sink);
   return execute_plan(input, plan, backend, background, progress);
 }
 

@@ -4,8 +4,6 @@
 // the quality measurement, all streamed tensor by tensor.
 #include "verify/against_source.hpp"
 
-#include <algorithm>
-#include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -13,7 +11,6 @@
 #include "core/fp8_e4m3fn.hpp"
 #include "core/quantize_reference.hpp"
 #include "plan/comfy_metadata.hpp"
-#include "verify/chunked_scan.hpp"
 #include "verify/quality_report.hpp"
 #include "verify/rederive.hpp"
 #include "verify/tensor_checks.hpp"
@@ -23,16 +20,6 @@ namespace {
 
 constexpr uint64_t kNone = std::numeric_limits<uint64_t>::max();
 const std::string kScale2 = kWeightScale2Suffix;
-
-uint32_t source_absmax(Dtype dtype, const uint8_t* source, uint64_t numel, unsigned threads) {
-  const std::size_t element = dtype_size(dtype);
-  const auto partials = scan_chunks<uint32_t>(numel, threads, [&](uint64_t begin, uint64_t end) {
-    return absmax_magnitude_reference(dtype, source + begin * element, end - begin);
-  });
-  uint32_t amax = 0;
-  for (uint32_t part : partials) amax = std::max(amax, part);
-  return amax;
-}
 
 std::string hex_byte(uint8_t value) {
   static const char kDigits[] = "0123456789abcdef";
@@ -142,7 +129,7 @@ LayerScan scan_layer(const SafetensorsFile& output, const UsableLayer& layer,
 /// The codes depend on the source's absmax only through the per-tensor scale, so the layer
 /// is scanned once with the scale the output holds, the absmax taken in the same pass: when
 /// the scale re-derived from it is that one (a correct file), the scan is the re-derivation.
-/// Only a wrong or unusable written scale costs a second pass.
+/// Only a wrong written scale costs a second pass.
 uint64_t check_layer(const SafetensorsFile& output, const SafetensorsFile& source,
                      const UsableLayer& layer, const std::string& scale_suffix, unsigned threads,
                      FindingList& findings, std::vector<LayerQuality>& quality) {
@@ -153,18 +140,11 @@ uint64_t check_layer(const SafetensorsFile& output, const SafetensorsFile& sourc
   source.prefetch(*src);
   output.prefetch(weight);
   const uint8_t* src_bytes = source.bytes(*src).data;
+  // A usable layer's scale passed check_scale (finite and positive): safe to divide by.
   const float written = written_tensor_scale(output, layer, scale_suffix);
-  // A scale no correct file holds (zero, negative, Inf, NaN) is not divided by.
-  const bool written_usable =
-      layer.format == QuantFormat::Mxfp8 || (std::isfinite(written) && written > 0.0f);
-  LayerScan scan;
-  uint32_t magnitude = 0;
-  if (written_usable) {
-    scan = scan_layer(output, layer, *src, src_bytes, weight, matrix, written, written, threads);
-    magnitude = scan.magnitude;
-  } else {
-    magnitude = source_absmax(src->dtype, src_bytes, src->numel, threads);
-  }
+  LayerScan scan =
+      scan_layer(output, layer, *src, src_bytes, weight, matrix, written, written, threads);
+  const uint32_t magnitude = scan.magnitude;
   if (magnitude_is_nonfinite(src->dtype, magnitude)) {
     findings.err(FindingId::SourceNonFinite, layer.name,
                  "source '" + src->name + "' holds Inf or NaN");
@@ -174,7 +154,7 @@ uint64_t check_layer(const SafetensorsFile& output, const SafetensorsFile& sourc
       compare_tensor_scale(layer.name, tensor_scale_name(layer, scale_suffix), written, expected,
                            findings);
     }
-    if (!written_usable || float_bits(expected) != float_bits(written)) {
+    if (float_bits(expected) != float_bits(written)) {
       scan = scan_layer(output, layer, *src, src_bytes, weight, matrix, expected, written,
                         threads);
     }
