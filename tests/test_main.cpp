@@ -1,3 +1,4 @@
-// test_main.cpp — Catch2's main for the unit and end-to-end tests.
-#define CATCH_CONFIG_MAIN
-#include <catch2/catch.hpp>
+// test_main.cpp — main of the unit and end-to-end tests.
+#include "support/catch_session.hpp"
+
+int main(int argc, char** argv) { return qfp8::test::run_catch_session(argc, argv); }

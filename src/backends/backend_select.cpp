@@ -2,10 +2,9 @@
 // prefers a usable CUDA device and falls back to the CPU, saying why in the log.
 #include "backends/backend_select.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include "backends/cpu/backend_cpu.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 
 #ifdef QFP8_HAVE_CUDA
 #include "backends/cuda/cuda_backend.hpp"
@@ -16,7 +15,7 @@ namespace {
 
 std::unique_ptr<QuantizeBackend> cpu_backend(unsigned threads, const char* why) {
   auto backend = make_cpu_backend(threads);
-  spdlog::info("backend: {} ({})", backend->description(), why);
+  log_info("backend: {} ({})", backend->description(), why);
   return backend;
 }
 
@@ -46,7 +45,7 @@ std::unique_ptr<QuantizeBackend> cuda_backend(const BackendRequest& request) {
   CudaBackendOptions options;
   options.reader_threads = request.threads;  // the host's share: copying out of the input
   auto backend = make_cuda_backend(request.gpu, options);
-  spdlog::info("backend: {}", backend->description());
+  log_info("backend: {}", backend->description());
   return backend;
 }
 #endif
@@ -78,11 +77,11 @@ std::unique_ptr<QuantizeBackend> select_backend(const BackendRequest& request) {
     try {
       return cuda_backend(request);
     } catch (const Error& error) {
-      spdlog::warn("cannot start the CUDA backend: {}; using the CPU", error.what());
+      log_warn("cannot start the CUDA backend: {}; using the CPU", error.what());
       return cpu_backend(request.threads, "--device auto, CUDA failed to start");
     }
   }
-  spdlog::info("--device auto: {}", reason);
+  log_info("--device auto: {}", reason);
   return cpu_backend(request.threads, "--device auto, no usable CUDA device");
 #else
   if (request.device == DeviceChoice::Cuda) {

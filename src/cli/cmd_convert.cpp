@@ -12,8 +12,6 @@
 #include <string>
 #include <vector>
 
-#include <spdlog/spdlog.h>
-
 #include "backends/backend_select.hpp"
 #include "cli/batch_table.hpp"
 #include "cli/commands.hpp"
@@ -27,6 +25,7 @@
 #include "convert/pipeline.hpp"
 #include "convert/batch_shard.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "input/tensor_source.hpp"
 #include "plan/conversion_plan.hpp"
 #include "safetensors/output_target.hpp"
@@ -300,14 +299,14 @@ void log_model_family(const std::string& input_path, const ConversionPlan& plan,
   if (match != nullptr) {
     const std::string text = "'" + input_path + "': model family " + describe_match(*match) +
                              "; preset " + preset_name(plan.applied_preset);
-    spdlog::info("{}", text);
+    log_info("{}", text);
     return;
   }
   if (options.preset != Preset::Auto) return;  // forced: the user's decision, stated in the plan
   const char* fallback = "using the bare rule (every 2-D float .weight of at least 4096 "
                          "elements); --preset NAME forces a family, --preset list shows them";
   if (detection.matches.empty()) {
-    spdlog::warn("'{}': no model family matches its tensor names ({}); {}", input_path,
+    log_warn("'{}': no model family matches its tensor names ({}); {}", input_path,
                  model_family_names(), fallback);
     return;
   }
@@ -315,7 +314,7 @@ void log_model_family(const std::string& input_path, const ConversionPlan& plan,
   for (const auto& each : detection.matches) {
     matches += (matches.empty() ? "" : "; ") + describe_match(each);
   }
-  spdlog::warn("'{}': ambiguous model family, several match ({}); {}", input_path, matches,
+  log_warn("'{}': ambiguous model family, several match ({}); {}", input_path, matches,
                fallback);
 }
 
@@ -332,7 +331,7 @@ ConvertSummary convert_one(const std::string& input_path, const std::string& out
   const TensorSource input = TensorSource::open(input_path);
   const ConversionPlan plan = make_conversion_plan(input.header(), settings.plan, input_path);
   log_model_family(input_path, plan, settings.plan);
-  if (!plan.layout_reason.empty()) spdlog::info("'{}': {}", input_path, plan.layout_reason);
+  if (!plan.layout_reason.empty()) log_info("'{}': {}", input_path, plan.layout_reason);
   if (settings.dry_run && !settings.json) print_plan(std::cout, input.header(), plan);
   require_quantized_layers(plan, input_path);
   if (settings.dry_run) {
@@ -347,7 +346,7 @@ ConvertSummary convert_one(const std::string& input_path, const std::string& out
     check_not_same_file(input.shard(i).path(), output);
   }
   QuantizeBackend* backend = &lazy_backend.get();
-  spdlog::info("converting '{}' -> '{}': {} quantized, {} kept (preset {}) on {}", input_path,
+  log_info("converting '{}' -> '{}': {} quantized, {} kept (preset {}) on {}", input_path,
                output, plan.quantized_count, plan.kept_count, preset_name(plan.applied_preset),
                backend->description());
   Progress progress(progress_style(), plan.decisions.size(), input.header().data_size);
@@ -356,7 +355,7 @@ ConvertSummary convert_one(const std::string& input_path, const std::string& out
   chain.overwrite = settings.overwrite;
   if (settings.verify) chain.stage = verifying_stage(input, settings.verify_threads);
   const ConvertSummary summary = convert_to_file(input, plan, *backend, output, chain, &progress);
-  spdlog::info("{}", format_summary(summary));
+  log_info("{}", format_summary(summary));
   return summary;
 }
 
@@ -372,7 +371,7 @@ int convert_batch(const InputSelection& selection, const std::optional<Shard>& s
     const std::size_t total = items.size();
     items = shard_items(items, *shard);
     const std::string text = shard_summary(*shard, items.size(), total);
-    spdlog::info("{}", text);
+    log_info("{}", text);
     std::cout << text << "\n";
     if (items.empty()) return kExitOk;
   }

@@ -8,12 +8,11 @@
 #include <iostream>
 #include <string>
 
-#include <spdlog/spdlog.h>
-
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
 #include "cli/logging.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/text_format.hpp"
 #include "dequantize/dequantize.hpp"
 #include "safetensors/output_target.hpp"
@@ -70,7 +69,7 @@ int run_dequantize(const Args& args) {
   progress.finish();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  spdlog::info("dequantized '{}' ({} layout) -> '{}': {}, {} layers to BF16, {} tensors copied, "
+  log_info("dequantized '{}' ({} layout) -> '{}': {}, {} layers to BF16, {} tensors copied, "
                "{} companions dropped",
                input_path, plan.legacy ? "legacy" : "comfy", output_path,
                transfer_text(input_bytes, plan.layout.file_size(), seconds), plan.layers,

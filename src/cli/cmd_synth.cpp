@@ -4,12 +4,11 @@
 #include <cstdio>
 #include <string>
 
-#include <spdlog/spdlog.h>
-
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
 #include "cli/logging.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "safetensors/byte_sink.hpp"
 #include "synth/synth_checkpoint.hpp"
 #include "synth/synth_models.hpp"
@@ -72,7 +71,7 @@ int run_synth(const Args& args) {
   AtomicFileOptions sink_options;
   sink_options.overwrite = result.count("force") > 0;
   AtomicFileSink sink(output, sink_options);
-  spdlog::info("synthesizing {} ({} blocks, width / {}, seed {}) into '{}'", config.model,
+  log_info("synthesizing {} ({} blocks, width / {}, seed {}) into '{}'", config.model,
                config.blocks == 0 ? std::string("all") : std::to_string(config.blocks),
                config.width_div, config.seed, output);
 

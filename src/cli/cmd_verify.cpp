@@ -10,12 +10,12 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "cli/commands.hpp"
 #include "cli/common_options.hpp"
 #include "cli/logging.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/text_format.hpp"
 #include "safetensors/byte_sink.hpp"
 #include "verify/quality_report.hpp"
@@ -115,7 +115,7 @@ int verify_single(const VerifyRequest& request) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double gigabytes = static_cast<double>(progress.bytes_done()) / 1e9;
-    spdlog::info("re-derived {} layers from '{}': read {} in {:.1f} s ({:.2f} GB/s)",
+    log_info("re-derived {} layers from '{}': read {} in {:.1f} s ({:.2f} GB/s)",
                  result.quality.size(), options.source_path, size_text(progress.bytes_done()),
                  seconds, seconds > 0 ? gigabytes / seconds : 0.0);
   }
@@ -151,7 +151,7 @@ int verify_many(const VerifyRequest& request) {
       }
     } catch (const Error& error) {
       const std::string message = error_message(error);
-      spdlog::error("{}", message);
+      log_error("{}", message);
       worst = std::max(worst, exit_code_for(error.code()));
       ++unreadable;
       if (request.json) {

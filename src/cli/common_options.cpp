@@ -1,11 +1,10 @@
 // common_options.cpp — shared options and parse-error handling for every subcommand.
 #include "cli/common_options.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include "cli/logging.hpp"
 #include "core/cpu_count.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "platform/file_status.hpp"
 
 namespace qfp8::cli {
@@ -49,9 +48,9 @@ unsigned threads_option(const cxxopts::ParseResult& result) {
                                       ")");
   }
   if (threads == 0) {
-    spdlog::debug("--threads 0: automatic, {}", describe_default_threads());
+    log_debug("--threads 0: automatic, {}", describe_default_threads());
   } else {
-    spdlog::debug("--threads {}", threads);
+    log_debug("--threads {}", threads);
   }
   return threads;
 }

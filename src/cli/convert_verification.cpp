@@ -4,8 +4,7 @@
 #include <memory>
 #include <string>
 
-#include <spdlog/spdlog.h>
-
+#include "core/log.hpp"
 #include "verify/quality_report.hpp"
 #include "verify/verifying_sink.hpp"
 
@@ -17,14 +16,14 @@ namespace {
 void log_verification(const verify::VerifyResult& result, bool against_source) {
   const verify::QualitySummary quality = verify::summarize_quality(result.quality);
   if (!result.passed()) {
-    spdlog::error("verify: FAIL, {} error(s) in the converted file", result.error_count());
+    log_error("verify: FAIL, {} error(s) in the converted file", result.error_count());
     return;
   }
   if (!against_source) {
-    spdlog::info("verify: PASS, {} layers (format rules only)", result.layers_verified);
+    log_info("verify: PASS, {} layers (format rules only)", result.layers_verified);
     return;
   }
-  spdlog::info("verify: PASS, {} layers identical to a re-derivation from the source; "
+  log_info("verify: PASS, {} layers identical to a re-derivation from the source; "
                "SNR mean {:.1f} dB, min {:.1f} dB ({})",
                result.layers_verified, quality.mean_snr_db, quality.min_snr_db,
                quality.min_snr_layer);
@@ -37,7 +36,7 @@ OutputStage verifying_stage(const TensorSource& input, unsigned threads) {
   if (input.shard_count() > 1) {
     // verify --against re-derives from one source file; a sharded source gets the format
     // rules only.
-    spdlog::warn("verify: '{}' has {} shards; checking the format rules only", input.label(),
+    log_warn("verify: '{}' has {} shards; checking the format rules only", input.label(),
                  input.shard_count());
     against.clear();
   }

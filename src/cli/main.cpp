@@ -6,12 +6,11 @@
 #include <string>
 #include <vector>
 
-#include <spdlog/spdlog.h>
-
 #include "cli/build_info.hpp"
 #include "cli/commands.hpp"
 #include "cli/logging.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "platform/process.hpp"
 #include "platform/termination.hpp"
 #include "safetensors/byte_sink.hpp"
@@ -102,13 +101,13 @@ int main(int argc, char** argv) {
   try {
     return dispatch(args);
   } catch (const qfp8::Error& error) {
-    spdlog::error("{}", qfp8::error_message(error));
+    qfp8::log_error("{}", qfp8::error_message(error));
     return qfp8::exit_code_for(error.code());
   } catch (const std::bad_alloc&) {
-    spdlog::error("out of memory");
+    qfp8::log_error("out of memory");
     return qfp8::kExitIo;
   } catch (const std::exception& error) {
-    spdlog::error("unexpected error: {}", error.what());
+    qfp8::log_error("unexpected error: {}", error.what());
     return qfp8::kExitIo;
   }
 }

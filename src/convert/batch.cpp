@@ -9,9 +9,8 @@
 #include <fstream>
 #include <map>
 
-#include <spdlog/spdlog.h>
-
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/text_format.hpp"
 #include "platform/path.hpp"
 
@@ -19,7 +18,6 @@ namespace qfp8 {
 namespace {
 
 namespace fs = std::filesystem;
-
 
 bool ends_with(const std::string& text, const std::string& suffix) {
   return text.size() >= suffix.size() &&
@@ -112,7 +110,7 @@ std::vector<BatchResult> run_batch(const std::vector<BatchItem>& items,
   for (std::size_t i = 0; i < items.size(); ++i) {
     BatchResult result;
     result.item = items[i];
-    spdlog::info("[{}/{}] '{}' -> '{}'", i + 1, items.size(), items[i].input, items[i].output);
+    log_info("[{}/{}] '{}' -> '{}'", i + 1, items.size(), items[i].input, items[i].output);
     const auto start = std::chrono::steady_clock::now();
     try {
       result.summary = convert_one(items[i]);
@@ -128,7 +126,7 @@ std::vector<BatchResult> run_batch(const std::vector<BatchItem>& items,
       result.message = std::string("unexpected error: ") + error.what();
     }
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (!result.ok) spdlog::error("{}", result.message);
+    if (!result.ok) log_error("{}", result.message);
     results.push_back(std::move(result));
   }
   return results;

@@ -10,11 +10,10 @@
 #include <map>
 #include <vector>
 
-#include <spdlog/spdlog.h>
-
 #include "core/bf16.hpp"
 #include "core/error.hpp"
 #include "core/fp8_e4m3fn.hpp"
+#include "core/log.hpp"
 #include "core/quant_format.hpp"
 #include "core/text_format.hpp"
 #include "safetensors/background_sink.hpp"
@@ -196,8 +195,8 @@ class PlanExecutor {
   void tensor_done(const TensorInfo& tensor, Dtype out_dtype, uint64_t out_bytes) {
     ++tensors_done_;
     if (progress_) progress_->tensor_done();
-    if (!spdlog::should_log(spdlog::level::debug)) return;
-    spdlog::debug("[{:>4}/{}] {} {} {} -> {} {:.1f} -> {:.1f} MiB", tensors_done_,
+    if (!log_enabled(LogLevel::Debug)) return;
+    log_debug("[{:>4}/{}] {} {} {} -> {} {:.1f} -> {:.1f} MiB", tensors_done_,
                   plan_.decisions.size(), tensor.name, shape_text(tensor.shape),
                   dtype_name(tensor.dtype), dtype_name(out_dtype), mebibytes(tensor.byte_size()),
                   mebibytes(out_bytes));
@@ -292,7 +291,7 @@ ConvertSummary execute_plan(const TensorSource& input, const ConversionPlan& pla
   }
   if (progress) progress->finish();
   const StageSeconds& stages = executor.stages();
-  spdlog::debug("time by stage: backend {:.2f} s (absmax, cast), writing its output {:.2f} s, "
+  log_debug("time by stage: backend {:.2f} s (absmax, cast), writing its output {:.2f} s, "
                 "copying kept tensors {:.2f} s, fsync and publish {:.2f} s",
                 stages.backend, stages.write, stages.copy, stages.finish);
   ConvertSummary summary;

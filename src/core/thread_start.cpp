@@ -5,7 +5,7 @@
 #include <set>
 #include <system_error>
 
-#include <spdlog/spdlog.h>
+#include "core/log.hpp"
 
 namespace qfp8 {
 
@@ -35,7 +35,7 @@ void warn_fewer_threads(const std::string& what, unsigned got, unsigned wanted,
     const std::lock_guard<std::mutex> lock(mutex);
     if (!warned.insert(what).second) return;
   }
-  spdlog::warn("only {} of {} threads for {} could be started ({}: a process or PID limit?); "
+  log_warn("only {} of {} threads for {} could be started ({}: a process or PID limit?); "
                "continuing with {}",
                got, wanted, what, failure, got);
 }

@@ -8,9 +8,8 @@
 #include <optional>
 #include <system_error>
 
-#include <spdlog/spdlog.h>
-
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "input/shard_index.hpp"
 #include "platform/path.hpp"
 
@@ -104,7 +103,7 @@ void TensorSource::merge(std::size_t shard_index) {
   for (const auto& [key, value] : file.header().metadata) {
     const auto [found, inserted] = header_.metadata.emplace(key, value);
     if (!inserted && found->second != value) {
-      spdlog::warn("{}: __metadata__ '{}' differs from an earlier shard's; keeping '{}'",
+      log_warn("{}: __metadata__ '{}' differs from an earlier shard's; keeping '{}'",
                    file.path(), key, found->second);
     }
   }
@@ -212,7 +211,7 @@ TensorSource TensorSource::open(const std::string& path) {
   }
   source.finish_merge();
   if (selection.index) check_against_index(*selection.index, source);
-  spdlog::debug("'{}': {} shard(s), {} tensors", path, source.shard_count(),
+  log_debug("'{}': {} shard(s), {} tensors", path, source.shard_count(),
                 source.header().tensors.size());
   return source;
 }

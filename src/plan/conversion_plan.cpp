@@ -13,9 +13,8 @@
 #include <unordered_map>
 #include <utility>
 
-#include <spdlog/spdlog.h>
-
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "plan/checkpoint_kind.hpp"
 #include "plan/comfy_metadata.hpp"
 #include "plan/legacy_layout.hpp"
@@ -241,7 +240,7 @@ void warn_unused_strip(const Header& input, const NameRewrite& rewrite,
   for (const auto& tensor : input.tensors) {
     if (rewrite.strips(tensor.name)) return;
   }
-  spdlog::warn("{}: --strip-prefix '{}' matches no tensor name; names are left as they are",
+  log_warn("{}: --strip-prefix '{}' matches no tensor name; names are left as they are",
                file_label, rewrite.strip);
 }
 

@@ -2,12 +2,12 @@
 // machine has no GPU to test, or when a test could not run for want of device memory and
 // none failed; a broken CUDA setup (driver too old, initialisation error) fails with the
 // runtime's error name and text (tests/support/cuda_test_gate.hpp decides).
-#define CATCH_CONFIG_RUNNER
 #include <cuda_runtime.h>
 
 #include <catch2/catch.hpp>
 #include <cstdio>
 
+#include "support/catch_session.hpp"
 #include "support/cuda_test_gate.hpp"
 
 namespace {
@@ -53,7 +53,7 @@ int gate_exit_code() {
 int main(int argc, char** argv) {
   const int gate = gate_exit_code();
   if (gate != 0) return gate;
-  const int failed = Catch::Session().run(argc, argv);
+  const int failed = qfp8::test::run_catch_session(argc, argv);
   const auto& skipped = qfp8::test::skipped_tests();
   for (const auto& reason : skipped) std::printf("skipped: %s\n", reason.c_str());
   if (failed == 0 && !skipped.empty()) {

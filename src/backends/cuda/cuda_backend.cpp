@@ -16,8 +16,6 @@
 // device source buffer (tensor i+2's copies wait for tensor i's kernels), of a download
 // slot. All waits are on the host or between the two streams, so the order of operations
 // is visible in this file.
-#include <spdlog/fmt/fmt.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstring>
@@ -26,6 +24,8 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/core.h>
+
 #include "backends/cuda/cuda_backend.hpp"
 #include "backends/cuda/cuda_resources.hpp"
 #include "backends/cuda/staging_reader.hpp"
@@ -33,6 +33,7 @@
 #include "core/block_formats.hpp"
 #include "core/element_traits.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/quantize_reference.hpp"
 #include "core/scoped_timer.hpp"
 #include "core/text_format.hpp"
@@ -75,7 +76,7 @@ class CudaBackend final : public QuantizeBackend {
       download_ring_.push_back(allocate_pinned_bytes(options_.staging_bytes));
       download_done_.push_back(create_event(HostWait::Block));
     }
-    spdlog::info(
+    log_info(
         "{}: {:.1f} MiB pinned staging (upload and download rings of {} x {:.1f} MiB), {} "
         "reader thread(s)",
         description_, mib(2 * options_.slots * options_.staging_bytes), options_.slots,
@@ -146,7 +147,7 @@ class CudaBackend final : public QuantizeBackend {
 
   void log_breakdown(const Run& run, double seconds, const StagingReader::Totals& reader) const {
     const double gb = static_cast<double>(reader.bytes) / 1e9;
-    spdlog::info(
+    log_info(
         "{}: {} tensors, {} in {:.2f} s ({:.2f} GB/s); waited {:.2f} s for the readers ({} "
         "thread(s), each copied at {:.2f} GB/s; together they waited {:.2f} s for free slots), "
         "{:.2f} s for the GPU, {:.2f} s in the writer",
@@ -264,7 +265,7 @@ class CudaBackend final : public QuantizeBackend {
                   fmt::format("cannot allocate {:.1f} MiB on {} for the largest tensor: {}",
                               mib(total), description_, error.detail()));
     }
-    spdlog::info(
+    log_info(
         "{}: {:.1f} MiB device memory for tensors ({} x {:.1f} MiB source, {:.1f} MiB "
         "FP8)",
         description_, mib(total), kSourceBuffers, mib(source_capacity_), mib(fp8_capacity_));
