@@ -50,14 +50,18 @@ QFP8_HD uint32_t block_amax_magnitude(const uint8_t* source, uint32_t count) {
 /// ceil(log2(x)) as comfy-kitchen gets it from torch: log2 rounded to float32 first, then
 /// the ceiling. For x = m * 2^k with 1 < m < 2 the float log2 of x rounds down to k itself
 /// when log2(m) is below half the float spacing next to k, so the result is k, not k + 1:
-/// for |k| of 4 and more the mantissa's first few steps above 1 do that. `x` is positive,
-/// finite and at least 2^-127 (the caller's clamp). kMantissaStepsRoundingToK[e] is the
+/// for |k| of 4 and more the mantissa's first few steps above 1 do that. `x` is positive
+/// and at least 2^-127 (the caller's clamp); Inf and NaN, which the converter rejects
+/// before any block is quantized, give 128, above every finite result, so that a caller's
+/// clamp still holds (a NaN's mantissa would otherwise index past the table below, and a
+/// reader of untrusted files may pass one). kMantissaStepsRoundingToK[e] is the
 /// largest number of 2^-23 steps n with log2(1 + n * 2^-23) < 2^(e - 24), the half spacing
 /// of floats in [2^e, 2^(e+1)); tests/core/test_block_formats.cpp derives it independently.
 QFP8_HD int ceil_log2_as_float32(float x) {
   const uint32_t bits = float_bits(x);
   uint32_t exponent_field = bits >> 23;
   uint32_t mantissa = bits & 0x7FFFFFu;
+  if ((exponent_field & 0xFFu) == 0xFFu) return 128;  // Inf or NaN, of either sign
   int k;
   if (exponent_field == 0) {
     // Subnormal (2^-127 <= x < 2^-126): x = mantissa * 2^-149, normalise.

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <set>
 #include <vector>
 
@@ -141,6 +142,20 @@ TEST_CASE("ceil of log2 rounded to float32", "[numerics][formats]") {
   for (uint32_t bits = 0x00400000u; bits < 0x00400000u + 4096; ++bits) {
     REQUIRE(ceil_log2_as_float32(bits_to_float(bits)) == expected(bits_to_float(bits)));
   }
+}
+
+TEST_CASE("a block whose amax is Inf or NaN gets the largest E8M0 code", "[numerics][formats]") {
+  // Not finite: above every power of two a float holds (2^127 gives 127), whatever the NaN's
+  // payload (its mantissa once indexed past the rounding table).
+  const float infinity = std::numeric_limits<float>::infinity();
+  CHECK(ceil_log2_as_float32(infinity) == 128);
+  for (const uint32_t nan_bits : {0x7FC00000u, 0x7F800001u, 0x7FFFFFFFu, 0xFFC00000u}) {
+    INFO("NaN bits " << nan_bits);
+    CHECK(ceil_log2_as_float32(bits_to_float(nan_bits)) == 128);
+    CHECK(mxfp8_scale_code(bits_to_float(nan_bits)) == 254);
+  }
+  CHECK(ceil_log2_as_float32(std::numeric_limits<float>::max()) == 128);  // log2 rounds up to 128
+  CHECK(mxfp8_scale_code(infinity) == 254);
 }
 
 TEST_CASE("blocked scale offsets follow cuBLAS's 128x4 tiles", "[numerics][formats]") {
