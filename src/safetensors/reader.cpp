@@ -30,6 +30,11 @@ void SafetensorsFile::release(const TensorInfo& tensor) const {
   file_.release_around(header_.data_offset() + tensor.begin, tensor.byte_size());
 }
 
+void SafetensorsFile::prefetch_part(const TensorInfo& tensor, uint64_t offset,
+                                    uint64_t length) const {
+  file_.prefetch(header_.data_offset() + tensor.begin + offset, length);
+}
+
 void SafetensorsFile::release_part(const TensorInfo& tensor, uint64_t offset,
                                    uint64_t length) const {
   file_.release(header_.data_offset() + tensor.begin + offset, length);

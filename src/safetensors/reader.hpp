@@ -37,6 +37,8 @@ class SafetensorsFile {
   /// Drops the pages fully inside bytes [offset, offset+length) of the tensor: a part of a
   /// large tensor that has been read while the rest still is.
   void release_part(const TensorInfo& tensor, uint64_t offset, uint64_t length) const;
+  /// Readahead for bytes [offset, offset+length) of the tensor.
+  void prefetch_part(const TensorInfo& tensor, uint64_t offset, uint64_t length) const;
 
  private:
   MappedFile file_;

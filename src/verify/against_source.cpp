@@ -11,6 +11,7 @@
 #include "core/fp8_e4m3fn.hpp"
 #include "core/quantize_reference.hpp"
 #include "plan/comfy_metadata.hpp"
+#include "safetensors/read_ahead.hpp"
 #include "verify/quality_report.hpp"
 #include "verify/rederive.hpp"
 #include "verify/tensor_checks.hpp"
@@ -19,6 +20,10 @@ namespace qfp8::verify {
 namespace {
 
 constexpr uint64_t kNone = std::numeric_limits<uint64_t>::max();
+// How far the disk reads ahead of the checks. Page cache, not this process's memory (the
+// read-ahead drops what it maps); enough to keep the disk busy while the largest layers
+// (113 MB of BF16 in Qwen-Image) are compared.
+constexpr uint64_t kReadAheadWindow = uint64_t{256} << 20;
 const std::string kScale2 = kWeightScale2Suffix;
 
 std::string hex_byte(uint8_t value) {
@@ -124,21 +129,20 @@ LayerScan scan_layer(const SafetensorsFile& output, const UsableLayer& layer,
   return scan;
 }
 
-/// Returns the source bytes it read (0 when the layer has no usable source weight).
+/// Re-derives the layer whose output weight is `weight`. Returns the source bytes it read (0
+/// when the layer has no usable source weight).
 ///
 /// The codes depend on the source's absmax only through the per-tensor scale, so the layer
 /// is scanned once with the scale the output holds, the absmax taken in the same pass: when
 /// the scale re-derived from it is that one (a correct file), the scan is the re-derivation.
 /// Only a wrong written scale costs a second pass.
-uint64_t check_layer(const SafetensorsFile& output, const SafetensorsFile& source,
-                     const UsableLayer& layer, const std::string& scale_suffix, unsigned threads,
-                     FindingList& findings, std::vector<LayerQuality>& quality) {
-  const TensorInfo& weight = *output.find(layer.name + kWeightSuffix);
+uint64_t rederive_layer(const SafetensorsFile& output, const SafetensorsFile& source,
+                        const UsableLayer& layer, const TensorInfo& weight,
+                        const std::string& scale_suffix, unsigned threads, FindingList& findings,
+                        std::vector<LayerQuality>& quality) {
   const std::array<uint64_t, 2> matrix = fp8_layout::weight_matrix_shape(layer.format, weight);
   const TensorInfo* src = source_weight(source, layer, weight, matrix, findings);
   if (src == nullptr) return 0;
-  source.prefetch(*src);
-  output.prefetch(weight);
   const uint8_t* src_bytes = source.bytes(*src).data;
   // A usable layer's scale passed check_scale (finite and positive): safe to divide by.
   const float written = written_tensor_scale(output, layer, scale_suffix);
@@ -162,18 +166,39 @@ uint64_t check_layer(const SafetensorsFile& output, const SafetensorsFile& sourc
     quality.push_back(layer_quality(layer.name, src->numel, scan.sums));
   }
   source.release(*src);
-  output.release(weight);
   return src->byte_size();
 }
 
-/// Starts reading a layer's weight from both files (its checks come later, in check_layer).
-void prefetch_layer(const SafetensorsFile& output, const SafetensorsFile& source,
-                    const UsableLayer& layer) {
-  const TensorInfo* weight = output.find(layer.name + kWeightSuffix);
-  if (weight == nullptr) return;
-  output.prefetch(*weight);
-  if (const TensorInfo* src = source.find(weight->name)) source.prefetch(*src);
+/// The layer re-derived, and its weight's non-finite codes counted into `nan_counts` while its
+/// pages are still mapped: the weight is read from the disk once for both rules.
+uint64_t check_layer(const SafetensorsFile& output, const SafetensorsFile& source,
+                     const UsableLayer& layer, const std::string& scale_suffix, unsigned threads,
+                     FindingList& findings, std::vector<LayerQuality>& quality,
+                     NonfiniteCounts& nan_counts) {
+  const TensorInfo& weight = *output.find(layer.name + kWeightSuffix);
+  const uint64_t read = rederive_layer(output, source, layer, weight, scale_suffix, threads,
+                                       findings, quality);
+  if (has_nonfinite_codes(weight.dtype)) {
+    nan_counts[weight.name] = count_nonfinite_codes(output, weight, threads);
+  }
+  output.release(weight);
+  return read;
 }
+
+/// The tensors the checks read, in their order, each unit (a layer, a kept tensor) its
+/// output tensor and the source's of the same name; `unit_ends[i]` counts the spans of units
+/// 0..i.
+struct ReadOrder {
+  std::vector<ReadAhead::Span> spans;
+  std::vector<std::size_t> unit_ends;
+
+  void add(const SafetensorsFile& output, const SafetensorsFile& source,
+           const std::string& name) {
+    if (const TensorInfo* tensor = output.find(name)) spans.push_back({&output, tensor});
+    if (const TensorInfo* tensor = source.find(name)) spans.push_back({&source, tensor});
+    unit_ends.push_back(spans.size());
+  }
+};
 
 /// A tensor that is not part of any layer: the source's, unchanged.
 void check_kept(const SafetensorsFile& output, const SafetensorsFile& source,
@@ -236,7 +261,8 @@ void check_lost_and_metadata(const SafetensorsFile& output, const SafetensorsFil
 
 void check_against_source(const SafetensorsFile& output, const SafetensorsFile& source,
                           const Fp8Layout& inventory, unsigned threads, FindingList& findings,
-                          std::vector<LayerQuality>& quality, ProgressMeter* progress) {
+                          std::vector<LayerQuality>& quality, NonfiniteCounts& nan_counts,
+                          ProgressMeter* progress) {
   std::vector<const TensorInfo*> kept_tensors;
   for (const auto& tensor : output.header().tensors) {
     if (inventory.layer_tensors.count(tensor.name) == 0) kept_tensors.push_back(&tensor);
@@ -246,13 +272,20 @@ void check_against_source(const SafetensorsFile& output, const SafetensorsFile& 
     progress->set_totals(inventory.usable.size() + kept_tensors.size(),
                          source.header().data_size);
   }
+  // The disk reads ahead of the checks while they compute.
+  ReadOrder order;
+  for (const UsableLayer& layer : inventory.usable) {
+    order.add(output, source, layer.name + kWeightSuffix);
+  }
+  for (const TensorInfo* tensor : kept_tensors) order.add(output, source, tensor->name);
+  ReadAhead read_ahead(order.spans, kReadAheadWindow);
+  std::size_t unit = 0;
   std::size_t errors_before = findings.error_count();
-  for (std::size_t i = 0; i < inventory.usable.size(); ++i) {
-    // The disk reads the next layer while this one is compared (a hint: nothing is mapped).
-    if (i + 1 < inventory.usable.size()) prefetch_layer(output, source, inventory.usable[i + 1]);
-    const UsableLayer& layer = inventory.usable[i];
+  for (const UsableLayer& layer : inventory.usable) {
     const uint64_t read =
-        check_layer(output, source, layer, inventory.scale_suffix, threads, findings, quality);
+        check_layer(output, source, layer, inventory.scale_suffix, threads, findings, quality,
+                    nan_counts);
+    read_ahead.done(order.unit_ends[unit++]);
     if (progress != nullptr) {
       progress->add_bytes(read);
       progress->tensor_done();
@@ -267,6 +300,7 @@ void check_against_source(const SafetensorsFile& output, const SafetensorsFile& 
   std::size_t kept = 0;
   for (const TensorInfo* tensor : kept_tensors) {
     check_kept(output, source, *tensor, findings, kept);
+    read_ahead.done(order.unit_ends[unit++]);
     if (progress != nullptr) {
       progress->add_bytes(tensor->byte_size());
       progress->tensor_done();

@@ -22,27 +22,43 @@ inline constexpr uint64_t kScanChunk = uint64_t{1} << 16;
 /// Number of worker threads for a request (0 = the CPUs this process may use).
 inline unsigned resolve_threads(unsigned requested) { return resolve_thread_count(requested); }
 
-/// Calls scan(begin, end) for every chunk and returns the partial results in chunk order.
-/// `scan` must not throw and must only read shared state. `starter` creates the helper
-/// threads (empty: std::thread); those the system refuses are left out, with a warning.
-template <typename Partial, typename Scan>
-std::vector<Partial> scan_chunks(uint64_t numel, unsigned threads, Scan scan,
-                                 const ThreadStarter& starter = {}) {
+/// What scan_chunks_with_state returns: the chunks' partial results in chunk order, and the
+/// state of each worker (those that got no chunk keep a default-constructed one).
+template <typename Partial, typename State>
+struct ChunkScan {
+  std::vector<Partial> partials;
+  std::vector<State> states;
+};
+
+/// Calls scan(state, begin, end) for every chunk, `state` being the calling worker's own:
+/// for totals whose order of addition does not matter (integer counts), kept across a
+/// worker's chunks instead of per chunk. Which chunks a worker gets varies from run to run,
+/// so combine the states only order-independently. `scan` must not throw and must only read
+/// shared state. `starter` creates the helper threads (empty: std::thread); those the system
+/// refuses are left out, with a warning.
+template <typename Partial, typename State, typename Scan>
+ChunkScan<Partial, State> scan_chunks_with_state(uint64_t numel, unsigned threads, Scan scan,
+                                                 const ThreadStarter& starter = {}) {
   const uint64_t chunk_count = (numel + kScanChunk - 1) / kScanChunk;
-  std::vector<Partial> partials(static_cast<std::size_t>(chunk_count));
-  std::atomic<uint64_t> next{0};
-  auto worker = [&]() {
-    for (uint64_t chunk = next++; chunk < chunk_count; chunk = next++) {
-      const uint64_t begin = chunk * kScanChunk;
-      partials[static_cast<std::size_t>(chunk)] = scan(begin, std::min(numel, begin + kScanChunk));
-    }
-  };
   const unsigned helpers =
       static_cast<unsigned>(std::min<uint64_t>(resolve_threads(threads), chunk_count));
+  ChunkScan<Partial, State> result;
+  result.partials.resize(static_cast<std::size_t>(chunk_count));
+  result.states.resize(std::max(helpers, 1u));
+  std::atomic<uint64_t> next{0};
+  auto worker = [&](unsigned index) {
+    State& state = result.states[index];
+    for (uint64_t chunk = next++; chunk < chunk_count; chunk = next++) {
+      const uint64_t begin = chunk * kScanChunk;
+      result.partials[static_cast<std::size_t>(chunk)] =
+          scan(state, begin, std::min(numel, begin + kScanChunk));
+    }
+  };
   std::vector<std::thread> pool;
   try {
     const unsigned extra = helpers > 1 ? helpers - 1 : 0;
-    const StartedThreads started = start_threads(pool, extra, [&](unsigned) { worker(); }, starter);
+    const StartedThreads started =
+        start_threads(pool, extra, [&](unsigned i) { worker(i + 1); }, starter);
     if (started.started < extra) {
       warn_fewer_threads("the scans", started.started + 1, helpers, started.failure);
     }
@@ -50,9 +66,22 @@ std::vector<Partial> scan_chunks(uint64_t numel, unsigned threads, Scan scan,
     for (auto& thread : pool) thread.join();
     throw;
   }
-  worker();
+  worker(0);
   for (auto& thread : pool) thread.join();
-  return partials;
+  return result;
+}
+
+/// Calls scan(begin, end) for every chunk and returns the partial results in chunk order
+/// (scan_chunks_with_state without a state).
+template <typename Partial, typename Scan>
+std::vector<Partial> scan_chunks(uint64_t numel, unsigned threads, Scan scan,
+                                 const ThreadStarter& starter = {}) {
+  struct NoState {};
+  return scan_chunks_with_state<Partial, NoState>(
+             numel, threads,
+             [&scan](NoState&, uint64_t begin, uint64_t end) { return scan(begin, end); },
+             starter)
+      .partials;
 }
 
 }  // namespace qfp8::verify

@@ -1,7 +1,7 @@
 // format_checker.cpp — the `_quantization_metadata` layout's rules (docs/format.md#metadata,
 // #formats, #verification), layer by layer in each layer's format, then the whole-file rules:
-// no undeclared FP8 weight, no stray companion, no NaN. Without the metadata entry, per-layer
-// `.comfy_quant` tensors declare the layers (a WARN). The layout itself is parsed by
+// no undeclared FP8 weight, no stray companion, no NaN (nonfinite_codes.cpp). Without the
+// metadata entry, per-layer `.comfy_quant` tensors declare the layers (a WARN). The layout itself is parsed by
 // fp8_layout/; this file turns what it finds into findings.
 #include "verify/format_checker.hpp"
 
@@ -269,9 +269,9 @@ void check_undeclared(const SafetensorsFile& file, const Fp8Layout& inventory,
 
 }  // namespace
 
-Fp8Layout check_format(const SafetensorsFile& file, unsigned threads, FindingList& findings) {
+Fp8Layout check_layout(const SafetensorsFile& file, FindingList& findings) {
   if (fp8_layout::layout_kind(file) == fp8_layout::LayoutKind::Legacy) {
-    return check_legacy_format(file, threads, findings);
+    return check_legacy_layout(file, findings);
   }
   Fp8Layout inventory;
   inventory.scale_suffix = kWeightScale;
@@ -294,8 +294,23 @@ Fp8Layout check_format(const SafetensorsFile& file, unsigned threads, FindingLis
                                  : std::string("declared by a '.comfy_quant' tensor"),
                      findings);
   }
-  check_nan_codes(file, "", threads, findings);
   return inventory;
+}
+
+void check_codes_finite(const SafetensorsFile& file, unsigned threads, FindingList& findings,
+                        const NonfiniteCounts& counted) {
+  // The legacy marker (F8_E4M3 [0] or [2]) is a flag, not codes: check_marker's rules.
+  const TensorInfo* marker = fp8_layout::layout_kind(file) == fp8_layout::LayoutKind::Legacy
+                                 ? fp8_layout::find_legacy_marker(file)
+                                 : nullptr;
+  check_nan_codes(file, marker != nullptr ? marker->name : std::string(), threads, findings,
+                  counted);
+}
+
+Fp8Layout check_format(const SafetensorsFile& file, unsigned threads, FindingList& findings) {
+  Fp8Layout layout = check_layout(file, findings);
+  check_codes_finite(file, threads, findings);
+  return layout;
 }
 
 }  // namespace qfp8::verify

@@ -82,8 +82,7 @@ void check_stray_scales(const SafetensorsFile& file, const Fp8Layout& inventory,
 
 }  // namespace
 
-Fp8Layout check_legacy_format(const SafetensorsFile& file, unsigned threads,
-                                   FindingList& findings) {
+Fp8Layout check_legacy_layout(const SafetensorsFile& file, FindingList& findings) {
   Fp8Layout inventory;
   inventory.legacy = true;
   inventory.scale_suffix = kScaleWeight;
@@ -100,7 +99,6 @@ Fp8Layout check_legacy_format(const SafetensorsFile& file, unsigned threads,
                     " legacy layer(s): F8_E4M3 2-D weights with finite positive F32 scale_weight");
   }
   check_stray_scales(file, inventory, findings);
-  check_nan_codes(file, marker.name, threads, findings);
   return inventory;
 }
 

@@ -40,6 +40,21 @@ struct QualitySums {
     }
     if (max_code) ++saturated;
   }
+  /// `count` elements of the same source value and code at once (a histogram's bin): each
+  /// square is multiplied by the count before it is added.
+  void add_times(float w, double dequantized, bool zero_code, bool max_code, uint64_t count) {
+    const double source = static_cast<double>(w);
+    const double error = dequantized - source;
+    const double times = static_cast<double>(count);
+    sum_w2 += times * (source * source);
+    sum_e2 += times * (error * error);
+    max_abs_error = std::max(max_abs_error, std::fabs(error));
+    if (w != 0.0f) {
+      nonzero += count;
+      if (zero_code) flushed += count;
+    }
+    if (max_code) saturated += count;
+  }
   void merge(const QualitySums& other);
 };
 

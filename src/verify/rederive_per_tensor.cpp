@@ -27,49 +27,27 @@ struct E5m2Codes {
   static constexpr uint8_t kMaxCode = kE5M2MaxCode;
 };
 
-/// What each element needs besides its own bits: its re-derived code, and the output code's
-/// dequantized value. A 16-bit source has only 65536 values, so their codes are tabulated
-/// once per layer (each entry is the format's cast, as for a single element); F32 is cast
-/// element by element. The 256 dequantized values are tabulated for every source.
-template <class Codes, class E>
-class ElementCodes {
- public:
-  ElementCodes(float derive_scale, float written_scale) : derive_scale_(derive_scale) {
-    // The code's value times the scale: exact in double (4 + 24 significant bits).
-    for (uint32_t code = 0; code < 256; ++code) {
-      dequantized_[code] = static_cast<double>(Codes::decode(static_cast<uint8_t>(code))) *
-                           static_cast<double>(written_scale);
-    }
-    if constexpr (kTabulated) {
-      codes_.resize(uint32_t{1} << 16);
-      for (uint32_t bits = 0; bits < codes_.size(); ++bits) {
-        codes_[bits] = Codes::quantize(E::widen(static_cast<typename E::Bits>(bits)), derive_scale);
-      }
-    }
+/// The output code's dequantized value, for each of the 256 codes: the code's value times
+/// the written scale, exact in double (4 + 24 significant bits).
+template <class Codes>
+std::array<double, 256> dequantized_values(float written_scale) {
+  std::array<double, 256> values{};
+  for (uint32_t code = 0; code < 256; ++code) {
+    values[code] = static_cast<double>(Codes::decode(static_cast<uint8_t>(code))) *
+                   static_cast<double>(written_scale);
   }
+  return values;
+}
 
-  uint8_t code(typename E::Bits bits, float w) const {
-    if constexpr (kTabulated) {
-      (void)w;
-      return codes_[bits];
-    } else {
-      (void)bits;
-      return Codes::quantize(w, derive_scale_);
-    }
-  }
-  double dequantized(uint8_t code) const { return dequantized_[code]; }
+bool is_zero_code(uint8_t code) { return (code & 0x7Fu) == 0; }  // ±0
+template <class Codes>
+bool is_max_code(uint8_t code) { return (code & 0x7Fu) == Codes::kMaxCode; }
 
- private:
-  static constexpr bool kTabulated = sizeof(typename E::Bits) == 2;
-  float derive_scale_;
-  std::array<double, 256> dequantized_{};
-  std::vector<uint8_t> codes_;
-};
-
+/// An F32 source: every element cast, compared and measured on its own.
 template <class Codes, class E>
-LayerScan scan_codes(const uint8_t* source, const uint8_t* codes, uint64_t numel,
-                     float derive_scale, float written_scale, unsigned threads) {
-  const ElementCodes<Codes, E> table(derive_scale, written_scale);
+LayerScan scan_each_element(const uint8_t* source, const uint8_t* codes, uint64_t numel,
+                            float derive_scale, float written_scale, unsigned threads) {
+  const std::array<double, 256> dequantized = dequantized_values<Codes>(written_scale);
   const auto partials = scan_chunks<LayerScan>(numel, threads, [&](uint64_t begin, uint64_t end) {
     LayerScan part;
     for (uint64_t i = begin; i < end; ++i) {
@@ -77,16 +55,82 @@ LayerScan scan_codes(const uint8_t* source, const uint8_t* codes, uint64_t numel
       if (E::magnitude(bits) > part.magnitude) part.magnitude = E::magnitude(bits);
       const float w = E::widen(bits);
       const uint8_t code = codes[i];
-      const uint8_t want = table.code(bits, w);
+      const uint8_t want = Codes::quantize(w, derive_scale);
       if (code != want) part.data.note(i, want, code);
-      part.sums.add(w, table.dequantized(code), (code & 0x7Fu) == 0,
-                    (code & 0x7Fu) == Codes::kMaxCode);
+      part.sums.add(w, dequantized[code], is_zero_code(code), is_max_code<Codes>(code));
     }
     return part;
   });
   LayerScan total;
   for (const auto& part : partials) total.merge(part);
   return total;
+}
+
+/// A 16-bit source (BF16, F16): an element's re-derived code, its quality terms and its
+/// magnitude depend only on its 16 bits and on its code, and a correct code is the one cast
+/// from those bits. So the 65536 casts are tabulated once per layer (each the format's cast,
+/// as for a single element), an element whose code is that one is only counted in its
+/// worker's histogram of source bits, and the layer's sums are taken from the histogram, bin by
+/// bin, each bin's terms times its count. The counts are exact integers: the sums do not depend
+/// on which worker counted what. An element whose code differs is noted and measured on its
+/// own, in its chunk's partial (merged in chunk order after the histogram's sums).
+template <class Codes, class E>
+LayerScan scan_by_histogram(const uint8_t* source, const uint8_t* codes, uint64_t numel,
+                            float derive_scale, float written_scale, unsigned threads) {
+  constexpr std::size_t kValues = std::size_t{1} << 16;
+  const std::array<double, 256> dequantized = dequantized_values<Codes>(written_scale);
+  std::vector<uint8_t> cast(kValues);
+  for (std::size_t bits = 0; bits < kValues; ++bits) {
+    cast[bits] = Codes::quantize(E::widen(static_cast<typename E::Bits>(bits)), derive_scale);
+  }
+  using Histogram = std::vector<uint64_t>;
+  const auto scan = scan_chunks_with_state<LayerScan, Histogram>(
+      numel, threads, [&](Histogram& histogram, uint64_t begin, uint64_t end) {
+        if (histogram.empty()) histogram.assign(kValues, 0);
+        uint64_t* const counts = histogram.data();
+        const uint8_t* const want = cast.data();
+        LayerScan part;
+        for (uint64_t i = begin; i < end; ++i) {
+          const auto bits = E::load(source, i);
+          const uint8_t code = codes[i];
+          if (code == want[bits]) {
+            ++counts[bits];
+            continue;
+          }
+          part.data.note(i, want[bits], code);
+          if (E::magnitude(bits) > part.magnitude) part.magnitude = E::magnitude(bits);
+          part.sums.add(E::widen(bits), dequantized[code], is_zero_code(code),
+                        is_max_code<Codes>(code));
+        }
+        return part;
+      });
+  Histogram counts(kValues, 0);
+  for (const Histogram& worker : scan.states) {
+    for (std::size_t bits = 0; bits < worker.size(); ++bits) counts[bits] += worker[bits];
+  }
+  LayerScan total;
+  for (std::size_t bits = 0; bits < kValues; ++bits) {
+    if (counts[bits] == 0) continue;
+    const auto value = static_cast<typename E::Bits>(bits);
+    if (E::magnitude(value) > total.magnitude) total.magnitude = E::magnitude(value);
+    const uint8_t code = cast[bits];
+    total.sums.add_times(E::widen(value), dequantized[code], is_zero_code(code),
+                         is_max_code<Codes>(code), counts[bits]);
+  }
+  for (const auto& part : scan.partials) total.merge(part);
+  return total;
+}
+
+template <class Codes, class E>
+LayerScan scan_codes(const uint8_t* source, const uint8_t* codes, uint64_t numel,
+                     float derive_scale, float written_scale, unsigned threads) {
+  if constexpr (sizeof(typename E::Bits) == 2) {
+    return scan_by_histogram<Codes, E>(source, codes, numel, derive_scale, written_scale,
+                                       threads);
+  } else {
+    return scan_each_element<Codes, E>(source, codes, numel, derive_scale, written_scale,
+                                       threads);
+  }
 }
 
 }  // namespace

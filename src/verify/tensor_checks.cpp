@@ -6,12 +6,9 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
-#include <limits>
 
 #include "core/fp8_e4m3fn.hpp"
-#include "core/fp8_e5m2.hpp"
 #include "core/text_format.hpp"
-#include "verify/chunked_scan.hpp"
 
 namespace qfp8::verify {
 
@@ -103,95 +100,6 @@ bool check_weight(const TensorInfo& weight, QuantFormat format, const std::strin
     ok = false;
   }
   return ok;
-}
-
-namespace {
-
-// E8M0 has no sign and no zero: 2^(code - 127) for codes 0..254, and 0xFF is its one NaN
-// (OCP Microscaling Formats v1.0).
-constexpr uint8_t kE8M0NanCode = 0xFF;
-
-/// The codes of an FP8 dtype that are not finite, for the scan and its message; none for
-/// any other dtype.
-struct NonFiniteCodes {
-  bool (*is_nonfinite)(uint8_t code) = nullptr;
-  const char* what = "";  // "NaN code(s) (0x7F/0xFF)"
-};
-
-NonFiniteCodes nonfinite_codes(Dtype dtype) {
-  switch (dtype) {
-    case Dtype::F8_E4M3:
-      // 0x7F / 0xFF are the only NaN codes of E4M3FN: magnitude bits all ones.
-      return {[](uint8_t code) { return (code & 0x7Fu) == kE4M3NanCode; },
-              "NaN code(s) (0x7F/0xFF)"};
-    case Dtype::F8_E5M2:
-      return {[](uint8_t code) { return e5m2_is_nonfinite(code); },
-              "Inf/NaN code(s) (0x7C-0x7F/0xFC-0xFF)"};
-    case Dtype::F8_E8M0:
-      return {[](uint8_t code) { return code == kE8M0NanCode; }, "NaN code(s) (0xFF)"};
-    default:
-      return {};
-  }
-}
-
-struct NanCount {
-  uint64_t count = 0;
-  uint64_t first = std::numeric_limits<uint64_t>::max();
-};
-
-NanCount count_nan_codes(const uint8_t* codes, uint64_t numel, bool (*is_nonfinite)(uint8_t),
-                         unsigned threads) {
-  // The predicate tabulated over the 256 codes: a load per byte instead of a call, and a
-  // count without a branch; the first index is looked for only in a chunk that has one.
-  std::array<uint8_t, 256> nonfinite{};
-  for (uint32_t code = 0; code < 256; ++code) {
-    nonfinite[code] = is_nonfinite(static_cast<uint8_t>(code)) ? 1 : 0;
-  }
-  const auto partials =
-      scan_chunks<NanCount>(numel, threads, [codes, &nonfinite](uint64_t begin, uint64_t end) {
-        NanCount part;
-        for (uint64_t i = begin; i < end; ++i) part.count += nonfinite[codes[i]];
-        if (part.count != 0) {
-          part.first = begin;
-          while (nonfinite[codes[part.first]] == 0) ++part.first;
-        }
-        return part;
-      });
-  NanCount total;
-  for (const auto& part : partials) {
-    if (part.count != 0 && total.count == 0) total.first = part.first;
-    total.count += part.count;
-  }
-  return total;
-}
-
-}  // namespace
-
-void check_nan_codes(const SafetensorsFile& file, const std::string& skip_name, unsigned threads,
-                     FindingList& findings) {
-  std::size_t scanned = 0;
-  uint64_t bytes = 0;
-  std::size_t bad = 0;
-  for (const auto& tensor : file.header().tensors) {
-    const NonFiniteCodes codes = nonfinite_codes(tensor.dtype);
-    if (codes.is_nonfinite == nullptr || tensor.name == skip_name) continue;
-    file.prefetch(tensor);
-    const NanCount nan =
-        count_nan_codes(file.bytes(tensor).data, tensor.byte_size(), codes.is_nonfinite, threads);
-    file.release(tensor);
-    ++scanned;
-    bytes += tensor.byte_size();
-    if (nan.count == 0) continue;
-    ++bad;
-    findings.err(FindingId::NanCode, tensor.name,
-                 std::to_string(nan.count) + " " + codes.what + ", first at element " +
-                     std::to_string(nan.first));
-  }
-  if (bad == 0) {
-    findings.ok(FindingId::NanCode, "",
-                "no NaN codes in " + std::to_string(scanned) + " FP8 tensor(s) (" +
-                    std::to_string(bytes) + " bytes scanned)");
-  }
 }
 
 }  // namespace qfp8::verify

@@ -1,7 +1,7 @@
 // tensor_checks.hpp — checks of single tensors shared by the modern and legacy layout
 // checkers: per-tensor scale tensors (F32, one element, finite, > 0), a layer's weight (its
 // format's dtype, 2-D, whole blocks), the blocked scales of mxfp8 and nvfp4 (dtype, exact
-// shape, sign, zero padding) and the non-finite-code scan, plus small formatting helpers.
+// shape, sign, zero padding), plus small formatting helpers.
 #pragma once
 
 #include <array>
@@ -44,11 +44,5 @@ bool check_weight(const TensorInfo& weight, QuantFormat format, const std::strin
 bool check_block_scales(const SafetensorsFile& file, const TensorInfo& scales, QuantFormat format,
                         const std::array<uint64_t, 2>* matrix, const std::string& layer,
                         FindingList& findings);
-
-/// Scans every byte of every FP8 tensor (F8_E4M3, F8_E5M2, F8_E8M0) except `skip_name` for
-/// codes that are not finite (NanCode, with count and first index), releasing each tensor's
-/// pages afterwards.
-void check_nan_codes(const SafetensorsFile& file, const std::string& skip_name, unsigned threads,
-                     FindingList& findings);
 
 }  // namespace qfp8::verify

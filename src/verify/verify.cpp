@@ -32,15 +32,21 @@ VerifyResult verify_file(const std::string& path, const VerifyOptions& options) 
               "safetensors container valid: " + std::to_string(output->header().tensors.size()) +
                   " tensors, " + std::to_string(output->file_size()) + " bytes");
   const unsigned threads = resolve_threads(options.threads);
-  const Fp8Layout inventory = check_format(*output, threads, findings);
+  const Fp8Layout inventory = check_layout(*output, findings);
   result.legacy_layout = inventory.legacy;
   result.layers_verified = inventory.layer_count;
+  // With a source, the re-derivation counts the layer weights' non-finite codes as it reads
+  // them (the weights are most of the file); its findings follow the format rules'.
+  FindingList source_findings;
+  NonfiniteCounts counted;
   if (!options.source_path.empty()) {
     const SafetensorsFile source(options.source_path);
-    check_against_source(*output, source, inventory, threads, findings, result.quality,
-                         options.progress);
+    check_against_source(*output, source, inventory, threads, source_findings, result.quality,
+                         counted, options.progress);
   }
+  check_codes_finite(*output, threads, findings, counted);
   result.findings = std::move(findings.items());
+  for (auto& finding : source_findings.items()) result.findings.push_back(std::move(finding));
   return result;
 }
 

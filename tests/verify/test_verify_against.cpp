@@ -2,12 +2,15 @@
 // lost/added tensors, and the quality numbers of a case known in closed form.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <utility>
 
 #include "support/counting_progress.hpp"
 #include "support/fp8_file_builder.hpp"
+#include "support/numerics_oracle.hpp"
 #include "verify/quality_report.hpp"
 #include "verify/verify.hpp"
 #include "verify/verify_report.hpp"
@@ -186,6 +189,86 @@ TEST_CASE("verify quality does not depend on the thread count", "[verify][qualit
   }
   CHECK(one.quality[0].snr_db <= one.quality[1].snr_db);  // worst first
   CHECK(one.quality[0].flushed_fraction > 0.0);           // sample_weights reaches below 2^-10
+}
+
+TEST_CASE("verify quality measures the codes as written where they differ", "[verify][quality]") {
+  // Three wrong codes in a layer of four scan chunks: the quality is that of the file as it
+  // is, from an independent decoding (tests/support/numerics_oracle.hpp), on any thread count.
+  const std::vector<float> w = sample_weights(4 * 60000, 11);
+  FileImage source;
+  source.tensors.push_back(bf16_tensor("q.weight", {4, 60000}, w));
+  FileImage output = quantize_image(source, {"q"});
+  Bytes& codes = output.at("q.weight").data;
+  const std::vector<std::size_t> wrong = {3, 70000, 239999};
+  for (std::size_t i : wrong) codes[i] = (codes[i] & 0x7F) == 0x7E ? 0x00 : codes[i] + 1;
+  float scale = 0.0f;
+  std::memcpy(&scale, output.at("q.weight_scale").data.data(), sizeof scale);
+
+  const qfp8_test::E4m3Oracle oracle;
+  double sum_w2 = 0.0;
+  double sum_e2 = 0.0;
+  double max_abs_error = 0.0;
+  uint64_t nonzero = 0;
+  uint64_t flushed = 0;
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const double magnitude = oracle.value(codes[i] & 0x7F) * static_cast<double>(scale);
+    const double error = ((codes[i] & 0x80) != 0 ? -magnitude : magnitude) - w[i];
+    sum_w2 += static_cast<double>(w[i]) * static_cast<double>(w[i]);
+    sum_e2 += error * error;
+    max_abs_error = std::max(max_abs_error, std::fabs(error));
+    if (w[i] == 0.0f) continue;
+    ++nonzero;
+    if ((codes[i] & 0x7F) == 0) ++flushed;
+  }
+  REQUIRE(flushed > 0);
+
+  std::vector<double> snr;
+  for (unsigned threads : {1u, 3u}) {
+    const VerifyResult result = verify_pair("wrong_codes", output, source, threads);
+    const verify::Finding* differ = only_error(result, "WeightBytesDiffer", "q");
+    REQUIRE(differ != nullptr);
+    CHECK(differ->message.find("3 FP8 code(s)") == 0);
+    CHECK(differ->message.find("first at element 3:") != std::string::npos);
+    REQUIRE(result.quality.size() == 1);
+    const verify::LayerQuality& q = result.quality[0];
+    CHECK(q.snr_db == Approx(10.0 * std::log10(sum_w2 / sum_e2)).epsilon(1e-12));
+    CHECK(q.relative_l2 == Approx(std::sqrt(sum_e2 / sum_w2)).epsilon(1e-12));
+    CHECK(q.max_abs_error == max_abs_error);
+    CHECK(q.flushed_fraction ==
+          Approx(static_cast<double>(flushed) / static_cast<double>(nonzero)));
+    snr.push_back(q.snr_db);
+  }
+  CHECK(snr[0] == snr[1]);  // bitwise
+}
+
+TEST_CASE("verify --against reports NaN codes of a layer weight as the format check does",
+          "[verify]") {
+  // The re-derivation counts the weights' NaN codes while it reads them: the finding is the
+  // format check's, in the format check's place (before the source's findings).
+  const FileImage source = small_source_model();
+  FileImage output = quantize_image(source, small_model_layers());
+  output.at(kQ + ".weight").data[5] = 0x7F;
+  output.at(kQ + ".weight").data[90] = 0xFF;
+  const std::string path = write_image(temp_path("verify_nan_alone.safetensors"), output);
+  const VerifyResult alone = verify::verify_file(path, {});
+  const VerifyResult against = verify_pair("nan", output, source);
+  REQUIRE(alone.with_id("NanCode").size() == 1);
+  REQUIRE(against.with_id("NanCode").size() == 1);
+  const verify::Finding& expected = *alone.with_id("NanCode")[0];
+  const verify::Finding& found = *against.with_id("NanCode")[0];
+  CHECK(found.severity == Severity::Err);
+  CHECK(found.subject == kQ + ".weight");
+  CHECK(found.message == expected.message);
+  CHECK(found.message.find("2 NaN code(s)") == 0);
+  CHECK(found.message.find("first at element 5") != std::string::npos);
+  const auto position = [&](const std::string& id) {
+    for (std::size_t i = 0; i < against.findings.size(); ++i) {
+      if (against.findings[i].name() == id) return i;
+    }
+    return against.findings.size();
+  };
+  CHECK(position("NanCode") < position("WeightBytesDiffer"));
+  CHECK(position("WeightBytesDiffer") < against.findings.size());
 }
 
 TEST_CASE("verify --against accepts the legacy layout", "[verify]") {
