@@ -19,6 +19,9 @@
 # Usage: scripts/windows-tests.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Wine maps Unix file names to Windows ones through the locale's encoding: in the C locale
+# the non-ASCII paths of step 5 come out mangled ("Invalid name"), whatever the caller uses.
+export LC_ALL=C.UTF-8
 started=$(date +%s)
 fail() { echo "windows-tests: FAIL: $*" >&2; exit 1; }
 

@@ -23,28 +23,30 @@ inline constexpr uint64_t kScanChunk = uint64_t{1} << 16;
 inline unsigned resolve_threads(unsigned requested) { return resolve_thread_count(requested); }
 
 /// What scan_chunks_with_state returns: the chunks' partial results in chunk order, and the
-/// state of each worker (those that got no chunk keep a default-constructed one).
+/// state of each worker (those that got no chunk keep their initial one).
 template <typename Partial, typename State>
 struct ChunkScan {
   std::vector<Partial> partials;
   std::vector<State> states;
 };
 
-/// Calls scan(state, begin, end) for every chunk, `state` being the calling worker's own:
-/// for totals whose order of addition does not matter (integer counts), kept across a
-/// worker's chunks instead of per chunk. Which chunks a worker gets varies from run to run,
+/// Calls scan(state, begin, end) for every chunk, `state` being the calling worker's own
+/// (each a copy of `initial`, made before any thread starts, so that the scans need not
+/// allocate): for totals whose order of addition does not matter (integer counts), kept
+/// across a worker's chunks instead of per chunk. Which chunks a worker gets varies from run to run,
 /// so combine the states only order-independently. `scan` must not throw and must only read
 /// shared state. `starter` creates the helper threads (empty: std::thread); those the system
 /// refuses are left out, with a warning.
 template <typename Partial, typename State, typename Scan>
-ChunkScan<Partial, State> scan_chunks_with_state(uint64_t numel, unsigned threads, Scan scan,
+ChunkScan<Partial, State> scan_chunks_with_state(uint64_t numel, unsigned threads,
+                                                 const State& initial, Scan scan,
                                                  const ThreadStarter& starter = {}) {
   const uint64_t chunk_count = (numel + kScanChunk - 1) / kScanChunk;
   const unsigned helpers =
       static_cast<unsigned>(std::min<uint64_t>(resolve_threads(threads), chunk_count));
   ChunkScan<Partial, State> result;
   result.partials.resize(static_cast<std::size_t>(chunk_count));
-  result.states.resize(std::max(helpers, 1u));
+  result.states.assign(std::max(helpers, 1u), initial);
   std::atomic<uint64_t> next{0};
   auto worker = [&](unsigned index) {
     State& state = result.states[index];
@@ -78,7 +80,7 @@ std::vector<Partial> scan_chunks(uint64_t numel, unsigned threads, Scan scan,
                                  const ThreadStarter& starter = {}) {
   struct NoState {};
   return scan_chunks_with_state<Partial, NoState>(
-             numel, threads,
+             numel, threads, NoState{},
              [&scan](NoState&, uint64_t begin, uint64_t end) { return scan(begin, end); },
              starter)
       .partials;

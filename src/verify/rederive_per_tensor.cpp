@@ -85,8 +85,8 @@ LayerScan scan_by_histogram(const uint8_t* source, const uint8_t* codes, uint64_
   }
   using Histogram = std::vector<uint64_t>;
   const auto scan = scan_chunks_with_state<LayerScan, Histogram>(
-      numel, threads, [&](Histogram& histogram, uint64_t begin, uint64_t end) {
-        if (histogram.empty()) histogram.assign(kValues, 0);
+      numel, threads, Histogram(kValues, 0),
+      [&](Histogram& histogram, uint64_t begin, uint64_t end) {
         uint64_t* const counts = histogram.data();
         const uint8_t* const want = cast.data();
         LayerScan part;
