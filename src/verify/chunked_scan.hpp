@@ -33,9 +33,9 @@ struct ChunkScan {
 /// Calls scan(state, begin, end) for every chunk, `state` being the calling worker's own
 /// (each a copy of `initial`, made before any thread starts, so that the scans need not
 /// allocate): for totals whose order of addition does not matter (integer counts), kept
-/// across a worker's chunks instead of per chunk. Which chunks a worker gets varies from run to run,
-/// so combine the states only order-independently. `scan` must not throw and must only read
-/// shared state. `starter` creates the helper threads (empty: std::thread); those the system
+/// across a worker's chunks instead of per chunk. Which chunks a worker gets varies from run
+/// to run, so combine the states only order-independently. `scan` must not throw and must only
+/// read shared state. `starter` creates the helper threads (empty: std::thread); those the system
 /// refuses are left out, with a warning.
 template <typename Partial, typename State, typename Scan>
 ChunkScan<Partial, State> scan_chunks_with_state(uint64_t numel, unsigned threads,

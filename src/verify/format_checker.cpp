@@ -1,8 +1,8 @@
 // format_checker.cpp — the `_quantization_metadata` layout's rules (docs/format.md#metadata,
 // #formats, #verification), layer by layer in each layer's format, then the whole-file rules:
 // no undeclared FP8 weight, no stray companion, no NaN (nonfinite_codes.cpp). Without the
-// metadata entry, per-layer `.comfy_quant` tensors declare the layers (a WARN). The layout itself is parsed by
-// fp8_layout/; this file turns what it finds into findings.
+// metadata entry, per-layer `.comfy_quant` tensors declare the layers (a WARN). The layout
+// itself is parsed by fp8_layout/; this file turns what it finds into findings.
 #include "verify/format_checker.hpp"
 
 #include <array>

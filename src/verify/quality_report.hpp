@@ -29,16 +29,7 @@ struct QualitySums {
   /// element format's largest magnitude (±448 E4M3FN, ±57344 E5M2, ±6 E2M1).
   /// Defined here, called per element: inlined into the scans' element loops.
   void add(float w, double dequantized, bool zero_code, bool max_code) {
-    const double source = static_cast<double>(w);
-    const double error = dequantized - source;
-    sum_w2 += source * source;
-    sum_e2 += error * error;
-    max_abs_error = std::max(max_abs_error, std::fabs(error));
-    if (w != 0.0f) {
-      ++nonzero;
-      if (zero_code) ++flushed;
-    }
-    if (max_code) ++saturated;
+    add_times(w, dequantized, zero_code, max_code, 1);  // times 1.0: exact, the same sums
   }
   /// `count` elements of the same source value and code at once (a histogram's bin): each
   /// square is multiplied by the count before it is added.
