@@ -1,7 +1,8 @@
 // cast_sweep_kernel.cu — the selftest's cast sweep on the device: the shared E4M3FN cast
 // e4m3fn_from_f32() (core/fp8_e4m3fn.hpp) of a slice of all 2^32 float32 bit patterns, and
-// a tally of the patterns where the hardware cvt (sm_89+; cuda_fp8.h's emulation below)
-// gives another code.
+// a tally of the patterns where the quantize kernel's pair cast e4m3fn_pair_from_f32()
+// (kernels/e4m3fn_pair_cast.cuh: the hardware cvt on sm_89+) gives another code in either
+// of its two lanes.
 //
 // Kernel:   cast_slice_kernel, a grid-stride loop over the patterns of the slice.
 // Launcher: launch_cast_slice() (cast_sweep_kernel.cuh).
@@ -11,10 +12,9 @@
 //           host for every pattern and compares with the codes written here.
 #include "kernels/cast_sweep_kernel.cuh"
 
-#include <cuda_fp8.h>
-
 #include "core/fp8_e4m3fn.hpp"
 #include "kernels/cuda_check.hpp"
+#include "kernels/e4m3fn_pair_cast.cuh"
 #include "kernels/launch_config.cuh"
 
 namespace qfp8 {
@@ -28,9 +28,11 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
     const float value = float_from_bits(bits);
     const uint8_t shared = e4m3fn_from_f32(value);
     codes[i] = shared;
-    const auto pair = __nv_cvt_float2_to_fp8x2(make_float2(value, 0.0f), __NV_SATFINITE, __NV_E4M3);
-    const uint8_t hardware = static_cast<uint8_t>(pair & 0xFFu);  // low byte = .x
-    if (hardware != shared) {
+    const uint32_t pair = e4m3fn_pair_from_f32(value, value);
+    const auto low = static_cast<uint8_t>(pair & 0xFFu);
+    const auto high = static_cast<uint8_t>(pair >> 8);
+    if (low != shared || high != shared) {
+      const uint8_t hardware = low != shared ? low : high;
       atomicAdd(&tally->mismatches, 1ull);
       const unsigned slot = atomicAdd(&tally->recorded, 1u);
       if (slot < kCastSweepRecorded) {
@@ -39,7 +41,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
       }
     }
   }
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
+#if QFP8_HARDWARE_E4M3_CVT
   if (blockIdx.x == 0 && threadIdx.x == 0) tally->hardware_cvt = 1;
 #endif
 }

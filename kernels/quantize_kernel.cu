@@ -1,8 +1,12 @@
 // quantize_kernel.cu — the per-tensor scale (docs/format.md#numerics-scale, #numerics-e5m2,
 // #numerics-nvfp4) and the per-tensor casts (#numerics-cast, #numerics-e5m2) on the device:
-// the scale from the absmax, and the FP8 E4M3FN or E5M2 cast of every element divided by it,
-// rounded by quantize_e4m3fn() / quantize_e5m2() from core/, the very functions the CPU runs
-// (software casts on every architecture; built with IEEE division, see docs/numerics.md).
+// the scale from the absmax, and the FP8 E4M3FN or E5M2 cast of every element divided by it.
+// E4M3FN: each element's quotient from e4m3fn_cast_operand() (core/fp8_e4m3fn.hpp) for BF16
+// and F16 sources — a multiply by the scale's reciprocal where it provably casts like the
+// IEEE division, the division elsewhere (docs/numerics.md#reciprocal) — and a true division
+// for F32 sources (not provable exhaustively); the cast of two elements at once by
+// e4m3fn_pair_from_f32() (kernels/e4m3fn_pair_cast.cuh: the hardware cvt on sm_89+, the shared
+// software cast below). E5M2: quantize_e5m2() from core/, the very function the CPU runs.
 //
 // Kernels:   scale_kernel<E> (one thread; any format's tensor scale, core/tensor_scale.hpp)
 //            and quantize_kernel<E, kE5m2>, a grid-stride loop over groups of 8 elements
@@ -23,6 +27,7 @@
 #include "core/tensor_scale.hpp"
 #include "core/error.hpp"
 #include "kernels/cuda_check.hpp"
+#include "kernels/e4m3fn_pair_cast.cuh"
 #include "kernels/launch_config.cuh"
 
 namespace qfp8 {
@@ -36,12 +41,27 @@ __global__ void scale_kernel(QuantFormat format, const uint32_t* amax_magnitude,
   *scale = tensor_scale_of<E>(format, *amax_magnitude);
 }
 
-template <bool kE5m2>
-__device__ __forceinline__ uint32_t cast(float weight, float scale) {
-  if constexpr (kE5m2) {
-    return quantize_e5m2(weight, scale);
+/// A float whose E4M3FN cast is that of weight / scale (reciprocal from
+/// e4m3fn_reciprocal_of_scale): the guarded product for 16-bit sources, whose every weight
+/// and amax tests/core/test_reciprocal_cast.cpp covers; the quotient for F32 ones.
+template <class E>
+__device__ __forceinline__ float e4m3fn_operand(float weight, float scale, float reciprocal) {
+  if constexpr (sizeof(typename E::Bits) == 2) {
+    return e4m3fn_cast_operand(weight, scale, reciprocal);
   } else {
-    return quantize_e4m3fn(weight, scale);
+    return weight / scale;
+  }
+}
+
+/// The codes of two elements, the first in the low byte.
+template <class E, bool kE5m2>
+__device__ __forceinline__ uint32_t cast_pair(float first, float second, float scale,
+                                              float reciprocal) {
+  if constexpr (kE5m2) {
+    return quantize_e5m2(first, scale) | (uint32_t{quantize_e5m2(second, scale)} << 8);
+  } else {
+    return e4m3fn_pair_from_f32(e4m3fn_operand<E>(first, scale, reciprocal),
+                                e4m3fn_operand<E>(second, scale, reciprocal));
   }
 }
 
@@ -64,6 +84,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   using Bits = typename E::Bits;
   constexpr unsigned kVectorsPerGroup = static_cast<unsigned>(kGroup * sizeof(Bits) / 16);
   const float scale = *scale_in;
+  const float reciprocal = e4m3fn_reciprocal_of_scale(scale);
   const uint64_t stride = uint64_t{gridDim.x} * blockDim.x;
   const uint64_t thread = uint64_t{blockIdx.x} * blockDim.x + threadIdx.x;
   const uint4* body = reinterpret_cast<const uint4*>(source + head);
@@ -78,9 +99,11 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
       words[4 * v + 3] = loaded.w;
     }
     uint32_t packed[2] = {0u, 0u};
-    for (unsigned j = 0; j < kGroup; ++j) {
-      const uint32_t code = cast<kE5m2>(E::widen(group_element<E>(words, j)), scale);
-      packed[j / 4] |= code << (8 * (j % 4));
+    for (unsigned j = 0; j < kGroup; j += 2) {
+      const uint32_t codes = cast_pair<E, kE5m2>(E::widen(group_element<E>(words, j)),
+                                                 E::widen(group_element<E>(words, j + 1)),
+                                                 scale, reciprocal);
+      packed[j / 4] |= codes << (8 * (j % 4));
     }
     body_out[g] = make_uint2(packed[0], packed[1]);
   }
@@ -88,7 +111,8 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   const uint64_t scalars = head + (numel - tail_begin);
   for (uint64_t s = thread; s < scalars; s += stride) {
     const uint64_t index = s < head ? s : tail_begin + (s - head);
-    out[index] = static_cast<uint8_t>(cast<kE5m2>(E::widen(source[index]), scale));
+    out[index] = static_cast<uint8_t>(
+        cast_pair<E, kE5m2>(E::widen(source[index]), 0.0f, scale, reciprocal) & 0xFFu);
   }
 }
 

@@ -183,6 +183,9 @@ int run(uint64_t rows, uint64_t cols) {
   row("d2d copy", copy_ms, copy_gbps, "2 B read + 2 B written per element");
   row("absmax", absmax_ms, absmax_gbps, "2 B read per element");
   row("quantize", quantize_ms, quantize_gbps, "2 B read + 1 B written per element");
+  std::printf("target: quantize >= 85%% of the copy: %.1f%% (%s)\n",
+              100.0 * quantize_gbps / copy_gbps,
+              quantize_gbps >= 0.85 * copy_gbps ? "met" : "not met");
   return run_formats(host, source.get(), rows, cols, stats, row) ? 0 : 2;
 }
 

@@ -1,8 +1,9 @@
 // fp8_e4m3fn.hpp — THE numerics of qfp8-cuda (docs/format.md#numerics), shared by the CPU path, the
 // CUDA kernels and the tests. Header-only and __host__ __device__ so that every path compiles the
-// very same code. Integer bit manipulation only: no rounding-mode or fast-math dependence, no float
-// reciprocal; the one float operation is the IEEE division in quantize_e4m3fn(), which is what
-// makes results equal to the reference converter.
+// very same code. Integer bit manipulation only: no rounding-mode or fast-math dependence; the
+// float operations are the IEEE division in quantize_e4m3fn(), which is what makes results equal
+// to the reference converter, and the guarded reciprocal of e4m3fn_cast_operand(), which gives
+// the same codes (the GPU's fast path).
 #pragma once
 
 #include <cstdint>
@@ -144,6 +145,50 @@ QFP8_HD float scale_from_amax(float amax) {
 /// exact ties for about one scale in five.
 QFP8_HD uint8_t quantize_e4m3fn(float weight, float scale) {
   return e4m3fn_from_f32(weight / scale);
+}
+
+// --- the same codes through a reciprocal (docs/numerics.md#reciprocal) ---------------
+// w * r, with r = 1 / scale rounded, is within 2^-23 + 2^-48 (relative) of the exact quotient
+// and w / scale within 2^-24 when both are normal floats: fewer than 3 float ulps apart, so at
+// most 2. The cast is a
+// step function of its float input whose steps lie only at E4M3 rounding midpoints; where
+// the product is more than kMidpointGuardUlps ulps from every midpoint, no midpoint lies
+// between the two floats and their codes are equal. Elsewhere (near a midpoint, in E4M3's
+// subnormal range, non-finite) the division decides. A multiply costs a GPU a fraction of an
+// IEEE division (a multi-instruction sequence); tests/core/test_reciprocal_cast.cpp proves
+// the equality for every BF16 and F16 weight under every scale a BF16 or F16 amax gives.
+
+/// Float ulps of distance from an E4M3 midpoint below which the product is not trusted (2
+/// suffice by the bound above; 4 leave margin, and the division they cost is rare: 9 of
+/// 2^20 mantissa patterns).
+inline constexpr uint32_t kMidpointGuardUlps = 4;
+
+/// 1 / scale, or 0 when a product by it cannot stand for the quotient: the reciprocal of a
+/// subnormal scale overflows, and with 0 every element divides.
+QFP8_HD float e4m3fn_reciprocal_of_scale(float scale) {
+  const float reciprocal = 1.0f / scale;
+  const uint32_t magnitude = float_bits(reciprocal) & 0x7FFFFFFFu;
+  return magnitude >= 0x00800000u && magnitude < 0x7F800000u ? reciprocal : 0.0f;
+}
+
+/// A float whose E4M3FN cast equals that of weight / scale: weight * reciprocal where it
+/// provably casts the same (reciprocal from e4m3fn_reciprocal_of_scale(scale)), else the
+/// quotient itself.
+QFP8_HD float e4m3fn_cast_operand(float weight, float scale, float reciprocal) {
+  const float product = weight * reciprocal;
+  const uint32_t magnitude = float_bits(product) & 0x7FFFFFFFu;
+  // Below 2^-11 the quotient is below 2^-10, half the smallest subnormal: ±0 either way.
+  const bool below_half_subnormal = magnitude < 0x3A000000u;
+  // [2^-6, Inf): E4M3's normal range, where a midpoint is a float whose 20 bits below the
+  // 3 kept mantissa bits read 0x80000 (at and above 448 every float saturates alike).
+  const bool normal_range = magnitude >= 0x3C800000u && magnitude < 0x7F800000u;
+  const uint32_t below_kept = magnitude & 0xFFFFFu;
+  const bool near_midpoint =
+      below_kept - (0x80000u - kMidpointGuardUlps) <= 2 * kMidpointGuardUlps;
+  if (reciprocal != 0.0f && (below_half_subnormal || (normal_range && !near_midpoint))) {
+    return product;
+  }
+  return weight / scale;
 }
 
 }  // namespace qfp8

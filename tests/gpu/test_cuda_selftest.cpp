@@ -50,7 +50,7 @@ TEST_CASE("selftest with the 2^32-float cast sweep passes on the GPU", "[cuda][s
   INFO(outcome.output);
   CHECK(outcome.exit_code == 0);
   CHECK(outcome.output.find("[PASS] device cast") != std::string::npos);
-  CHECK(outcome.output.find("hardware cvt") != std::string::npos);
+  CHECK(outcome.output.find("[PASS] kernel cast") != std::string::npos);
   CHECK(outcome.output.find("selftest: PASS") != std::string::npos);
 }
 

@@ -11,7 +11,8 @@
 namespace qfp8::selftest {
 
 /// (a) The shared cast compiled for the device vs the host, for all 2^32 float32 bit
-/// patterns; and, informational, the hardware cvt (sm_89+) vs the shared cast.
+/// patterns; and the quantize kernel's pair cast (the hardware cvt on sm_89+) vs the shared
+/// cast.
 std::vector<SelftestCheck> run_cuda_cast_sweep(int device);
 
 /// (b) The device scale and quantize kernels vs the host reference: every BF16 and F16
