@@ -1,8 +1,11 @@
-// backend_select.cpp — --device auto|cpu|cuda (+ --gpu, --threads) to a backend. Auto
-// prefers a usable CUDA device and falls back to the CPU, saying why in the log.
+// backend_select.cpp — --device auto|cpu|cuda (+ --gpu, --threads) to a backend. Auto takes
+// a usable CUDA device when choose_auto_device() expects it to be faster, else the CPU, and
+// falls back to the CPU when CUDA fails to start, saying why in the log.
 #include "backends/backend_select.hpp"
 
+#include "backends/auto_device.hpp"
 #include "backends/cpu/backend_cpu.hpp"
+#include "core/cpu_count.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 
@@ -44,6 +47,7 @@ std::string cuda_format_gap(const BackendRequest& request) {
 std::unique_ptr<QuantizeBackend> cuda_backend(const BackendRequest& request) {
   CudaBackendOptions options;
   options.reader_threads = request.threads;  // the host's share: copying out of the input
+  options.largest_tensor_bytes = request.largest_tensor_bytes;
   auto backend = make_cuda_backend(request.gpu, options);
   log_info("backend: {}", backend->description());
   return backend;
@@ -74,6 +78,10 @@ std::unique_ptr<QuantizeBackend> select_backend(const BackendRequest& request) {
     return cuda_backend(request);
   }
   if (reason.empty()) {
+    const unsigned cpu_threads = request.threads != 0 ? request.threads : default_thread_count();
+    const AutoDeviceChoice choice = choose_auto_device(cpu_threads, request.model_bytes);
+    log_info("--device auto: {}: {}", choice.cuda ? "the GPU" : "the CPU", choice.why);
+    if (!choice.cuda) return cpu_backend(request.threads, "--device auto, faster here");
     try {
       return cuda_backend(request);
     } catch (const Error& error) {

@@ -23,10 +23,15 @@ struct BackendRequest {
   // The formats the conversion may write: a backend that cannot write one of them is not
   // chosen by auto, and is an error when asked for.
   std::vector<QuantFormat> formats{QuantFormat::Float8E4m3fn};
+  // What the plan knows of the model (0: unknown): its bytes, for auto's choice
+  // (auto_device.hpp), and its largest tensor's, to size the CUDA staging.
+  uint64_t model_bytes = 0;
+  uint64_t largest_tensor_bytes = 0;
 };
 
-/// Auto: CUDA when built with it, a device is usable and it writes every requested format,
-/// else the CPU (logged either way). Cuda without a usable device, or in a CPU-only build:
+/// Auto: CUDA when built with it, a device is usable, it writes every requested format and
+/// choose_auto_device() prefers it for these CPU threads and this model size, else the CPU
+/// (logged either way, with the reason). Cuda without a usable device, or in a CPU-only build:
 /// Error(CudaUnavailable), exit 3; Cuda for a format it does not write: Error(Usage).
 std::unique_ptr<QuantizeBackend> select_backend(const BackendRequest& request);
 

@@ -5,6 +5,7 @@
 // IN and OUT may also be given as positionals; IN may be a sharded checkpoint directory.
 // Only wiring lives here.
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
@@ -275,12 +276,19 @@ struct ConvertSettings {
 };
 
 /// Selects the backend on first use, so an input that fails to plan never touches the
-/// device, and a batch selects it once.
+/// device, and a batch selects it once: for its first input's size (auto's choice and the
+/// CUDA staging; the staging grows for a later, larger model).
 class LazyBackend {
  public:
   explicit LazyBackend(const BackendRequest& request) : request_(request) {}
-  QuantizeBackend& get() {
-    if (!backend_) backend_ = select_backend(request_);
+  QuantizeBackend& get(const TensorSource& input) {
+    if (!backend_) {
+      request_.model_bytes = input.total_bytes();
+      for (const auto& tensor : input.header().tensors) {
+        request_.largest_tensor_bytes = std::max(request_.largest_tensor_bytes, tensor.byte_size());
+      }
+      backend_ = select_backend(request_);
+    }
     return *backend_;
   }
 
@@ -345,7 +353,7 @@ ConvertSummary convert_one(const std::string& input_path, const std::string& out
   for (std::size_t i = 0; i < input.shard_count(); ++i) {
     check_not_same_file(input.shard(i).path(), output);
   }
-  QuantizeBackend* backend = &lazy_backend.get();
+  QuantizeBackend* backend = &lazy_backend.get(input);
   log_info("converting '{}' -> '{}': {} quantized, {} kept (preset {}) on {}", input_path,
                output, plan.quantized_count, plan.kept_count, preset_name(plan.applied_preset),
                backend->description());

@@ -71,16 +71,13 @@ class CudaBackend final : public QuantizeBackend {
       computed_.push_back(create_event());
     }
     for (unsigned slot = 0; slot < options_.slots; ++slot) {
-      upload_ring_.push_back(allocate_pinned_bytes(options_.staging_bytes));
       upload_done_.push_back(create_event(HostWait::Block));
-      download_ring_.push_back(allocate_pinned_bytes(options_.staging_bytes));
       download_done_.push_back(create_event(HostWait::Block));
     }
-    log_info(
-        "{}: {:.1f} MiB pinned staging (upload and download rings of {} x {:.1f} MiB), {} "
-        "reader thread(s)",
-        description_, mib(2 * options_.slots * options_.staging_bytes), options_.slots,
-        mib(options_.staging_bytes), options_.reader_threads);
+    // Made here, not at the first run, so that a failure to pin is a failure to start
+    // (--device auto then falls back to the CPU).
+    reserve_staging(options_.largest_tensor_bytes != 0 ? options_.largest_tensor_bytes
+                                                       : options_.staging_bytes);
   }
 
   ~CudaBackend() override { quiesce(); }
@@ -100,12 +97,15 @@ class CudaBackend final : public QuantizeBackend {
     (void)cudaGetLastError();
     try {
       reserve_device_buffers(jobs);
+      uint64_t largest_staged = 0;
+      for (const auto& job : jobs) largest_staged = std::max(largest_staged, staged_bytes(job));
+      reserve_staging(largest_staged);
       std::vector<uint8_t*> slots;
       for (const auto& slot : upload_ring_) slots.push_back(slot.get());
       // A new reader fills every slot once without WaitSlotFree. That is safe because no
       // upload of an earlier run is in flight: each job's reduce() waited for its uploads,
       // and a failed run quiesce()d.
-      StagingReader reader(slots, options_.staging_bytes, jobs, [this](std::size_t slot) {
+      StagingReader reader(slots, slot_bytes_, jobs, [this](std::size_t slot) {
         // On a reader thread, whose current device is its own to set. The main thread
         // records upload_done_[slot] before it releases the slot and not again until this
         // reader has refilled it, so a record never races this wait.
@@ -231,6 +231,31 @@ class CudaBackend final : public QuantizeBackend {
     }
   }
 
+  /// The pinned upload and download rings, their slots as large as the largest tensor's
+  /// source, at most options_.staging_bytes (16-byte multiples): a 12 MB checkpoint pins
+  /// a few MiB, not the 256 MiB of full-size slots, which take time to pin and stay
+  /// resident. Called when no copy is in flight (at the start and at the start of a run);
+  /// the rings only grow (a batch's later, larger model), and each growth is logged.
+  void reserve_staging(uint64_t largest_tensor_bytes) {
+    const uint64_t largest = std::max<uint64_t>(16, largest_tensor_bytes);
+    const uint64_t wanted = std::min(options_.staging_bytes, (largest + 15) / 16 * 16);
+    if (wanted <= slot_bytes_) return;
+    // Free before allocating so the old and new rings never coexist.
+    upload_ring_.clear();
+    download_ring_.clear();
+    slot_bytes_ = 0;
+    for (unsigned slot = 0; slot < options_.slots; ++slot) {
+      upload_ring_.push_back(allocate_pinned_bytes(wanted));
+      download_ring_.push_back(allocate_pinned_bytes(wanted));
+    }
+    slot_bytes_ = wanted;
+    log_info(
+        "{}: {:.1f} MiB pinned staging (upload and download rings of {} x {:.1f} MiB), {} "
+        "reader thread(s)",
+        description_, mib(2 * options_.slots * slot_bytes_), options_.slots, mib(slot_bytes_),
+        options_.reader_threads);
+  }
+
   /// Device buffers sized for the largest job; they only grow, and each growth is logged.
   void reserve_device_buffers(const std::vector<QuantizeJob>& jobs) {
     uint64_t largest_source = 0;
@@ -336,7 +361,7 @@ class CudaBackend final : public QuantizeBackend {
   void download(Run& run, std::size_t index, const uint8_t* device, uint64_t bytes,
                 Deliver&& deliver) {
     cudaStream_t stream = compute_stream_.get();
-    const uint64_t chunk = options_.staging_bytes;
+    const uint64_t chunk = slot_bytes_;
     const uint64_t chunks = (bytes + chunk - 1) / chunk;
     auto enqueue = [&](uint64_t c) {
       const std::size_t slot = c % options_.slots;
@@ -398,6 +423,7 @@ class CudaBackend final : public QuantizeBackend {
   std::vector<PinnedBytes> upload_ring_;
   std::vector<Event> upload_done_;
   std::vector<PinnedBytes> download_ring_;
+  uint64_t slot_bytes_ = 0;  // of each ring slot; 0 while the rings are being remade
   std::vector<Event> download_done_;
   std::vector<DeviceBytes> device_source_;  // kSourceBuffers, job i in i % kSourceBuffers
   DeviceBytes device_fp8_;

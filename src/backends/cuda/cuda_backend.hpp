@@ -28,6 +28,10 @@ struct CudaBackendOptions {
   uint64_t staging_bytes = uint64_t{32} << 20;  // rounded down to a multiple of 16, min 16
   unsigned slots = 2;           // 2..8, and at least reader_threads + 1 (one is uploading)
   unsigned reader_threads = 0;  // 1..7; 0: half the usable CPUs, 1 to 3
+  // The largest source tensor of the model to convert, when known: the pinned rings are
+  // made at that size (at most staging_bytes) when the backend starts, so a small model
+  // pins little. 0: unknown, full staging_bytes. A run with larger tensors grows them.
+  uint64_t largest_tensor_bytes = 0;
 };
 
 /// `options` as the backend uses them: the limits above applied, 0 reader threads resolved

@@ -3,7 +3,8 @@
 // still works afterwards), a fault that kills the context, device memory for Qwen-Image's
 // largest tensor on an 8 GB card and a clear error on a smaller one, a second device used
 // from other threads, no device at all, and the next tensor's upload overlapping the
-// current tensor's delivery; the per-run log line of where the time went.
+// current tensor's delivery; pinned rings sized to the largest tensor; the per-run log line
+// of where the time went.
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
@@ -242,6 +243,37 @@ TEST_CASE("Qwen-Image's largest tensor fits an 8 GB card; a smaller card gets a 
   CHECK(says(error, "out of memory"));
   CHECK_FALSE(refused.results[0].begun);
   require_clean_run(*backend, {make_tensor("fits", Dtype::BF16, 1 << 20, 6)});
+}
+
+TEST_CASE("the pinned rings are as large as the largest tensor, at most the staging size",
+          "[cuda-sim]") {
+  // Told that the largest source has 12000 bytes (a multiple of 16), a backend with the
+  // default 32 MiB slots, 2 per ring (one reader thread), pins 2 x 2 slots of 12000 bytes
+  // when it starts, plus the 8-byte stats word.
+  CudaBackendOptions told{uint64_t{32} << 20, 2, 1};
+  told.largest_tensor_bytes = 12000;
+  auto backend = make_cuda_backend(0, told);
+  const uint64_t started = sim::pinned_bytes_in_use();
+  CHECK(started >= 2 * 2 * 12000);
+  CHECK(started <= 2 * 2 * 12000 + 256);
+  require_clean_run(*backend, {make_tensor("a", Dtype::BF16, 6000, 1),
+                               make_tensor("b", Dtype::F16, 100, 2)});
+  CHECK(sim::pinned_bytes_in_use() == started);
+  backend.reset();
+  CHECK(sim::pinned_bytes_in_use() == 0);
+  // Runs with larger tensors grow the rings (a batch's next model), up to the staging size.
+  CudaBackendOptions tiny{kStaging, 2, 1};
+  tiny.largest_tensor_bytes = 200;  // rounded up to 208
+  backend = make_cuda_backend(0, tiny);
+  const uint64_t small = sim::pinned_bytes_in_use();
+  CHECK(small >= 2 * 2 * 208);
+  CHECK(small <= 2 * 2 * 208 + 256);
+  require_clean_run(*backend, three_tensors());
+  CHECK(sim::pinned_bytes_in_use() - small == 2 * 2 * (kStaging - 208));
+  require_clean_run(*backend, {make_tensor("large", Dtype::F32, 10 * kStaging, 4)});
+  CHECK(sim::pinned_bytes_in_use() - small == 2 * 2 * (kStaging - 208));
+  backend.reset();
+  CHECK(sim::pinned_bytes_in_use() == 0);
 }
 
 TEST_CASE("a backend on device 1 keeps to device 1 when run and destroyed on other threads",

@@ -1,7 +1,8 @@
 // test_sim_backend_select.cpp — --device auto|cuda and --gpu N in a CUDA build
 // (src/backends/backend_select.cpp built over the simulated CUDA backend) on the simulated runtime:
-// the choices a CI machine without a GPU cannot show (a device present, a device that
-// fails to start, a --gpu past the last device).
+// the choices a CI machine without a GPU cannot show (a device present, the CPU preferred
+// for a small model or many threads, a device that fails to start, a --gpu past the last
+// device).
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -19,11 +20,13 @@ sim::Config with_devices(int devices) {
   return config;
 }
 
+/// Two threads and a 41 GB model: --device auto prefers the GPU (auto_device.hpp).
 BackendRequest request(DeviceChoice device, int gpu) {
   BackendRequest result;
   result.device = device;
   result.gpu = gpu;
   result.threads = 2;
+  result.model_bytes = 41000000000;
   return result;
 }
 
@@ -47,6 +50,20 @@ TEST_CASE("--device auto takes a usable GPU, --gpu picks it", "[cuda-sim]") {
   CHECK(select_backend(request(DeviceChoice::Auto, 1))->description().rfind("cuda:1 ", 0) == 0);
   CHECK(select_backend(request(DeviceChoice::Cuda, 1))->description().rfind("cuda:1 ", 0) == 0);
   CHECK(select_backend(request(DeviceChoice::Cpu, 0))->description() == "cpu (2 threads)");
+}
+
+TEST_CASE("--device auto takes the CPU where it is as fast, a usable GPU notwithstanding",
+          "[cuda-sim]") {
+  sim::reset(with_devices(1));
+  BackendRequest small = request(DeviceChoice::Auto, 0);
+  small.model_bytes = 12000000;
+  CHECK(select_backend(small)->description() == "cpu (2 threads)");
+  BackendRequest many_threads = request(DeviceChoice::Auto, 0);
+  many_threads.threads = 8;
+  CHECK(select_backend(many_threads)->description() == "cpu (8 threads)");
+  // --device cuda is not second-guessed.
+  small.device = DeviceChoice::Cuda;
+  CHECK(select_backend(small)->description().rfind("cuda:0 ", 0) == 0);
 }
 
 TEST_CASE("--device auto falls back to the CPU without a device or when CUDA fails to start",
