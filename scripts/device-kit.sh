@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # device-kit.sh — packs what scripts/gpu-checks.sh needs on a GPU machine that has the CUDA
 # toolkit but none of our -dev packages and no network: the binaries of the `ci` preset
-# (CUDA backend for sm_75..sm_90 + PTX, Release, tests, the kernel benchmark and the
-# staging-reader benchmark),
+# (CUDA backend for sm_75..sm_90 + PTX, Release, tests, the kernel, staging-reader and
+# writer benchmarks),
 # the shared libraries they link that a bare CUDA image lacks (spdlog, fmt), and GNU time
 # for bench/run_benchmarks.sh. Build here, carry `build/device-kit` (~30 MB) with the call.
 #
@@ -20,7 +20,7 @@ kit=build/device-kit
 rm -rf "$kit"
 mkdir -p "$kit/lib"
 cp build/ci/src/qfp8-cuda build/ci/tests/qfp8_cuda_tests build/ci/bench/bench_cuda_kernels \
-   build/ci/bench/bench_staging_reader "$kit/"
+   build/ci/bench/bench_staging_reader build/ci/bench/bench_writer "$kit/"
 cp /usr/bin/time "$kit/time"
 # The libraries the binaries resolve outside glibc, libstdc++ and the CUDA driver.
 for binary in "$kit/qfp8-cuda" "$kit/qfp8_cuda_tests"; do

@@ -13,6 +13,11 @@
 #             the CUDA output verified against its source
 #   kernels   bench_cuda_kernels: kernel GB/s against a device copy and the card's peak
 #   readers   bench_staging_reader: GB/s of 1..6 staging reader threads out of a mapped file
+#   startup   a 12 MB checkpoint converted --device cpu and --device cuda, alternating, 3
+#             times each: what a CUDA start adds (target: at most 0.15 s), and what
+#             --device auto chooses for it
+#   writer    bench_writer: 2 GB written by the converter's writer, by 2 and 4 threads at
+#             their offsets, and with O_DIRECT, on this machine's disk
 #   bench     bench/run_benchmarks.sh on the kit's binary (1 and 4 GB, cp baseline, cpu, cuda)
 #   memcheck  compute-sanitizer memcheck: the GPU tests (but the value sweeps and > 2^31
 #             elements, hours under memcheck) and a whole convert --device cuda; the
@@ -49,7 +54,7 @@ export qfp8="$kit/qfp8-cuda"
 export QFP8_BINARY="$qfp8"  # the GPU tests that run the binary look for it here
 [ -x "$qfp8" ] || { echo "gpu-checks: $qfp8 is missing: run scripts/device-kit.sh first" >&2; exit 1; }
 
-all_steps=(tests selftest sha kernels readers bench memcheck sync)
+all_steps=(tests selftest sha kernels readers startup writer bench memcheck sync)
 for name in "$@"; do
   [[ " ${all_steps[*]} " == *" $name "* ]] ||
       { echo "gpu-checks: no step '$name' (steps: ${all_steps[*]})" >&2; exit 1; }
@@ -124,6 +129,26 @@ wanted kernels && step "kernel bandwidth" kernels.log 30 "$kit/bench_cuda_kernel
 
 # The host's share of an upload: copy rate of 1..6 staging reader threads (no GPU involved).
 wanted readers && step "staging readers" staging-readers.log 30 "$kit/bench_staging_reader" 2048 6
+
+# What a CUDA start adds to a small conversion; GNU time's wall and peak RSS per run.
+startup_cost() {
+  local input="$data/startup.safetensors"
+  "$qfp8" synth --model qwen-image --blocks 1 --width-div 8 -q "$input" || return 1
+  for round in 1 2 3; do
+    for device in cpu cuda; do
+      "$kit/time" -f "$device wall %e s, peak RSS %M KB" \
+          "$qfp8" convert -q --device "$device" -i "$input" -o "$data/startup-$device.st" \
+          --force || return 1
+    done
+  done
+  "$qfp8" convert -i "$input" -o "$data/startup-auto.st" --force 2>&1 | grep -- '--device auto'
+  cmp "$data/startup-cpu.st" "$data/startup-cuda.st" || return 1
+  rm -f "$input" "$data"/startup-*.st
+}
+export -f startup_cost
+wanted startup && step "CUDA start-up (12 MB)" startup.log 60 startup_cost
+
+wanted writer && step "writer (2 GB)" writer.log 90 "$kit/bench_writer" 2048 "$data" 3
 
 wanted bench && step "end-to-end benchmarks" benchmarks.log 130 \
     env QFP8_BIN="$qfp8" QFP8_TIME="$kit/time" QFP8_COMMIT="$(tr '\n' ' ' < "$kit/commit")" \
