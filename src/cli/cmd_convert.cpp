@@ -50,7 +50,9 @@ void add_convert_options(cxxopts::Options& options) {
       ("shard-count", "Batch: the number of shards when the index comes from SLURM_ARRAY_TASK_ID "
        "or JOB_COMPLETION_INDEX (required with the latter; implies --shard auto)",
        cxxopts::value<std::string>())
-      ("d,device", "Compute device: cuda, cpu or auto", cxxopts::value<std::string>()->default_value("auto"))
+      ("d,device", "Compute device: cuda, cpu or auto (the GPU where it is expected to be "
+       "faster than the CPU's threads for this model's size, else the CPU; logged with why)",
+       cxxopts::value<std::string>()->default_value("auto"))
       ("gpu", "CUDA device index", cxxopts::value<int>()->default_value("0"))
       ("threads", "Host threads: CPU cast workers, or CUDA staging readers " +
        threads_range_help(),
