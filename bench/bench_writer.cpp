@@ -20,10 +20,12 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 #include "core/error.hpp"
+#include "platform/output_file.hpp"
 #include "safetensors/byte_sink.hpp"
 
 namespace {
@@ -48,18 +50,19 @@ const uint8_t* chunk_bytes(const uint8_t* pattern, uint64_t c) {
   std::exit(3);
 }
 
-void pwrite_all(int fd, const uint8_t* data, uint64_t size, uint64_t offset) {
-  while (size > 0) {
-    const ssize_t done = ::pwrite(fd, data, size, static_cast<off_t>(offset));
-    if (done < 0) {
-      if (errno == EINTR) continue;
-      fail("pwrite");
-    }
-    data += done;
-    size -= static_cast<uint64_t>(done);
-    offset += static_cast<uint64_t>(done);
-  }
+/// A failed platform call ends the benchmark with its reason.
+void check(const std::error_code& error, const char* what) {
+  if (!error) return;
+  std::fprintf(stderr, "bench_writer: %s: %s\n", what, error.message().c_str());
+  std::exit(3);
 }
+
+/// The converter's own calls (src/platform/output_file.hpp) on a descriptor opened here.
+void pwrite_all(int fd, const uint8_t* data, uint64_t size, uint64_t offset) {
+  check(qfp8::platform::write_all_at(fd, offset, data, size), "pwrite");
+}
+
+void fsync_all(int fd) { check(qfp8::platform::sync_file(fd), "fsync"); }
 
 /// The converter's writer: AtomicFileSink, chunk after chunk, then commit (fsync, rename).
 void write_with_sink(const std::string& path, const uint8_t* pattern, uint64_t chunks) {
@@ -83,15 +86,14 @@ void write_with_threads(const std::string& path, const uint8_t* pattern, uint64_
         pwrite_all(fd, chunk_bytes(pattern, c), kChunk, c * kChunk);
         unsynced += kChunk;
         if (unsynced >= kWritebackStep) {
-          (void)::sync_file_range(fd, static_cast<off_t>(c * kChunk), kChunk,
-                                  SYNC_FILE_RANGE_WRITE);
+          qfp8::platform::start_writeback(fd, c * kChunk, kChunk);
           unsynced = 0;
         }
       }
     });
   }
   for (auto& worker : workers) worker.join();
-  if (::fsync(fd) != 0) fail("fsync");
+  fsync_all(fd);
   ::close(fd);
 }
 
@@ -123,7 +125,7 @@ void write_direct(const std::string& path, const uint8_t* pattern, uint64_t chun
     });
   }
   for (auto& worker : workers) worker.join();
-  if (::fsync(fd) != 0) fail("fsync");
+  fsync_all(fd);
   ::close(fd);
 }
 
