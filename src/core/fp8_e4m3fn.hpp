@@ -23,6 +23,9 @@ inline constexpr uint8_t kE4M3MaxCode = 0x7E;
 // 0x7F and 0xFF are the only NaN codes; E4M3FN has no infinities.
 inline constexpr uint8_t kE4M3NanCode = 0x7F;
 
+/// True for the two NaN codes, which a weight quantized from finite values never holds.
+QFP8_HD bool e4m3fn_is_nan(uint8_t code) { return (code & 0x7Fu) == kE4M3NanCode; }
+
 QFP8_HD uint32_t float_bits(float value) {
   uint32_t bits;
   std::memcpy(&bits, &value, sizeof bits);

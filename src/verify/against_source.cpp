@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "core/fp8_e4m3fn.hpp"
@@ -129,20 +130,26 @@ LayerScan scan_layer(const SafetensorsFile& output, const UsableLayer& layer,
   return scan;
 }
 
-/// Re-derives the layer whose output weight is `weight`. Returns the source bytes it read (0
-/// when the layer has no usable source weight).
+/// What re-deriving one layer read and counted.
+struct RederivedLayer {
+  uint64_t source_bytes = 0;  // 0 when the layer has no usable source weight
+  // The weight's non-finite codes, where the scan read every code for them (per-tensor formats).
+  std::optional<NonfiniteCount> nonfinite;
+};
+
+/// Re-derives the layer whose output weight is `weight`.
 ///
 /// The codes depend on the source's absmax only through the per-tensor scale, so the layer
 /// is scanned once with the scale the output holds, the absmax taken in the same pass: when
 /// the scale re-derived from it is that one (a correct file), the scan is the re-derivation.
 /// Only a wrong written scale costs a second pass.
-uint64_t rederive_layer(const SafetensorsFile& output, const SafetensorsFile& source,
+RederivedLayer rederive_layer(const SafetensorsFile& output, const SafetensorsFile& source,
                         const UsableLayer& layer, const TensorInfo& weight,
                         const std::string& scale_suffix, unsigned threads, FindingList& findings,
                         std::vector<LayerQuality>& quality) {
   const std::array<uint64_t, 2> matrix = fp8_layout::weight_matrix_shape(layer.format, weight);
   const TensorInfo* src = source_weight(source, layer, weight, matrix, findings);
-  if (src == nullptr) return 0;
+  if (src == nullptr) return {};
   const uint8_t* src_bytes = source.bytes(*src).data;
   // A usable layer's scale passed check_scale (finite and positive): safe to divide by.
   const float written = written_tensor_scale(output, layer, scale_suffix);
@@ -166,23 +173,29 @@ uint64_t rederive_layer(const SafetensorsFile& output, const SafetensorsFile& so
     quality.push_back(layer_quality(layer.name, src->numel, scan.sums));
   }
   source.release(*src);
-  return src->byte_size();
+  RederivedLayer done;
+  done.source_bytes = src->byte_size();
+  if (!has_block_scales(layer.format)) done.nonfinite = scan.nonfinite;
+  return done;
 }
 
-/// The layer re-derived, and its weight's non-finite codes counted into `nan_counts` while its
-/// pages are still mapped: the weight is read from the disk once for both rules.
+/// The layer re-derived, and its weight's non-finite codes counted into `nan_counts`: by the
+/// re-derivation's own pass where it counts them, else while the weight's pages are still
+/// mapped. Returns the source bytes read.
 uint64_t check_layer(const SafetensorsFile& output, const SafetensorsFile& source,
                      const UsableLayer& layer, const std::string& scale_suffix, unsigned threads,
                      FindingList& findings, std::vector<LayerQuality>& quality,
                      NonfiniteCounts& nan_counts) {
   const TensorInfo& weight = *output.find(layer.name + kWeightSuffix);
-  const uint64_t read = rederive_layer(output, source, layer, weight, scale_suffix, threads,
-                                       findings, quality);
+  const RederivedLayer done = rederive_layer(output, source, layer, weight, scale_suffix,
+                                             threads, findings, quality);
   if (has_nonfinite_codes(weight.dtype)) {
-    nan_counts[weight.name] = count_nonfinite_codes(output, weight, threads);
+    nan_counts[weight.name] = done.nonfinite.has_value()
+                                  ? *done.nonfinite
+                                  : count_nonfinite_codes(output, weight, threads);
   }
   output.release(weight);
-  return read;
+  return done.source_bytes;
 }
 
 /// The tensors the checks read, in their order, each unit (a layer, a kept tensor) its

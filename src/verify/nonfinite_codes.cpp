@@ -15,7 +15,7 @@ namespace {
 constexpr uint8_t kE8M0NanCode = 0xFF;
 
 struct E4m3fnNonfinite {  // 0x7F / 0xFF, the only NaN codes of E4M3FN: magnitude bits all ones
-  static bool test(uint8_t code) { return (code & 0x7Fu) == kE4M3NanCode; }
+  static bool test(uint8_t code) { return e4m3fn_is_nan(code); }
   static constexpr const char* kWhat = "NaN code(s) (0x7F/0xFF)";
 };
 struct E5m2Nonfinite {
@@ -56,10 +56,7 @@ NonfiniteCount count_codes(const uint8_t* codes, uint64_t numel, unsigned thread
         return part;
       });
   NonfiniteCount total;
-  for (const auto& part : partials) {
-    if (part.count != 0 && total.count == 0) total.first = part.first;
-    total.count += part.count;
-  }
+  for (const auto& part : partials) total.merge(part);
   return total;
 }
 

@@ -18,6 +18,15 @@ namespace qfp8::verify {
 struct NonfiniteCount {
   uint64_t count = 0;
   uint64_t first = std::numeric_limits<uint64_t>::max();
+
+  void note(uint64_t index) {
+    if (count++ == 0) first = index;
+  }
+  /// Adds a later chunk's count (chunks are merged in index order).
+  void merge(const NonfiniteCount& later) {
+    if (count == 0 && later.count != 0) first = later.first;
+    count += later.count;
+  }
 };
 
 /// Counts already taken, by tensor name.

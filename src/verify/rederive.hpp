@@ -9,6 +9,7 @@
 
 #include "core/dtype.hpp"
 #include "core/quant_format.hpp"
+#include "verify/nonfinite_codes.hpp"
 #include "verify/quality_report.hpp"
 
 namespace qfp8::verify {
@@ -48,9 +49,13 @@ struct LayerScan {
   // The source's largest magnitude bits (sign cleared), taken in the same pass: with it the
   // caller checks that the scale the codes were derived with is the re-derived one.
   uint32_t magnitude = 0;
+  // The output codes that are not finite: counted by the per-tensor scans (they read every
+  // code), left at 0 by the block scans (whose weights count_nonfinite_codes reads).
+  NonfiniteCount nonfinite;
 
   void merge(const LayerScan& later) {
     data.merge(later.data);
+    nonfinite.merge(later.nonfinite);
     block_scales.merge(later.block_scales);
     sums.merge(later.sums);
     magnitude = later.magnitude > magnitude ? later.magnitude : magnitude;
@@ -58,7 +63,8 @@ struct LayerScan {
 };
 
 /// float8_e4m3fn or float8_e5m2: `codes` (numel) against the source quantized with
-/// `derive_scale`; quality from the output's own `written_scale`.
+/// `derive_scale`; quality from the output's own `written_scale`; the non-finite codes counted
+/// in the same pass.
 LayerScan scan_per_tensor_layer(QuantFormat format, Dtype dtype, const uint8_t* source,
                                 const uint8_t* codes, uint64_t numel, float derive_scale,
                                 float written_scale, unsigned threads);

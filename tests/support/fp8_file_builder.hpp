@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "core/dtype.hpp"
+#include "core/element_traits.hpp"
 #include "core/fp8_e4m3fn.hpp"
 #include "safetensors/byte_sink.hpp"
 #include "safetensors/layout.hpp"
@@ -165,18 +166,19 @@ inline std::string quantization_metadata_text(std::vector<std::string> layers) {
   return text + "}}";
 }
 
-/// FP8 codes and scale of a BF16 or F32 weight, from the shared numerics (docs/format.md#numerics).
+/// FP8 codes and scale of a BF16, F16 or F32 weight, from the shared numerics
+/// (docs/format.md#numerics).
 inline std::pair<Bytes, float> quantize_blob(const TensorBlob& weight) {
-  const std::size_t element = weight.dtype == Dtype::BF16 ? 2 : 4;
-  const std::size_t count = weight.data.size() / element;
-  std::vector<float> values(count);
+  std::vector<float> values;
+  visit_element_type(weight.dtype, [&](auto element) {
+    using E = decltype(element);
+    for (std::size_t i = 0; i < weight.data.size() / E::kSize; ++i) {
+      values.push_back(E::widen(E::load(weight.data.data(), i)));
+    }
+  });
+  const std::size_t count = values.size();
   uint32_t amax_bits = 0;
-  for (std::size_t i = 0; i < count; ++i) {
-    uint32_t bits = 0;
-    std::memcpy(&bits, weight.data.data() + i * element, element);
-    values[i] = element == 2 ? bf16_to_f32(static_cast<uint16_t>(bits)) : float_from_bits(bits);
-    amax_bits = std::max(amax_bits, f32_magnitude(float_bits(values[i])));
-  }
+  for (const float value : values) amax_bits = std::max(amax_bits, f32_magnitude(float_bits(value)));
   const float scale = scale_from_amax(float_from_bits(amax_bits));
   Bytes codes(count);
   for (std::size_t i = 0; i < count; ++i) codes[i] = quantize_e4m3fn(values[i], scale);
