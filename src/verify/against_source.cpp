@@ -4,6 +4,7 @@
 // the quality measurement, all streamed tensor by tensor.
 #include "verify/against_source.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <optional>
@@ -26,6 +27,9 @@ constexpr uint64_t kNone = std::numeric_limits<uint64_t>::max();
 // (113 MB of BF16 in Qwen-Image) are compared.
 constexpr uint64_t kReadAheadWindow = uint64_t{256} << 20;
 const std::string kScale2 = kWeightScale2Suffix;
+// A kept tensor is compared a slice at a time, each dropped from both mappings once compared:
+// a text encoder's 1 GB embedding is never resident whole.
+constexpr uint64_t kKeptSlice = uint64_t{16} << 20;
 
 std::string hex_byte(uint8_t value) {
   static const char kDigits[] = "0123456789abcdef";
@@ -111,21 +115,36 @@ float written_tensor_scale(const SafetensorsFile& output, const UsableLayer& lay
 
 /// One pass over the layer: its codes re-derived from the source with the per-tensor scale
 /// `derive_scale` and compared with the output's, the quality from the output's own
-/// `written_scale`, and the source's absmax.
-LayerScan scan_layer(const SafetensorsFile& output, const UsableLayer& layer,
-                     const TensorInfo& src, const uint8_t* src_bytes, const TensorInfo& weight,
-                     const std::array<uint64_t, 2>& matrix, float derive_scale,
-                     float written_scale, unsigned threads) {
+/// `written_scale`, and the source's absmax. The pages of both weights are dropped slab by
+/// slab as the scan passes them: however large the layer, one slab of it is resident.
+LayerScan scan_layer(const SafetensorsFile& output, const SafetensorsFile& source,
+                     const UsableLayer& layer, const TensorInfo& src, const uint8_t* src_bytes,
+                     const TensorInfo& weight, const std::array<uint64_t, 2>& matrix,
+                     float derive_scale, float written_scale, unsigned threads) {
   const uint8_t* data = output.bytes(weight).data;
+  const uint64_t element_bytes = dtype_size(src.dtype);
   if (!has_block_scales(layer.format)) {
+    // A unit is an element: its source bytes and its one code.
+    const SlabDone drop = [&](uint64_t begin, uint64_t end) {
+      source.release_part(src, begin * element_bytes, (end - begin) * element_bytes);
+      output.release_part(weight, begin, end - begin);
+    };
     return scan_per_tensor_layer(layer.format, src.dtype, src_bytes, data, src.numel,
-                                 derive_scale, written_scale, threads);
+                                 derive_scale, written_scale, threads, drop);
   }
+  // A unit is a block: its elements' source bytes and its data bytes (nvfp4 packs two
+  // elements a byte).
+  const uint64_t block = block_size(layer.format);
+  const uint64_t block_data_bytes = layer.format == QuantFormat::Nvfp4 ? block / 2 : block;
+  const SlabDone drop = [&](uint64_t begin, uint64_t end) {
+    source.release_part(src, begin * block * element_bytes, (end - begin) * block * element_bytes);
+    output.release_part(weight, begin * block_data_bytes, (end - begin) * block_data_bytes);
+  };
   const TensorInfo& scales = *output.find(layer.name + kWeightScaleSuffix);
   output.prefetch(scales);
   const LayerScan scan =
       scan_block_layer(layer.format, src.dtype, src_bytes, data, output.bytes(scales).data,
-                       matrix[0], matrix[1], derive_scale, written_scale, threads);
+                       matrix[0], matrix[1], derive_scale, written_scale, threads, drop);
   output.release(scales);
   return scan;
 }
@@ -153,8 +172,8 @@ RederivedLayer rederive_layer(const SafetensorsFile& output, const SafetensorsFi
   const uint8_t* src_bytes = source.bytes(*src).data;
   // A usable layer's scale passed check_scale (finite and positive): safe to divide by.
   const float written = written_tensor_scale(output, layer, scale_suffix);
-  LayerScan scan =
-      scan_layer(output, layer, *src, src_bytes, weight, matrix, written, written, threads);
+  LayerScan scan = scan_layer(output, source, layer, *src, src_bytes, weight, matrix, written,
+                              written, threads);
   const uint32_t magnitude = scan.magnitude;
   if (magnitude_is_nonfinite(src->dtype, magnitude)) {
     findings.err(FindingId::SourceNonFinite, layer.name,
@@ -166,8 +185,8 @@ RederivedLayer rederive_layer(const SafetensorsFile& output, const SafetensorsFi
                            findings);
     }
     if (float_bits(expected) != float_bits(written)) {
-      scan = scan_layer(output, layer, *src, src_bytes, weight, matrix, expected, written,
-                        threads);
+      scan = scan_layer(output, source, layer, *src, src_bytes, weight, matrix, expected,
+                        written, threads);
     }
     report_mismatches(layer, matrix[1], scan, findings);
     quality.push_back(layer_quality(layer.name, src->numel, scan.sums));
@@ -233,13 +252,20 @@ void check_kept(const SafetensorsFile& output, const SafetensorsFile& source,
   const uint8_t* a = output.bytes(tensor).data;
   const uint8_t* b = source.bytes(*src).data;
   const uint64_t size = tensor.byte_size();
-  if (size != 0 && std::memcmp(a, b, size) != 0) {
-    uint64_t differing = 0;
-    uint64_t first = kNone;
-    for (uint64_t i = 0; i < size; ++i) {
-      if (a[i] == b[i]) continue;
-      if (differing++ == 0) first = i;
+  uint64_t differing = 0;
+  uint64_t first = kNone;
+  for (uint64_t offset = 0; offset < size; offset += kKeptSlice) {
+    const uint64_t length = std::min(kKeptSlice, size - offset);
+    if (std::memcmp(a + offset, b + offset, length) != 0) {
+      for (uint64_t i = offset; i < offset + length; ++i) {
+        if (a[i] == b[i]) continue;
+        if (differing++ == 0) first = i;
+      }
     }
+    output.release_part(tensor, offset, length);
+    source.release_part(*src, offset, length);
+  }
+  if (differing != 0) {
     findings.err(FindingId::KeptTensorChanged, tensor.name,
                  std::to_string(differing) + " byte(s) differ from the source; first at byte " +
                      std::to_string(first));

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <thread>
 #include <vector>
 
@@ -30,46 +31,65 @@ struct ChunkScan {
   std::vector<State> states;
 };
 
+/// Told [begin, end) of the elements a slab covered once every chunk of it is scanned; the
+/// caller drops the slab's mapped pages there.
+using SlabDone = std::function<void(uint64_t begin, uint64_t end)>;
+
+// The chunks are scanned in slabs of 128 (8 Mi elements: 16 MiB of BF16 and 8 MiB of FP8
+// codes) so that a scan holds one slab of a tensor mapped, not the whole tensor: a 1 GB
+// layer would otherwise stay resident until its end. A slab takes milliseconds; starting
+// its threads, microseconds.
+inline constexpr uint64_t kSlabChunks = 128;
+
 /// Calls scan(state, begin, end) for every chunk, `state` being the calling worker's own
 /// (each a copy of `initial`, made before any thread starts, so that the scans need not
 /// allocate): for totals whose order of addition does not matter (integer counts), kept
 /// across a worker's chunks instead of per chunk. Which chunks a worker gets varies from run
 /// to run, so combine the states only order-independently. `scan` must not throw and must only
-/// read shared state. `starter` creates the helper threads (empty: std::thread); those the system
+/// read shared state. The chunks go slab by slab (kSlabChunks), `slab_done` told of each
+/// finished one. `starter` creates the helper threads (empty: std::thread); those the system
 /// refuses are left out, with a warning.
 template <typename Partial, typename State, typename Scan>
 ChunkScan<Partial, State> scan_chunks_with_state(uint64_t numel, unsigned threads,
                                                  const State& initial, Scan scan,
+                                                 const SlabDone& slab_done = {},
                                                  const ThreadStarter& starter = {}) {
   const uint64_t chunk_count = (numel + kScanChunk - 1) / kScanChunk;
-  const unsigned helpers =
+  const unsigned workers =
       static_cast<unsigned>(std::min<uint64_t>(resolve_threads(threads), chunk_count));
   ChunkScan<Partial, State> result;
   result.partials.resize(static_cast<std::size_t>(chunk_count));
-  result.states.assign(std::max(helpers, 1u), initial);
-  std::atomic<uint64_t> next{0};
-  auto worker = [&](unsigned index) {
-    State& state = result.states[index];
-    for (uint64_t chunk = next++; chunk < chunk_count; chunk = next++) {
-      const uint64_t begin = chunk * kScanChunk;
-      result.partials[static_cast<std::size_t>(chunk)] =
-          scan(state, begin, std::min(numel, begin + kScanChunk));
+  result.states.assign(std::max(workers, 1u), initial);
+  bool warned = false;
+  for (uint64_t first = 0; first < chunk_count; first += kSlabChunks) {
+    const uint64_t last = std::min(chunk_count, first + kSlabChunks);
+    std::atomic<uint64_t> next{first};
+    auto worker = [&](unsigned index) {
+      State& state = result.states[index];
+      for (uint64_t chunk = next++; chunk < last; chunk = next++) {
+        const uint64_t begin = chunk * kScanChunk;
+        result.partials[static_cast<std::size_t>(chunk)] =
+            scan(state, begin, std::min(numel, begin + kScanChunk));
+      }
+    };
+    const unsigned helpers = static_cast<unsigned>(std::min<uint64_t>(workers, last - first));
+    std::vector<std::thread> pool;
+    try {
+      const unsigned extra = helpers > 1 ? helpers - 1 : 0;
+      const StartedThreads started =
+          start_threads(pool, extra, [&](unsigned i) { worker(i + 1); }, starter);
+      if (started.started < extra && !warned) {
+        warn_fewer_threads("the scans", started.started + 1, helpers, started.failure);
+        warned = true;
+      }
+    } catch (...) {  // not a refused thread (that is no error): the started ones finish alone
+      for (auto& thread : pool) thread.join();
+      throw;
     }
-  };
-  std::vector<std::thread> pool;
-  try {
-    const unsigned extra = helpers > 1 ? helpers - 1 : 0;
-    const StartedThreads started =
-        start_threads(pool, extra, [&](unsigned i) { worker(i + 1); }, starter);
-    if (started.started < extra) {
-      warn_fewer_threads("the scans", started.started + 1, helpers, started.failure);
-    }
-  } catch (...) {  // not a refused thread (that is no error): the started ones finish alone
+    worker(0);
     for (auto& thread : pool) thread.join();
-    throw;
+    if (slab_done) slab_done(first * kScanChunk, std::min(numel, last * kScanChunk));
   }
-  worker(0);
-  for (auto& thread : pool) thread.join();
   return result;
 }
 
@@ -77,12 +97,13 @@ ChunkScan<Partial, State> scan_chunks_with_state(uint64_t numel, unsigned thread
 /// (scan_chunks_with_state without a state).
 template <typename Partial, typename Scan>
 std::vector<Partial> scan_chunks(uint64_t numel, unsigned threads, Scan scan,
+                                 const SlabDone& slab_done = {},
                                  const ThreadStarter& starter = {}) {
   struct NoState {};
   return scan_chunks_with_state<Partial, NoState>(
              numel, threads, NoState{},
              [&scan](NoState&, uint64_t begin, uint64_t end) { return scan(begin, end); },
-             starter)
+             slab_done, starter)
       .partials;
 }
 

@@ -13,6 +13,7 @@
 #include <set>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "backends/cpu/cpu_thread_pool.hpp"
@@ -119,10 +120,38 @@ TEST_CASE("verify scans: refused threads give the same partials as one thread", 
     const int status = qfp8::test::run_forked(
         [&] {
           const auto got =
-              qfp8::verify::scan_chunks<uint64_t>(numel, 8, scan, refuse_after(allowed));
+              qfp8::verify::scan_chunks<uint64_t>(numel, 8, scan, {}, refuse_after(allowed));
           return got == expected ? 0 : 1;
         },
         kBound);
     CHECK(status == 0);
+  }
+}
+
+TEST_CASE("verify scans go slab by slab, each reported once all of its chunks are scanned",
+          "[threads]") {
+  using qfp8::verify::kScanChunk;
+  // 2 full slabs of 128 chunks and a third of 44 chunks, the last one 7 elements long.
+  static_assert(qfp8::verify::kSlabChunks == 128, "the slabs below are worked out for 128");
+  const uint64_t numel = 299 * kScanChunk + 7;
+  std::atomic<uint64_t> scanned{0};
+  const auto scan = [&scanned](uint64_t begin, uint64_t end) {
+    scanned += end - begin;
+    return begin;
+  };
+  std::vector<std::pair<uint64_t, uint64_t>> slabs;
+  std::vector<uint64_t> scanned_at_slab;
+  const auto partials = qfp8::verify::scan_chunks<uint64_t>(
+      numel, 3, scan, [&](uint64_t begin, uint64_t end) {
+        slabs.emplace_back(begin, end);
+        scanned_at_slab.push_back(scanned);
+      });
+  const std::vector<std::pair<uint64_t, uint64_t>> expected = {
+      {0, 128 * kScanChunk}, {128 * kScanChunk, 256 * kScanChunk}, {256 * kScanChunk, numel}};
+  CHECK(slabs == expected);
+  CHECK(scanned_at_slab == std::vector<uint64_t>{128 * kScanChunk, 256 * kScanChunk, numel});
+  REQUIRE(partials.size() == 300);
+  for (uint64_t chunk = 0; chunk < partials.size(); ++chunk) {
+    CHECK(partials[chunk] == chunk * kScanChunk);
   }
 }

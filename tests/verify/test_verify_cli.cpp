@@ -165,6 +165,38 @@ TEST_CASE("verify --against streams: peak memory far below the files' size", "[v
   remove_path(output);
 }
 
+TEST_CASE("verify --against holds a slice of a large layer and kept tensor, not the whole one",
+          "[verify][slow]") {
+  // One FP8 layer of 72 MiB BF16 (36 MiB of codes) and one kept tensor of 96 MiB in each
+  // file: held whole, the pair of either would put the peak above 100 MiB. The scan drops
+  // each slab of 8 Mi elements (16 + 8 MiB) and the comparison each 16 MiB slice of both
+  // files once done with it.
+  constexpr uint64_t kSide = 6144;
+  FileImage source;
+  source.tensors.push_back(
+      bf16_tensor(kQ + ".weight", {kSide, kSide}, sample_weights(kSide * kSide, 11)));
+  TensorBlob embedding{"embed.weight", qfp8::Dtype::BF16, {12288, 4096}, {}};
+  embedding.data.resize(12288 * 4096 * 2);
+  for (std::size_t i = 0; i < embedding.data.size(); ++i) {
+    embedding.data[i] = static_cast<uint8_t>((i * 2654435761u) >> 24);
+  }
+  source.tensors.push_back(std::move(embedding));
+  const std::string source_path =
+      write_image(temp_path("verify_slabs.src.safetensors"), source);
+  const std::string output_path = write_image(temp_path("verify_slabs.safetensors"),
+                                              quantize_image(source, {kQ}));
+  source = FileImage{};
+  const ChildResult run = run_verify({output_path, "--against", source_path, "--threads", "2"});
+  INFO(run.out << run.err);
+  CHECK(run.exit_code == 0);
+  CHECK(run.out.find("1 kept tensor(s) byte-identical to the source") != std::string::npos);
+  if (!kSanitizerBuild) {  // ASan's shadow memory and quarantine inflate the peak
+    CHECK(run.max_rss_kib < 80 * 1024);
+  }
+  remove_path(source_path);
+  remove_path(output_path);
+}
+
 TEST_CASE("verify binary checks every file given and never passes a missing one", "[verify]") {
   const std::string good = good_file("many");
   const std::string missing = temp_path("verify_cli_many_missing.safetensors");
