@@ -30,6 +30,9 @@ const std::string kScale2 = kWeightScale2Suffix;
 // A kept tensor is compared a slice at a time, each dropped from both mappings once compared:
 // a text encoder's 1 GB embedding is never resident whole.
 constexpr uint64_t kKeptSlice = uint64_t{16} << 20;
+// A layer's scan drops both weights' pages every 8 Mi elements (16 MiB of BF16, 8 MiB of FP8
+// codes): one slab of a layer is resident, however large the layer.
+constexpr uint64_t kSlabElements = uint64_t{8} << 20;
 
 std::string hex_byte(uint8_t value) {
   static const char kDigits[] = "0123456789abcdef";
@@ -125,10 +128,11 @@ LayerScan scan_layer(const SafetensorsFile& output, const SafetensorsFile& sourc
   const uint64_t element_bytes = dtype_size(src.dtype);
   if (!has_block_scales(layer.format)) {
     // A unit is an element: its source bytes and its one code.
-    const SlabDone drop = [&](uint64_t begin, uint64_t end) {
-      source.release_part(src, begin * element_bytes, (end - begin) * element_bytes);
-      output.release_part(weight, begin, end - begin);
-    };
+    const Slabs drop{kSlabElements / kScanChunk, [&](uint64_t begin, uint64_t end) {
+                       source.release_part(src, begin * element_bytes,
+                                           (end - begin) * element_bytes);
+                       output.release_part(weight, begin, end - begin);
+                     }};
     return scan_per_tensor_layer(layer.format, src.dtype, src_bytes, data, src.numel,
                                  derive_scale, written_scale, threads, drop);
   }
@@ -136,10 +140,12 @@ LayerScan scan_layer(const SafetensorsFile& output, const SafetensorsFile& sourc
   // elements a byte).
   const uint64_t block = block_size(layer.format);
   const uint64_t block_data_bytes = layer.format == QuantFormat::Nvfp4 ? block / 2 : block;
-  const SlabDone drop = [&](uint64_t begin, uint64_t end) {
-    source.release_part(src, begin * block * element_bytes, (end - begin) * block * element_bytes);
-    output.release_part(weight, begin * block_data_bytes, (end - begin) * block_data_bytes);
-  };
+  const Slabs drop{kSlabElements / (kScanChunk * block), [&](uint64_t begin, uint64_t end) {
+                     source.release_part(src, begin * block * element_bytes,
+                                         (end - begin) * block * element_bytes);
+                     output.release_part(weight, begin * block_data_bytes,
+                                         (end - begin) * block_data_bytes);
+                   }};
   const TensorInfo& scales = *output.find(layer.name + kWeightScaleSuffix);
   output.prefetch(scales);
   const LayerScan scan =

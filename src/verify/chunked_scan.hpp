@@ -31,38 +31,38 @@ struct ChunkScan {
   std::vector<State> states;
 };
 
-/// Told [begin, end) of the elements a slab covered once every chunk of it is scanned; the
-/// caller drops the slab's mapped pages there.
-using SlabDone = std::function<void(uint64_t begin, uint64_t end)>;
-
-// The chunks are scanned in slabs of 128 (8 Mi elements: 16 MiB of BF16 and 8 MiB of FP8
-// codes) so that a scan holds one slab of a tensor mapped, not the whole tensor: a 1 GB
-// layer would otherwise stay resident until its end. A slab takes milliseconds; starting
-// its threads, microseconds.
-inline constexpr uint64_t kSlabChunks = 128;
+/// A scan's slabs: `chunks` chunks each (0: the whole range in one), `done` told [begin, end)
+/// of what a slab covered once every chunk of it is scanned. The caller drops the slab's
+/// mapped pages there, so that a scan holds one slab of a tensor, not the whole tensor (a
+/// 1 GB layer would otherwise stay resident until its end). A slab of a few MiB takes
+/// milliseconds; starting its threads, microseconds.
+struct Slabs {
+  uint64_t chunks = 0;
+  std::function<void(uint64_t begin, uint64_t end)> done;
+};
 
 /// Calls scan(state, begin, end) for every chunk, `state` being the calling worker's own
 /// (each a copy of `initial`, made before any thread starts, so that the scans need not
 /// allocate): for totals whose order of addition does not matter (integer counts), kept
 /// across a worker's chunks instead of per chunk. Which chunks a worker gets varies from run
 /// to run, so combine the states only order-independently. `scan` must not throw and must only
-/// read shared state. The chunks go slab by slab (kSlabChunks), `slab_done` told of each
-/// finished one. `starter` creates the helper threads (empty: std::thread); those the system
-/// refuses are left out, with a warning.
+/// read shared state. The chunks go slab by slab (`slabs`). `starter` creates the helper
+/// threads (empty: std::thread); those the system refuses are left out, with a warning.
 template <typename Partial, typename State, typename Scan>
 ChunkScan<Partial, State> scan_chunks_with_state(uint64_t numel, unsigned threads,
                                                  const State& initial, Scan scan,
-                                                 const SlabDone& slab_done = {},
+                                                 const Slabs& slabs = {},
                                                  const ThreadStarter& starter = {}) {
   const uint64_t chunk_count = (numel + kScanChunk - 1) / kScanChunk;
+  const uint64_t slab_chunks = slabs.chunks == 0 ? chunk_count : slabs.chunks;
   const unsigned workers =
       static_cast<unsigned>(std::min<uint64_t>(resolve_threads(threads), chunk_count));
   ChunkScan<Partial, State> result;
   result.partials.resize(static_cast<std::size_t>(chunk_count));
   result.states.assign(std::max(workers, 1u), initial);
   bool warned = false;
-  for (uint64_t first = 0; first < chunk_count; first += kSlabChunks) {
-    const uint64_t last = std::min(chunk_count, first + kSlabChunks);
+  for (uint64_t first = 0; first < chunk_count; first += slab_chunks) {
+    const uint64_t last = std::min(chunk_count, first + slab_chunks);
     std::atomic<uint64_t> next{first};
     auto worker = [&](unsigned index) {
       State& state = result.states[index];
@@ -88,7 +88,7 @@ ChunkScan<Partial, State> scan_chunks_with_state(uint64_t numel, unsigned thread
     }
     worker(0);
     for (auto& thread : pool) thread.join();
-    if (slab_done) slab_done(first * kScanChunk, std::min(numel, last * kScanChunk));
+    if (slabs.done) slabs.done(first * kScanChunk, std::min(numel, last * kScanChunk));
   }
   return result;
 }
@@ -97,13 +97,12 @@ ChunkScan<Partial, State> scan_chunks_with_state(uint64_t numel, unsigned thread
 /// (scan_chunks_with_state without a state).
 template <typename Partial, typename Scan>
 std::vector<Partial> scan_chunks(uint64_t numel, unsigned threads, Scan scan,
-                                 const SlabDone& slab_done = {},
-                                 const ThreadStarter& starter = {}) {
+                                 const Slabs& slabs = {}, const ThreadStarter& starter = {}) {
   struct NoState {};
   return scan_chunks_with_state<Partial, NoState>(
              numel, threads, NoState{},
              [&scan](NoState&, uint64_t begin, uint64_t end) { return scan(begin, end); },
-             slab_done, starter)
+             slabs, starter)
       .partials;
 }
 

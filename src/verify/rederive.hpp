@@ -65,20 +65,20 @@ struct LayerScan {
 
 /// float8_e4m3fn or float8_e5m2: `codes` (numel) against the source quantized with
 /// `derive_scale`; quality from the output's own `written_scale`; the non-finite codes counted
-/// in the same pass. `slab_done` is told of each slab of elements scanned.
+/// in the same pass; `slabs` of elements.
 LayerScan scan_per_tensor_layer(QuantFormat format, Dtype dtype, const uint8_t* source,
                                 const uint8_t* codes, uint64_t numel, float derive_scale,
                                 float written_scale, unsigned threads,
-                                const SlabDone& slab_done = {});
+                                const Slabs& slabs = {});
 
 /// mxfp8 or nvfp4 of a [rows, cols] weight: block by block, the block scale code (read from
 /// the blocked `scales`) and the data against the source quantized with the core's block
 /// functions (nvfp4 with `derive_scale_2`); quality from the output's own codes and
-/// `written_scale_2` (nvfp4's weight_scale_2; ignored by mxfp8). `slab_done` is told of each
-/// slab of blocks scanned (block k: elements k * block size onwards).
+/// `written_scale_2` (nvfp4's weight_scale_2; ignored by mxfp8); `slabs` of blocks (block k:
+/// elements k * block size onwards).
 LayerScan scan_block_layer(QuantFormat format, Dtype dtype, const uint8_t* source,
                            const uint8_t* data, const uint8_t* scales, uint64_t rows, uint64_t cols,
                            float derive_scale_2, float written_scale_2, unsigned threads,
-                           const SlabDone& slab_done = {});
+                           const Slabs& slabs = {});
 
 }  // namespace qfp8::verify

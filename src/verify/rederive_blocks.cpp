@@ -96,7 +96,7 @@ void scan_nvfp4_block(const uint8_t* source, const uint8_t* data, const uint8_t*
 LayerScan scan_block_layer(QuantFormat format, Dtype dtype, const uint8_t* source,
                            const uint8_t* data, const uint8_t* scales, uint64_t rows, uint64_t cols,
                            float derive_scale_2, float written_scale_2, unsigned threads,
-                           const SlabDone& slab_done) {
+                           const Slabs& slabs) {
   BlockGrid grid;
   grid.blocks_per_row = cols / block_size(format);
   grid.padded_blocks = padded_scale_cols(grid.blocks_per_row);
@@ -117,7 +117,7 @@ LayerScan scan_block_layer(QuantFormat format, Dtype dtype, const uint8_t* sourc
             }
           }
           return part;
-        }, slab_done);
+        }, slabs);
     LayerScan total;
     for (const auto& part : partials) total.merge(part);
     return total;

@@ -50,7 +50,7 @@ bool is_max_code(uint8_t code) { return (code & 0x7Fu) == Codes::kMaxCode; }
 template <class Codes, class E>
 LayerScan scan_each_element(const uint8_t* source, const uint8_t* codes, uint64_t numel,
                             float derive_scale, float written_scale, unsigned threads,
-                            const SlabDone& slab_done) {
+                            const Slabs& slabs) {
   const std::array<double, 256> dequantized = dequantized_values<Codes>(written_scale);
   const auto partials = scan_chunks<LayerScan>(numel, threads, [&](uint64_t begin, uint64_t end) {
     LayerScan part;
@@ -65,7 +65,7 @@ LayerScan scan_each_element(const uint8_t* source, const uint8_t* codes, uint64_
       part.sums.add(w, dequantized[code], is_zero_code(code), is_max_code<Codes>(code));
     }
     return part;
-  }, slab_done);
+  }, slabs);
   LayerScan total;
   for (const auto& part : partials) total.merge(part);
   return total;
@@ -104,7 +104,7 @@ uint64_t count_matching(const uint8_t* source, const uint8_t* codes, const uint1
 template <class Codes, class E, class Count>
 LayerScan scan_by_histogram(const uint8_t* source, const uint8_t* codes, uint64_t numel,
                             float derive_scale, float written_scale, unsigned threads,
-                            const SlabDone& slab_done) {
+                            const Slabs& slabs) {
   constexpr std::size_t kValues = std::size_t{1} << 16;
   const std::array<double, 256> dequantized = dequantized_values<Codes>(written_scale);
   std::vector<uint8_t> cast(kValues);
@@ -132,7 +132,7 @@ LayerScan scan_by_histogram(const uint8_t* source, const uint8_t* codes, uint64_
         }
         return part;
       },
-      slab_done);
+      slabs);
   std::vector<uint64_t> counts(kValues, 0);
   for (const Histogram& worker : scan.states) {
     for (std::size_t bits = 0; bits < worker.size(); ++bits) counts[bits] += worker[bits];
@@ -153,17 +153,17 @@ LayerScan scan_by_histogram(const uint8_t* source, const uint8_t* codes, uint64_
 template <class Codes, class E>
 LayerScan scan_codes(const uint8_t* source, const uint8_t* codes, uint64_t numel,
                      float derive_scale, float written_scale, unsigned threads,
-                     const SlabDone& slab_done) {
+                     const Slabs& slabs) {
   if constexpr (sizeof(typename E::Bits) == 2) {
     if (numel <= std::numeric_limits<uint32_t>::max()) {
       return scan_by_histogram<Codes, E, uint32_t>(source, codes, numel, derive_scale,
-                                                   written_scale, threads, slab_done);
+                                                   written_scale, threads, slabs);
     }
     return scan_by_histogram<Codes, E, uint64_t>(source, codes, numel, derive_scale,
-                                                 written_scale, threads, slab_done);
+                                                 written_scale, threads, slabs);
   } else {
     return scan_each_element<Codes, E>(source, codes, numel, derive_scale, written_scale,
-                                       threads, slab_done);
+                                       threads, slabs);
   }
 }
 
@@ -172,15 +172,15 @@ LayerScan scan_codes(const uint8_t* source, const uint8_t* codes, uint64_t numel
 LayerScan scan_per_tensor_layer(QuantFormat format, Dtype dtype, const uint8_t* source,
                                 const uint8_t* codes, uint64_t numel, float derive_scale,
                                 float written_scale, unsigned threads,
-                                const SlabDone& slab_done) {
+                                const Slabs& slabs) {
   return visit_element_type(dtype, [&](auto element) {
     using E = decltype(element);
     if (format == QuantFormat::Float8E5m2) {
       return scan_codes<E5m2Codes, E>(source, codes, numel, derive_scale, written_scale,
-                                      threads, slab_done);
+                                      threads, slabs);
     }
     return scan_codes<E4m3fnCodes, E>(source, codes, numel, derive_scale, written_scale,
-                                      threads, slab_done);
+                                      threads, slabs);
   });
 }
 

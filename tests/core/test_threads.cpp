@@ -131,8 +131,7 @@ TEST_CASE("verify scans: refused threads give the same partials as one thread", 
 TEST_CASE("verify scans go slab by slab, each reported once all of its chunks are scanned",
           "[threads]") {
   using qfp8::verify::kScanChunk;
-  // 2 full slabs of 128 chunks and a third of 44 chunks, the last one 7 elements long.
-  static_assert(qfp8::verify::kSlabChunks == 128, "the slabs below are worked out for 128");
+  // Slabs of 128 chunks: 2 full ones and a third of 44 chunks, the last one 7 elements long.
   const uint64_t numel = 299 * kScanChunk + 7;
   std::atomic<uint64_t> scanned{0};
   const auto scan = [&scanned](uint64_t begin, uint64_t end) {
@@ -141,11 +140,11 @@ TEST_CASE("verify scans go slab by slab, each reported once all of its chunks ar
   };
   std::vector<std::pair<uint64_t, uint64_t>> slabs;
   std::vector<uint64_t> scanned_at_slab;
-  const auto partials = qfp8::verify::scan_chunks<uint64_t>(
-      numel, 3, scan, [&](uint64_t begin, uint64_t end) {
-        slabs.emplace_back(begin, end);
-        scanned_at_slab.push_back(scanned);
-      });
+  const qfp8::verify::Slabs every_128{128, [&](uint64_t begin, uint64_t end) {
+                                         slabs.emplace_back(begin, end);
+                                         scanned_at_slab.push_back(scanned);
+                                       }};
+  const auto partials = qfp8::verify::scan_chunks<uint64_t>(numel, 3, scan, every_128);
   const std::vector<std::pair<uint64_t, uint64_t>> expected = {
       {0, 128 * kScanChunk}, {128 * kScanChunk, 256 * kScanChunk}, {256 * kScanChunk, numel}};
   CHECK(slabs == expected);

@@ -14,6 +14,7 @@
 #include "support/child_process.hpp"
 #include "support/convert_checks.hpp"
 #include "support/fp8_file_builder.hpp"
+#include "support/quant_format_fixtures.hpp"
 
 using namespace qfp8::test;
 
@@ -167,14 +168,17 @@ TEST_CASE("verify --against streams: peak memory far below the files' size", "[v
 
 TEST_CASE("verify --against holds a slice of a large layer and kept tensor, not the whole one",
           "[verify][slow]") {
-  // One FP8 layer of 72 MiB BF16 (36 MiB of codes) and one kept tensor of 96 MiB in each
-  // file: held whole, the pair of either would put the peak above 100 MiB. The scan drops
-  // each slab of 8 Mi elements (16 + 8 MiB) and the comparison each 16 MiB slice of both
-  // files once done with it.
+  // A float8_e4m3fn layer of 72 MiB BF16 (36 MiB of codes), an mxfp8 layer of 48 MiB
+  // (24 MiB of codes) and a kept tensor of 96 MiB in each file: held whole, the pair of any
+  // of them would put the peak above 80 MiB. The scans drop each slab of 8 Mi elements
+  // (16 + 8 MiB) and the comparison each 16 MiB slice of both files once done with it.
   constexpr uint64_t kSide = 6144;
+  const std::string kFc1 = "blocks.0.mlp.fc1";
   FileImage source;
   source.tensors.push_back(
       bf16_tensor(kQ + ".weight", {kSide, kSide}, sample_weights(kSide * kSide, 11)));
+  source.tensors.push_back(
+      bf16_tensor(kFc1 + ".weight", {kSide, 4096}, sample_weights(kSide * 4096, 12)));
   TensorBlob embedding{"embed.weight", qfp8::Dtype::BF16, {12288, 4096}, {}};
   embedding.data.resize(12288 * 4096 * 2);
   for (std::size_t i = 0; i < embedding.data.size(); ++i) {
@@ -183,8 +187,10 @@ TEST_CASE("verify --against holds a slice of a large layer and kept tensor, not 
   source.tensors.push_back(std::move(embedding));
   const std::string source_path =
       write_image(temp_path("verify_slabs.src.safetensors"), source);
-  const std::string output_path = write_image(temp_path("verify_slabs.safetensors"),
-                                              quantize_image(source, {kQ}));
+  const std::string output_path = write_image(
+      temp_path("verify_slabs.safetensors"),
+      quantize_image_as(source, {{kQ, qfp8::QuantFormat::Float8E4m3fn},
+                                 {kFc1, qfp8::QuantFormat::Mxfp8}}));
   source = FileImage{};
   const ChildResult run = run_verify({output_path, "--against", source_path, "--threads", "2"});
   INFO(run.out << run.err);
