@@ -7,6 +7,9 @@
 // Why not MADV_WILLNEED on the next tensor: it queues the whole tensor at once, behind or
 // in front of the pages the scan waits for; on a 2-core VM it read two files at
 // 0.75-0.85 GB/s where `cat` read them at 1.2-1.4 GB/s (docs/benchmarks.md#verify-one-pass).
+// What is asked for (MADV_WILLNEED) is a few MiB past the step being touched, counted over
+// all spans: the next tensor's first bytes, in the other file, are queued while the current
+// one's last step is touched, so the disk never waits for a tensor boundary.
 #pragma once
 
 #include <condition_variable>
@@ -28,14 +31,17 @@ class ReadAhead {
     const TensorInfo* tensor = nullptr;
   };
 
-  /// Reads bytes [offset, offset + length) of a span; empty: touch the pages, then drop them
-  /// from the resident set. Tests pass one that records the steps.
+  /// Does something with bytes [offset, offset + length) of a span. The read step, empty:
+  /// touch the pages, then drop them from the resident set; the queue step, empty: ask for
+  /// them (MADV_WILLNEED). Tests pass ones that record the steps.
   using ReadStep = std::function<void(const Span& span, uint64_t offset, uint64_t length)>;
 
   /// Starts reading `spans` in order, in steps of 2 MiB, each step starting less than `window`
-  /// bytes past the end of the spans finished (done()). When the system refuses the thread,
-  /// nothing is read ahead (the scan reads on demand).
-  ReadAhead(std::vector<Span> spans, uint64_t window, ReadStep read_step = {});
+  /// bytes past the end of the spans finished (done()), and queueing the spans' bytes up to
+  /// 8 MiB past the end of the step. When the system refuses the thread, nothing is read
+  /// ahead (the scan reads on demand).
+  ReadAhead(std::vector<Span> spans, uint64_t window, ReadStep read_step = {},
+            ReadStep queue_step = {});
   /// Stops the thread (it may be waiting for the disk: at most one step).
   ~ReadAhead();
   ReadAhead(const ReadAhead&) = delete;
@@ -49,9 +55,15 @@ class ReadAhead {
   /// Waits until the byte at `position` (counted over all spans) is inside the window.
   /// False when stopped.
   bool wait_for_window(uint64_t position);
+  /// Queues the spans' bytes from where the last call stopped up to `end` (counted over all
+  /// spans), across span and file boundaries.
+  void queue_through(uint64_t end);
 
   std::vector<Span> spans_;
   ReadStep read_step_;
+  ReadStep queue_step_;
+  uint64_t queued_ = 0;            // bytes of the spans queued so far
+  std::size_t queued_span_ = 0;    // the span holding byte `queued_`
   std::vector<uint64_t> span_ends_;  // bytes of spans 0..i together
   uint64_t window_;
   std::mutex mutex_;

@@ -1,6 +1,7 @@
 // test_read_ahead.cpp — ReadAhead's pacing: it reads the spans in order, in 2 MiB steps,
-// never starting a step a window or more past what the scan has finished, moves on when
-// told, and stops promptly when destroyed while it waits.
+// never starting a step a window or more past what the scan has finished, queues 8 MiB past
+// each step across tensor boundaries, moves on when told, and stops promptly when destroyed
+// while it waits.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -35,10 +36,11 @@ std::ostream& operator<<(std::ostream& out, const Step& step) {
 /// The steps a ReadAhead has taken, as its read step reports them.
 class StepLog {
  public:
-  ReadAhead::ReadStep recorder() {
-    return [this](const ReadAhead::Span& span, uint64_t offset, uint64_t length) {
+  /// Records each step as `tag` followed by the tensor's name.
+  ReadAhead::ReadStep recorder(const std::string& tag = "") {
+    return [this, tag](const ReadAhead::Span& span, uint64_t offset, uint64_t length) {
       const std::lock_guard<std::mutex> lock(mutex_);
-      steps_.push_back({span.tensor->name, offset, length});
+      steps_.push_back({tag + span.tensor->name, offset, length});
     };
   }
   std::vector<Step> steps() {
@@ -115,4 +117,29 @@ TEST_CASE("read-ahead stops when destroyed while it waits for the window", "[saf
   }
   CHECK(log.steps().empty());
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+}
+
+TEST_CASE("read-ahead queues 8 MiB past each step, across the spans' boundaries",
+          "[safetensors]") {
+  FileImage image;
+  image.tensors.push_back(bytes_tensor("a", 5 * kMiB));
+  image.tensors.push_back(bytes_tensor("b", 3 * kMiB));
+  image.tensors.push_back(bytes_tensor("c", 6 * kMiB));
+  const SafetensorsFile file(write_image(temp_path("read_ahead_queue.safetensors"), image));
+  std::vector<ReadAhead::Span> spans;
+  for (const char* name : {"a", "b", "c"}) spans.push_back({&file, file.find(name)});
+
+  StepLog log;
+  ReadAhead read_ahead(spans, 64 * kMiB, log.recorder("read "), log.recorder("queue "));
+  // Spans at 0, 5 and 8 MiB of 14. Each step first queues up to 8 MiB past its own end
+  // (what is not queued yet), then reads: the first step reaches into "b" and "c".
+  const std::vector<Step> expected = {
+      {"queue a", 0, 5 * kMiB},        {"queue b", 0, 3 * kMiB},
+      {"queue c", 0, 2 * kMiB},        {"read a", 0, 2 * kMiB},
+      {"queue c", 2 * kMiB, 2 * kMiB}, {"read a", 2 * kMiB, 2 * kMiB},
+      {"queue c", 4 * kMiB, 1 * kMiB}, {"read a", 4 * kMiB, 1 * kMiB},
+      {"queue c", 5 * kMiB, 1 * kMiB}, {"read b", 0, 2 * kMiB},
+      {"read b", 2 * kMiB, 1 * kMiB},  {"read c", 0, 2 * kMiB},
+      {"read c", 2 * kMiB, 2 * kMiB},  {"read c", 4 * kMiB, 2 * kMiB}};
+  CHECK(log.settle_at(expected.size()) == expected);
 }
