@@ -70,16 +70,26 @@ TensorBlob bytes_tensor(const std::string& name, uint64_t size) {
   return blob;
 }
 
-}  // namespace
-
-TEST_CASE("read-ahead stays within its window of the finished spans", "[safetensors]") {
+/// Tensors "a", "b" and "c" of 5, 3 and 6 MiB, in that order.
+FileImage abc_image() {
   FileImage image;
   image.tensors.push_back(bytes_tensor("a", 5 * kMiB));
   image.tensors.push_back(bytes_tensor("b", 3 * kMiB));
   image.tensors.push_back(bytes_tensor("c", 6 * kMiB));
-  const SafetensorsFile file(write_image(temp_path("read_ahead_window.safetensors"), image));
+  return image;
+}
+
+std::vector<ReadAhead::Span> abc_spans(const SafetensorsFile& file) {
   std::vector<ReadAhead::Span> spans;
   for (const char* name : {"a", "b", "c"}) spans.push_back({&file, file.find(name)});
+  return spans;
+}
+
+}  // namespace
+
+TEST_CASE("read-ahead stays within its window of the finished spans", "[safetensors]") {
+  const SafetensorsFile file(write_image(temp_path("read_ahead_window.safetensors"), abc_image()));
+  const std::vector<ReadAhead::Span> spans = abc_spans(file);
 
   StepLog log;
   ReadAhead read_ahead(spans, 4 * kMiB, log.recorder());
@@ -121,13 +131,8 @@ TEST_CASE("read-ahead stops when destroyed while it waits for the window", "[saf
 
 TEST_CASE("read-ahead queues 8 MiB past each step, across the spans' boundaries",
           "[safetensors]") {
-  FileImage image;
-  image.tensors.push_back(bytes_tensor("a", 5 * kMiB));
-  image.tensors.push_back(bytes_tensor("b", 3 * kMiB));
-  image.tensors.push_back(bytes_tensor("c", 6 * kMiB));
-  const SafetensorsFile file(write_image(temp_path("read_ahead_queue.safetensors"), image));
-  std::vector<ReadAhead::Span> spans;
-  for (const char* name : {"a", "b", "c"}) spans.push_back({&file, file.find(name)});
+  const SafetensorsFile file(write_image(temp_path("read_ahead_queue.safetensors"), abc_image()));
+  const std::vector<ReadAhead::Span> spans = abc_spans(file);
 
   StepLog log;
   ReadAhead read_ahead(spans, 64 * kMiB, log.recorder("read "), log.recorder("queue "));
