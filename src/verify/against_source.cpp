@@ -125,27 +125,22 @@ LayerScan scan_layer(const SafetensorsFile& output, const SafetensorsFile& sourc
                      const TensorInfo& weight, const std::array<uint64_t, 2>& matrix,
                      float derive_scale, float written_scale, unsigned threads) {
   const uint8_t* data = output.bytes(weight).data;
-  const uint64_t element_bytes = dtype_size(src.dtype);
-  if (!has_block_scales(layer.format)) {
-    // A unit is an element: its source bytes and its one code.
-    const Slabs drop{kSlabElements / kScanChunk, [&](uint64_t begin, uint64_t end) {
-                       source.release_part(src, begin * element_bytes,
-                                           (end - begin) * element_bytes);
-                       output.release_part(weight, begin, end - begin);
-                     }};
+  // The scans' unit is an element (per-tensor formats) or a block: its source bytes, and its
+  // data bytes (a code an element; nvfp4 packs two elements a byte).
+  const bool blocks = has_block_scales(layer.format);
+  const uint64_t unit_elements = blocks ? block_size(layer.format) : 1;
+  const uint64_t unit_source_bytes = unit_elements * dtype_size(src.dtype);
+  const uint64_t unit_data_bytes =
+      layer.format == QuantFormat::Nvfp4 ? unit_elements / 2 : unit_elements;
+  const auto release_units = [&](uint64_t begin, uint64_t end) {
+    source.release_part(src, begin * unit_source_bytes, (end - begin) * unit_source_bytes);
+    output.release_part(weight, begin * unit_data_bytes, (end - begin) * unit_data_bytes);
+  };
+  const Slabs drop{kSlabElements / (kScanChunk * unit_elements), release_units};
+  if (!blocks) {
     return scan_per_tensor_layer(layer.format, src.dtype, src_bytes, data, src.numel,
                                  derive_scale, written_scale, threads, drop);
   }
-  // A unit is a block: its elements' source bytes and its data bytes (nvfp4 packs two
-  // elements a byte).
-  const uint64_t block = block_size(layer.format);
-  const uint64_t block_data_bytes = layer.format == QuantFormat::Nvfp4 ? block / 2 : block;
-  const Slabs drop{kSlabElements / (kScanChunk * block), [&](uint64_t begin, uint64_t end) {
-                     source.release_part(src, begin * block * element_bytes,
-                                         (end - begin) * block * element_bytes);
-                     output.release_part(weight, begin * block_data_bytes,
-                                         (end - begin) * block_data_bytes);
-                   }};
   const TensorInfo& scales = *output.find(layer.name + kWeightScaleSuffix);
   output.prefetch(scales);
   const LayerScan scan =
